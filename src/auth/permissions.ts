@@ -1,0 +1,54 @@
+// The WapiKit permission strings wagraph understands. A member's permissions are the
+// union of its roles' permissions; an OWNER holds every one of them.
+export const PERMISSIONS = [
+  'Get:Organization',
+  'Update:Organization',
+  'Get:OrganizationMember',
+  'Create:OrganizationMember',
+  'Update:OrganizationMember',
+  'Delete:OrganizationMember',
+  'Get:OrganizationRole',
+  'Create:OrganizationRole',
+  'Update:OrganizationRole',
+  'Delete:OrganizationRole',
+  'Get:ApiKey',
+  'Regenerate:ApiKey',
+  'Get:Contact',
+  'Create:Contact',
+  'Update:Contact',
+  'Delete:Contact',
+  'BulkImport:Contacts',
+  'Get:List',
+  'Create:List',
+  'Update:List',
+  'Delete:List',
+  'Get:Tag',
+  'Create:Tag',
+  'Update:Tag',
+  'Delete:Tag',
+  'Get:Campaign',
+  'Create:Campaign',
+  'Update:Campaign',
+  'Delete:Campaign',
+  'Get:Conversation',
+  'Update:Conversation',
+  'Delete:Conversation',
+  'Assign:Conversation',
+  'Unassign:Conversation',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+const KNOWN: ReadonlySet<string> = new Set(PERMISSIONS);
+
+export function isPermission(value: string): value is Permission {
+  return KNOWN.has(value);
+}
+
+/** Unknown strings in a role (a typo, a permission of a newer WapiKit) grant nothing. */
+export function effectivePermissions(accessLevel: 'OWNER' | 'MEMBER', rolePermissions: Iterable<string>): Set<Permission> {
+  if (accessLevel === 'OWNER') return new Set(PERMISSIONS);
+  const granted = new Set<Permission>();
+  for (const permission of rolePermissions) if (isPermission(permission)) granted.add(permission);
+  return granted;
+}

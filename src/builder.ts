@@ -1,0 +1,65 @@
+// The SchemaBuilder: plugins, scalars, the Node interface, connection conventions, and the
+// empty Query and Mutation types that the modules in src/schema extend. No object types.
+import SchemaBuilder from '@pothos/core';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { Context } from './context.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+import type PrismaTypes from './generated/pothos-types.js';
+import { getDatamodel } from './generated/pothos-types.js';
+
+export interface SchemaTypes {
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  Scalars: {
+    ID: { Input: string; Output: string };
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+  };
+  /** Every connection counts lazily: the count query runs only when totalCount is selected. */
+  Connection: { totalCount: () => Promise<number> };
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}
+
+export const builder = new SchemaBuilder<SchemaTypes>({
+  plugins: [PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  prisma: {
+    // Resolvers only ever reach the tenant-scoped client of their request (src/db/tenant.ts).
+    // Its type is the extended client, which the plugin's option type does not name.
+    client: (ctx) => ctx.db as unknown as PrismaClient,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    // A resolver that forgets to spread `query` silently brings N+1 back: fail loudly in
+    // development and tests. (Read here rather than from src/config.ts because the schema
+    // is built once at import time, before any configuration object exists.)
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'error',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodesOnConnection: true,
+    // node/nodes are defined in src/schema/node.ts: they must answer null, never an error,
+    // for an id that is malformed or belongs to another organization.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver, {});
+builder.addScalarType('JSON', JSONResolver, {});
+
+builder.queryType({});
+// builder.mutationType({}) arrives with the first mutation: an empty type is an invalid schema.
+
+
+builder.globalConnectionField('totalCount', (t) =>
+  t.int({
+    description: 'The number of items in the whole connection (with its filters), not just this page.',
+    resolve: (connection) => connection.totalCount(),
+  }),
+);

@@ -1,0 +1,21 @@
+// The per-request context: who is asking, the database as that organization sees it, and
+// the request's own loaders. A fresh object per request; nothing in it is shared.
+import type { Viewer } from './auth/authenticate.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+import { tenantClient, type TenantClient } from './db/tenant.js';
+import { Loaders } from './loaders/index.js';
+import type { Logger } from './logger.js';
+
+export interface Context {
+  requestId: string;
+  log: Logger;
+  viewer: Viewer;
+  /** Every query through it is confined to the viewer's organization (src/db/tenant.ts). */
+  db: TenantClient;
+  loaders: Loaders;
+}
+
+export function createContext(prisma: PrismaClient, viewer: Viewer, requestId: string, log: Logger): Context {
+  const db = tenantClient(prisma, viewer.organizationId);
+  return { requestId, log, viewer, db, loaders: new Loaders(db, viewer.organizationId) };
+}

@@ -1,0 +1,83 @@
+// What the rest of wagraph knows about a database, whichever kind it is, and the hook
+// through which every SQL statement Prisma sends can be observed.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs?: number }
+  /** `dataDir` undefined: in memory (tests), optionally starting from a dumped data directory. */
+  | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob };
+
+/** One connection, for work that must stay on it: scripts, session locks, transactions. */
+export interface SqlSession {
+  /** Runs a script of several statements (no parameters). */
+  exec(script: string): Promise<void>;
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+}
+
+export interface Database {
+  kind: DatabaseTarget['kind'];
+  /** The unscoped client. Request code gets a tenant-scoped one from src/db/tenant.ts. */
+  prisma: PrismaClient;
+  session<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Copies the whole database (PGlite only): how tests clone a migrated template. */
+  dumpDataDir?(): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+export class DatabaseOpenError extends Error {
+  override name = 'DatabaseOpenError';
+}
+
+// --- statement observation -------------------------------------------------------------
+// Every SQL statement Prisma sends passes through the driver adapter; wrapping it is how
+// tests and the benchmark count statements on the wire rather than estimating them.
+// Statements are attributed to whatever is running inside `recordStatements` (through
+// AsyncLocalStorage), so concurrent requests never see each other's statements.
+
+const recording = new AsyncLocalStorage<string[]>();
+
+/** Runs `work`, collecting the SQL of every statement it (and only it) sends. */
+export async function recordStatements<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  const result = await recording.run(statements, work);
+  return { result, statements };
+}
+
+/** Runs `work` outside any recording: for bookkeeping that is not part of the request. */
+export function unrecorded<T>(work: () => T): T {
+  return recording.exit(work);
+}
+
+function observe(query: SqlQuery): void {
+  recording.getStore()?.push(query.sql);
+}
+
+function observed<T extends SqlDriverAdapter | Transaction>(queryable: T): T {
+  return new Proxy(queryable, {
+    get(target, property, receiver) {
+      if (property === 'queryRaw' || property === 'executeRaw') {
+        return (query: SqlQuery) => {
+          observe(query);
+          return target[property](query);
+        };
+      }
+      if (property === 'startTransaction') {
+        return async (...args: Parameters<SqlDriverAdapter['startTransaction']>) =>
+          observed(await (target as SqlDriverAdapter).startTransaction(...args));
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+export function observedFactory(factory: SqlDriverAdapterFactory): SqlDriverAdapterFactory {
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => observed(await factory.connect()),
+  };
+}
+

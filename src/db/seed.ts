@@ -1,0 +1,417 @@
+// Demo data: two organizations that look like real WhatsApp inboxes, generated from a
+// seeded random generator so that every run produces the same rows (and the same ids).
+// It runs on the first start of an empty database, or with `npm run db:seed`, and never
+// twice into the same database: it checks for existing organizations under a lock.
+import { newApiKey } from '../auth/api-keys.js';
+import { PERMISSIONS } from '../auth/permissions.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type {
+  CampaignStatus,
+  ContactStatus,
+  ConversationStatus,
+  MessageDirection,
+  MessageStatus,
+  MessageType,
+} from '../generated/prisma/enums.js';
+import type { Database } from './client.js';
+
+/** Fixed ids of the seeded owners, so that DEMO_API_KEY can find them on any later start. */
+export const DEMO_OWNERS = [
+  { organizationId: '0d1c6a52-6f2e-4c61-9a53-1f0c2b7e4a01', memberId: '0d1c6a52-6f2e-4c61-9a53-1f0c2b7e4b01' },
+  { organizationId: '0d1c6a52-6f2e-4c61-9a53-1f0c2b7e4a02', memberId: '0d1c6a52-6f2e-4c61-9a53-1f0c2b7e4b02' },
+] as const;
+
+const SEED_LOCK = 7_245_021_432;
+
+// --- deterministic randomness -----------------------------------------------------------------
+
+/** mulberry32: small, fast, and good enough for demo data. */
+function generator(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const chance = (probability: number) => next() < probability;
+  const sample = <T>(items: readonly T[], count: number): T[] => {
+    const pool = [...items];
+    const chosen: T[] = [];
+    while (chosen.length < count && pool.length > 0) chosen.push(pool.splice(Math.floor(next() * pool.length), 1)[0]!);
+    return chosen;
+  };
+  const uuid = () => {
+    const hex = Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16));
+    hex[12] = '4';
+    hex[16] = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+    const s = hex.join('');
+    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  };
+  return { next, int, pick, chance, sample, uuid };
+}
+type Random = ReturnType<typeof generator>;
+
+// --- realistic values -------------------------------------------------------------------------
+
+const FIRST_NAMES = [
+  'Aarav', 'Aisha', 'Alejandro', 'Amara', 'Ana', 'Andrei', 'Beatriz', 'Carlos', 'Chen', 'Chloe',
+  'Daniel', 'Divya', 'Elena', 'Emeka', 'Fatima', 'Felipe', 'Grace', 'Hana', 'Hiroshi', 'Ibrahim',
+  'Isabela', 'Jamal', 'Javier', 'Julia', 'Kavya', 'Kwame', 'Laura', 'Lucas', 'Maria', 'Mateo',
+  'Mei', 'Mohammed', 'Nadia', 'Nia', 'Omar', 'Priya', 'Rafael', 'Ravi', 'Sara', 'Sofia',
+  'Tariq', 'Thandiwe', 'Tomás', 'Valentina', 'Wei', 'Yasmin', 'Yusuf', 'Zanele', 'Zoe', 'Pedro',
+];
+const LAST_NAMES = [
+  'Adeyemi', 'Alvarez', 'Banerjee', 'Castro', 'Chaudhry', 'Costa', 'Da Silva', 'Dlamini', 'Fernandes', 'Garcia',
+  'Gupta', 'Haddad', 'Hernández', 'Ibrahim', 'Iyer', 'Kamau', 'Khan', 'Kim', 'Kowalski', 'Lopez',
+  'Mahlangu', 'Martins', 'Mehta', 'Mendes', 'Mensah', 'Morales', 'Nakamura', 'Nguyen', 'Okafor', 'Oliveira',
+  'Osei', 'Patel', 'Pereira', 'Ramírez', 'Reddy', 'Rodrigues', 'Rossi', 'Santos', 'Sato', 'Schmidt',
+  'Sharma', 'Silva', 'Singh', 'Souza', 'Tanaka', 'Torres', 'Wang', 'Yilmaz', 'Zhang', 'Nair',
+];
+/** Country calling code and the number of national digits to generate after it. */
+const PHONE_PLANS = [
+  ['1', 10], ['44', 10], ['49', 11], ['55', 11], ['91', 10], ['52', 10], ['34', 9], ['234', 10], ['27', 9], ['62', 11],
+] as const;
+
+const CITIES = ['São Paulo', 'Mumbai', 'Lagos', 'Jakarta', 'Mexico City', 'Madrid', 'London', 'Berlin', 'Austin', 'Cape Town'];
+const LANGUAGES = ['en', 'pt-BR', 'es', 'hi', 'de', 'id'];
+
+const INBOUND_TEXTS = [
+  'Hi! Is my order on its way?', 'Do you deliver on Sundays?', 'Thanks, that worked 🙏',
+  'Can I change the delivery address?', 'What time do you open tomorrow?', 'The package arrived damaged.',
+  'Is the 1kg bag back in stock?', 'How do I cancel my subscription?', 'Perfect, see you then!',
+  'Can you send me the invoice?', 'I was charged twice this month.', 'Do you have a discount code?',
+  'Stop sending me promotions please', 'Where is your nearest store?', 'Ok 👍',
+];
+const OUTBOUND_TEXTS = [
+  'Hello! Thanks for reaching out, how can we help?', 'Your order has shipped and should arrive in 2 days.',
+  'We are open from 8am to 6pm, Monday to Saturday.', 'I have updated the address on your order.',
+  'Sorry about that! A replacement is on its way.', 'Here is your invoice, let us know if anything is off.',
+  'Use WELCOME10 for 10% off your next order.', 'You have been unsubscribed from promotions.',
+  'Is there anything else I can help you with?', 'Great, we have refunded the duplicate charge.',
+];
+const LIST_NAMES: [string, string | null][] = [
+  ['VIP customers', 'Spent more than $500 in the last year'],
+  ['Newsletter subscribers', 'Opted in to the weekly newsletter'],
+  ['Wholesale buyers', 'Cafés and restaurants buying in bulk'],
+  ['Abandoned carts', null],
+  ['Black Friday 2026', 'Targets of the Black Friday campaign'],
+  ['Beta testers', 'Early access to new blends'],
+  ['Inactive 90 days', 'No order in three months'],
+  ['Event attendees', 'Came to a tasting event'],
+];
+const TAG_LABELS = [
+  'vip', 'wholesale', 'complaint', 'refund', 'delivery', 'billing', 'lead', 'returning', 'spanish speaker',
+  'needs follow-up', 'opted out', 'influencer',
+];
+
+// --- the seed ---------------------------------------------------------------------------------
+
+interface OrganizationPlan {
+  id: string;
+  ownerId: string;
+  name: string;
+  domain: string;
+  contacts: number;
+  lists: number;
+  tags: number;
+  campaigns: number;
+  conversations: number;
+  members: { name: string; role?: 'support' | 'marketing' }[];
+}
+
+const ROLE_PERMISSIONS = {
+  support: [
+    'Get:Contact', 'Update:Contact', 'Get:List', 'Get:Tag', 'Get:Campaign', 'Get:Conversation',
+    'Update:Conversation', 'Assign:Conversation', 'Unassign:Conversation', 'Get:OrganizationMember',
+  ],
+  marketing: [
+    'Get:Contact', 'Create:Contact', 'Update:Contact', 'Delete:Contact', 'BulkImport:Contacts',
+    'Get:List', 'Create:List', 'Update:List', 'Delete:List', 'Get:Tag', 'Create:Tag', 'Update:Tag',
+    'Delete:Tag', 'Get:Campaign', 'Create:Campaign', 'Update:Campaign', 'Get:OrganizationMember',
+  ],
+} satisfies Record<string, (typeof PERMISSIONS)[number][]>;
+
+const EPOCH = Date.UTC(2026, 0, 5, 9, 0, 0);
+const DAY = 86_400_000;
+
+function phoneNumber(random: Random): string {
+  const [code, digits] = random.pick(PHONE_PLANS);
+  let national = String(random.int(2, 9));
+  while (national.length < digits) national += String(random.int(0, 9));
+  return `+${code}${national}`;
+}
+
+function messageData(type: MessageType, text: string, random: Random): Prisma.InputJsonObject {
+  switch (type) {
+    case 'TEXT':
+      return { text };
+    case 'IMAGE':
+    case 'VIDEO':
+    case 'AUDIO':
+    case 'DOCUMENT':
+    case 'STICKER':
+      return { mediaId: random.uuid(), mimeType: `${type.toLowerCase()}/example`, caption: random.chance(0.5) ? text : null };
+    case 'LOCATION':
+      return { latitude: -23.55 + random.next(), longitude: -46.63 + random.next(), name: random.pick(CITIES) };
+    case 'REACTION':
+      return { emoji: random.pick(['👍', '❤️', '😂', '🙏']) };
+    case 'TEMPLATE':
+      return { name: random.pick(['order_shipped', 'welcome', 'black_friday']), language: 'en' };
+    default:
+      return { text };
+  }
+}
+
+async function seedOrganization(prisma: Prisma.TransactionClient, plan: OrganizationPlan, random: Random) {
+  const organizationId = plan.id;
+  const at = (days: number) => new Date(EPOCH + days * DAY);
+  await prisma.organization.create({ data: { id: organizationId, name: plan.name, createdAt: at(0) } });
+
+  const roles = {
+    support: { id: random.uuid(), name: 'Support agent', description: 'Answers conversations', permissions: ROLE_PERMISSIONS.support },
+    marketing: { id: random.uuid(), name: 'Marketing', description: 'Runs lists and campaigns', permissions: ROLE_PERMISSIONS.marketing },
+  };
+  await prisma.organizationRole.createMany({
+    data: Object.values(roles).map((role) => ({ ...role, organizationId, createdAt: at(0) })),
+  });
+  const members = [
+    { id: plan.ownerId, name: 'Olivia Owner', email: `owner@${plan.domain}`, accessLevel: 'OWNER' as const },
+    ...plan.members.map((member) => ({
+      id: random.uuid(),
+      name: member.name,
+      email: `${member.name.split(' ')[0]!.toLowerCase()}@${plan.domain}`,
+      accessLevel: 'MEMBER' as const,
+      role: member.role,
+    })),
+  ];
+  await prisma.organizationMember.createMany({
+    data: members.map(({ id, name, email, accessLevel }, index) => ({
+      id, name, email, accessLevel, organizationId, createdAt: at(index * 0.1),
+    })),
+  });
+  await prisma.roleAssignment.createMany({
+    data: members.flatMap((member) =>
+      'role' in member && member.role ? [{ organizationId, memberId: member.id, roleId: roles[member.role].id }] : [],
+    ),
+  });
+
+  const phones = new Set<string>();
+  const contacts = Array.from({ length: plan.contacts }, (_, index) => {
+    let phone = phoneNumber(random);
+    while (phones.has(phone)) phone = phoneNumber(random);
+    phones.add(phone);
+    const name = `${random.pick(FIRST_NAMES)} ${random.pick(LAST_NAMES)}`;
+    return {
+      id: random.uuid(),
+      organizationId,
+      name,
+      phone,
+      status: (random.chance(0.85) ? 'ACTIVE' : random.pick(['INACTIVE', 'BLOCKED'])) as ContactStatus,
+      attributes: {
+        city: random.pick(CITIES),
+        language: random.pick(LANGUAGES),
+        ...(random.chance(0.3) ? { lifetimeValue: random.int(20, 2_000) } : {}),
+        ...(random.chance(0.2) ? { source: random.pick(['website', 'instagram', 'store', 'referral']) } : {}),
+      },
+      createdAt: at(1 + (index * 60) / plan.contacts),
+    };
+  });
+  await prisma.contact.createMany({ data: contacts });
+
+  const lists = LIST_NAMES.slice(0, plan.lists).map(([name, description], index) => ({
+    id: random.uuid(), organizationId, name, description, createdAt: at(2 + index),
+  }));
+  await prisma.contactList.createMany({ data: lists });
+  const tags = TAG_LABELS.slice(0, plan.tags).map((label, index) => ({
+    id: random.uuid(), organizationId, label, createdAt: at(2 + index * 0.5),
+  }));
+  await prisma.tag.createMany({ data: tags });
+
+  await prisma.contactListMembership.createMany({
+    data: lists.flatMap((list) =>
+      random
+        .sample(contacts, random.int(Math.ceil(contacts.length * 0.05), Math.ceil(contacts.length * 0.4)))
+        .map((contact) => ({ organizationId, listId: list.id, contactId: contact.id, createdAt: at(70 + random.next() * 10) })),
+    ),
+  });
+  await prisma.contactTag.createMany({
+    data: contacts.flatMap((contact) =>
+      random.sample(tags, random.chance(0.6) ? random.int(1, 3) : 0).map((tag) => ({
+        organizationId, contactId: contact.id, tagId: tag.id, createdAt: at(70 + random.next() * 10),
+      })),
+    ),
+  });
+  await prisma.listTag.createMany({
+    data: lists.flatMap((list) =>
+      random.sample(tags, random.int(0, 2)).map((tag) => ({ organizationId, listId: list.id, tagId: tag.id })),
+    ),
+  });
+
+  const campaignPlans: [string, CampaignStatus][] = [
+    ['Black Friday 2026', 'RUNNING'], ['Spring blend launch', 'FINISHED'], ['Win-back December', 'DRAFT'],
+  ];
+  const campaigns = campaignPlans.slice(0, plan.campaigns).map(([name, status], index) => ({
+    id: random.uuid(), organizationId, name, status, description: `${name} on WhatsApp`, createdAt: at(20 + index * 10),
+  }));
+  await prisma.campaign.createMany({ data: campaigns });
+  await prisma.campaignList.createMany({
+    data: campaigns.flatMap((campaign) =>
+      random.sample(lists, random.int(1, 3)).map((list) => ({ organizationId, campaignId: campaign.id, listId: list.id })),
+    ),
+  });
+
+  const agents = members.map((member) => member.id);
+  const conversationContacts = random.sample(contacts, plan.conversations);
+  const conversations: Prisma.ConversationCreateManyInput[] = [];
+  const conversationTags: Prisma.ConversationTagCreateManyInput[] = [];
+  const messages: Prisma.MessageCreateManyInput[] = [];
+  const statuses: MessageStatus[] = ['SENT', 'DELIVERED', 'READ', 'READ', 'READ', 'FAILED', 'UNDELIVERED'];
+  const types: MessageType[] = [
+    'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'IMAGE', 'VIDEO', 'AUDIO', 'DOCUMENT', 'STICKER',
+    'LOCATION', 'CONTACTS', 'REACTION', 'ADDRESS', 'INTERACTIVE', 'TEMPLATE',
+  ];
+  conversationContacts.forEach((contact, index) => {
+    const campaign = campaigns.length > 0 && random.chance(0.25) ? random.pick(campaigns) : undefined;
+    const id = random.uuid();
+    const start = 80 + (index * 30) / plan.conversations;
+    const count = random.int(5, 60);
+    let time = EPOCH + start * DAY;
+    let lastMessageAt = time;
+    const conversationMessages: Prisma.MessageCreateManyInput[] = [];
+    for (let position = 0; position < count; position++) {
+      time += random.int(20_000, 6 * 3_600_000);
+      lastMessageAt = time;
+      const direction: MessageDirection =
+        position === 0 ? (campaign ? 'OUTBOUND' : 'INBOUND') : random.chance(0.5) ? 'INBOUND' : 'OUTBOUND';
+      const recent = position >= count - 3;
+      const type = position === 0 && campaign ? 'TEMPLATE' : random.pick(types);
+      const text = random.pick(direction === 'INBOUND' ? INBOUND_TEXTS : OUTBOUND_TEXTS);
+      const status: MessageStatus = direction === 'INBOUND' ? (recent && random.chance(0.5) ? 'DELIVERED' : 'READ') : random.pick(statuses);
+      const earlier = conversationMessages.length > 0 && random.chance(0.1) ? random.pick(conversationMessages) : undefined;
+      conversationMessages.push({
+        id: random.uuid(),
+        organizationId,
+        conversationId: id,
+        direction,
+        status,
+        messageType: type,
+        messageData: messageData(type, text, random),
+        whatsAppMessageId: `wamid.${random.uuid().replace(/-/g, '')}`,
+        replyToId: earlier?.id ?? null,
+        createdAt: new Date(time),
+      });
+    }
+    messages.push(...conversationMessages);
+    const status: ConversationStatus = random.chance(0.6) ? 'ACTIVE' : random.pick(['CLOSED', 'RESOLVED']);
+    conversations.push({
+      id,
+      organizationId,
+      contactId: contact.id,
+      campaignId: campaign?.id ?? null,
+      status,
+      initiatedBy: campaign ? 'CAMPAIGN' : 'CONTACT',
+      assignedToId: random.chance(0.6) ? random.pick(agents) : null,
+      lastMessageAt: new Date(lastMessageAt),
+      createdAt: new Date(EPOCH + start * DAY),
+    });
+    for (const tag of random.sample(tags, random.chance(0.4) ? random.int(1, 2) : 0)) {
+      conversationTags.push({ organizationId, conversationId: id, tagId: tag.id });
+    }
+  });
+  await prisma.conversation.createMany({ data: conversations });
+  await prisma.conversationTag.createMany({ data: conversationTags });
+  // In slices: one statement per thousand rows keeps every statement small.
+  for (let offset = 0; offset < messages.length; offset += 1_000) {
+    await prisma.message.createMany({ data: messages.slice(offset, offset + 1_000) });
+  }
+}
+
+const PLANS: OrganizationPlan[] = [
+  {
+    id: DEMO_OWNERS[0].organizationId,
+    ownerId: DEMO_OWNERS[0].memberId,
+    name: 'Acme Coffee Roasters',
+    domain: 'acme-coffee.example',
+    contacts: 200,
+    lists: 8,
+    tags: 12,
+    campaigns: 3,
+    conversations: 150,
+    members: [
+      { name: 'Sam Support', role: 'support' },
+      { name: 'Maya Marketing', role: 'marketing' },
+    ],
+  },
+  {
+    id: DEMO_OWNERS[1].organizationId,
+    ownerId: DEMO_OWNERS[1].memberId,
+    name: 'Globex Travel',
+    domain: 'globex-travel.example',
+    contacts: 20,
+    lists: 2,
+    tags: 3,
+    campaigns: 1,
+    conversations: 5,
+    members: [{ name: 'Tom Travel', role: 'support' }],
+  },
+];
+
+export interface SeededKey {
+  organization: string;
+  email: string;
+  secret: string;
+}
+
+/**
+ * Seeds both demo organizations in one transaction, unless the database already holds an
+ * organization. Returns each owner's API key (the only time the secrets are known), or
+ * undefined when nothing was seeded. `apiKeys` fixes the owners' keys (DEMO_API_KEY…).
+ */
+export async function seedDemoData(
+  db: Database,
+  apiKeys: readonly (string | undefined)[] = [],
+): Promise<SeededKey[] | undefined> {
+  return db.prisma.$transaction(
+    async (tx) => {
+      // Two instances starting together on one empty database: the second waits here,
+      // then finds the first one's organizations and seeds nothing.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEED_LOCK})`;
+      if ((await tx.organization.count()) > 0) return undefined;
+      const keys: SeededKey[] = [];
+      for (const [index, plan] of PLANS.entries()) {
+        await seedOrganization(tx, plan, generator(20_261_121 + index));
+        const key = newApiKey(apiKeys[index]);
+        await tx.apiKey.create({
+          data: { organizationId: plan.id, memberId: plan.ownerId, name: 'Demo key', prefix: key.prefix, keyHash: key.keyHash },
+        });
+        keys.push({ organization: plan.name, email: `owner@${plan.domain}`, secret: key.secret });
+      }
+      return keys;
+    },
+    { timeout: 120_000, maxWait: 60_000 },
+  );
+}
+
+/**
+ * Makes DEMO_API_KEY / DEMO_API_KEY_2 valid keys of the demo owners, also on a database
+ * seeded earlier with other keys. Does nothing for an organization that was not seeded.
+ */
+export async function ensureDemoKeys(prisma: PrismaClient, apiKeys: readonly (string | undefined)[]): Promise<void> {
+  for (const [index, secret] of apiKeys.entries()) {
+    const owner = DEMO_OWNERS[index];
+    if (!secret || !owner) continue;
+    const key = newApiKey(secret);
+    const member = await prisma.organizationMember.findUnique({ where: { id: owner.memberId } });
+    if (!member) continue;
+    await prisma.apiKey.upsert({
+      where: { keyHash: key.keyHash },
+      create: { ...owner, name: `Demo key (DEMO_API_KEY${index === 0 ? '' : `_${index + 1}`})`, prefix: key.prefix, keyHash: key.keyHash },
+      // A demo key that was revoked stays revoked: configuration does not undo a revocation.
+      update: {},
+    });
+  }
+}

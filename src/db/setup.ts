@@ -1,0 +1,42 @@
+// Start-up of the database, shared by the server and the db:* scripts: open it, apply
+// pending migrations, seed demo data into an empty database, make the demo keys valid.
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { type Database, type DatabaseTarget, openDatabase } from './client.js';
+import { migrate } from './migrate.js';
+import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
+
+export function databaseTarget(config: Config): DatabaseTarget {
+  return config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize }
+    : { kind: 'pglite', dataDir: config.dataDir };
+}
+
+export interface PreparedDatabase {
+  db: Database;
+  /** The demo owners' keys when this start seeded them (the only time they are known). */
+  seededKeys: SeededKey[] | undefined;
+}
+
+export async function prepareDatabase(config: Config, log: Logger, options: { seed: boolean }): Promise<PreparedDatabase> {
+  const target = databaseTarget(config);
+  const db = await openDatabase(target);
+  try {
+    const applied = await migrate(db);
+    log.info({ database: target.kind, applied }, applied.length ? 'migrations applied' : 'database schema up to date');
+    const seededKeys = options.seed ? await seedDemoData(db, config.demoApiKeys) : undefined;
+    if (seededKeys) {
+      for (const key of seededKeys) {
+        log.info(
+          { organization: key.organization, email: key.email, apiKey: key.secret },
+          `Demo data seeded. API key of ${key.email} (${key.organization}), shown only now: ${key.secret}`,
+        );
+      }
+    }
+    await ensureDemoKeys(db.prisma, config.demoApiKeys);
+    return { db, seededKeys };
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
+}

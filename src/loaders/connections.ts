@@ -1,0 +1,184 @@
+// Batched connection pages and counts. Every connection field of a request that has the
+// same shape (source, filter, ordering, page arguments) is answered by one SQL statement
+// for all its parents, whether there is one parent (a root field) or fifty (a nested
+// connection under a list): the statement count does not grow with the page size.
+import DataLoader from 'dataloader';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { TenantClient } from '../db/tenant.js';
+import { decodeCursor, encodeCursor, type CursorValue } from '../pagination/cursor.js';
+import type { PageRequest } from '../pagination/page-request.js';
+import { countSql, type KeysetRow, type Ordering, pageSql, type Table } from './keyset.js';
+
+/** A kind of connection: which rows, how they may be filtered and ordered. */
+export interface Source<Filter = never> {
+  /** Unique among sources; part of every cursor the source hands out. */
+  name: string;
+  table: Table;
+  orderings: Readonly<Record<string, Ordering>>;
+  defaultOrdering: string;
+  filter?: (filter: Filter) => Prisma.Sql[];
+}
+
+export interface ConnectionKey<Filter = never> {
+  source: Source<Filter>;
+  /** Raw id of the parent row (nested connections); null for root connections. */
+  parentId: string | null;
+  filter?: Filter | null;
+  ordering?: string;
+  request: PageRequest;
+}
+
+export interface Page {
+  /** Row ids in the connection's order, with the cursor of each. */
+  ids: string[];
+  cursors: string[];
+  hasPreviousPage: boolean;
+  hasNextPage: boolean;
+}
+
+function orderingOf(key: ConnectionKey<unknown>): Ordering {
+  return key.source.orderings[key.ordering ?? key.source.defaultOrdering]!;
+}
+
+function cursorName(key: ConnectionKey<unknown>): string {
+  return `${key.source.name}:${orderingOf(key).name}`;
+}
+
+/** Keys with equal shape differ only in their parent, so they share one statement. */
+function shapeOf(key: ConnectionKey<unknown>, withPage: boolean): string {
+  return JSON.stringify([
+    key.source.name,
+    key.filter ?? null,
+    withPage ? [key.ordering ?? null, key.request] : null,
+  ]);
+}
+
+function groupByShape<K extends ConnectionKey<unknown>>(keys: readonly K[], withPage: boolean): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  keys.forEach((key, index) => {
+    const shape = shapeOf(key, withPage);
+    groups.set(shape, [...(groups.get(shape) ?? []), index]);
+  });
+  return groups;
+}
+
+function toCursorValue(value: unknown): CursorValue {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+export class ConnectionLoaders {
+  constructor(
+    private readonly db: TenantClient,
+    private readonly organizationId: string,
+  ) {}
+
+  private readonly pages = new DataLoader<ConnectionKey<unknown>, Page, string>(
+    (keys) => this.loadPages(keys),
+    { cacheKeyFn: (key) => `${shapeOf(key, true)}|${key.parentId}` },
+  );
+
+  private readonly counts = new DataLoader<ConnectionKey<unknown>, number, string>(
+    (keys) => this.loadCounts(keys),
+    { cacheKeyFn: (key) => `${shapeOf(key, false)}|${key.parentId}` },
+  );
+
+  page<Filter>(key: ConnectionKey<Filter>): Promise<Page> {
+    return this.pages.load(key as ConnectionKey<unknown>);
+  }
+
+  count<Filter>(key: ConnectionKey<Filter>): Promise<number> {
+    return this.counts.load(key as ConnectionKey<unknown>);
+  }
+
+  private conditions(key: ConnectionKey<unknown>): Prisma.Sql[] {
+    return key.filter != null && key.source.filter ? key.source.filter(key.filter as never) : [];
+  }
+
+  private async loadPages(keys: readonly ConnectionKey<unknown>[]): Promise<(Page | Error)[]> {
+    const results: (Page | Error)[] = new Array(keys.length);
+    await Promise.all(
+      [...groupByShape(keys, true).values()].map(async (indexes) => {
+        const first = keys[indexes[0]!]!;
+        const ordering = orderingOf(first);
+        const types = ordering.columns.map((column) => column.type);
+        const { request } = first;
+        // Cursors are checked here, once per shape; a bad one fails every field of the shape.
+        let after: CursorValue[] | undefined;
+        let before: CursorValue[] | undefined;
+        try {
+          after = request.after ? decodeCursor('after', request.after, cursorName(first), types) : undefined;
+          before = request.before ? decodeCursor('before', request.before, cursorName(first), types) : undefined;
+        } catch (error) {
+          for (const index of indexes) results[index] = error as Error;
+          return;
+        }
+        const parentKeys = [...new Set(indexes.map((index) => keys[index]!.parentId))];
+        const rows = await this.db.$queryRaw<KeysetRow[]>(
+          pageSql(
+            {
+              table: first.source.table,
+              organizationId: this.organizationId,
+              conditions: this.conditions(first),
+              ordering,
+              size: request.size,
+              backward: request.backward,
+              ...(after ? { after } : {}),
+              ...(before ? { before } : {}),
+            },
+            parentKeys,
+          ),
+        );
+        const byParent = new Map<string | null, KeysetRow[]>();
+        for (const row of rows) byParent.set(row.parentKey, [...(byParent.get(row.parentKey) ?? []), row]);
+        for (const index of indexes) {
+          const parentRows = byParent.get(keys[index]!.parentId) ?? [];
+          results[index] = this.toPage(first, ordering, parentRows);
+        }
+      }),
+    );
+    return results;
+  }
+
+  private toPage(key: ConnectionKey<unknown>, ordering: Ordering, rows: KeysetRow[]): Page {
+    const { size, backward } = key.request;
+    const idIndex = ordering.columns.length - 1;
+    const present = rows.filter((row) => row[`k${idIndex}`] != null);
+    const hasMore = present.length > size;
+    const inPage = present.slice(0, size);
+    if (backward) inPage.reverse();
+    const hasBefore = rows[0]?.hasBefore ?? false;
+    const hasAfter = rows[0]?.hasAfter ?? false;
+    const name = cursorName(key);
+    return {
+      ids: inPage.map((row) => String(row[`k${idIndex}`])),
+      cursors: inPage.map((row) =>
+        encodeCursor(
+          name,
+          ordering.columns.map((_, index) => toCursorValue(row[`k${index}`])),
+        ),
+      ),
+      hasPreviousPage: backward ? hasMore || hasBefore : hasBefore,
+      hasNextPage: backward ? hasAfter : hasMore || hasAfter,
+    };
+  }
+
+  private async loadCounts(keys: readonly ConnectionKey<unknown>[]): Promise<number[]> {
+    const results: number[] = new Array(keys.length).fill(0);
+    await Promise.all(
+      [...groupByShape(keys, false).values()].map(async (indexes) => {
+        const first = keys[indexes[0]!]!;
+        const parentKeys = [...new Set(indexes.map((index) => keys[index]!.parentId))];
+        const rows = await this.db.$queryRaw<{ parentKey: string | null; count: number }[]>(
+          countSql(
+            { table: first.source.table, organizationId: this.organizationId, conditions: this.conditions(first) },
+            parentKeys,
+          ),
+        );
+        const byParent = new Map(rows.map((row) => [row.parentKey, row.count]));
+        for (const index of indexes) results[index] = byParent.get(keys[index]!.parentId) ?? 0;
+      }),
+    );
+    return results;
+  }
+}

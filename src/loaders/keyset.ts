@@ -1,0 +1,161 @@
+// The SQL of keyset pagination, for one parent or many at once.
+//
+// A page of children for N parents is one statement: each parent id is joined LATERALly to
+// its own `ORDER BY … LIMIT size+1` subquery, so the database reads about `size` rows per
+// parent through the (parent, sort key) index, never every child of every parent. A root
+// connection is the same query with a single parent that links to nothing.
+//
+// Orderings always end with the row id, so every position is unique. A nullable sort
+// column sorts NULL as its smallest value (ASC NULLS FIRST, DESC NULLS LAST), so one
+// index serves both directions.
+import { Prisma } from '../generated/prisma/client.js';
+import type { CursorValue, SortType } from '../pagination/cursor.js';
+
+export interface SortColumn {
+  /** A trusted SQL expression over the source's aliases, e.g. `t."createdAt"`. */
+  sql: string;
+  type: SortType;
+  nullable?: boolean;
+}
+
+export interface Ordering {
+  /** Names the ordering in cursors, so a cursor is only accepted by the ordering that made it. */
+  name: string;
+  descending: boolean;
+  /** The sort key, ending with the row id. */
+  columns: readonly SortColumn[];
+}
+
+/** Where the rows of a connection come from. All SQL here is trusted text, never input. */
+export interface Table {
+  /** FROM clause; the node's table must be aliased `t`, e.g. `"ContactTag" j JOIN "Tag" t ON t.id = j."tagId"`. */
+  from: string;
+  /** The column that links a row to its parent, for nested connections. */
+  parentColumn?: string;
+}
+
+export interface KeysetQuery {
+  table: Table;
+  organizationId: string;
+  /** Filter conditions, already parameterised. */
+  conditions: readonly Prisma.Sql[];
+  ordering: Ordering;
+  size: number;
+  backward: boolean;
+  after?: readonly CursorValue[];
+  before?: readonly CursorValue[];
+}
+
+export interface KeysetRow {
+  parentKey: string | null;
+  hasBefore: boolean;
+  hasAfter: boolean;
+  /** Sort key values k0…kn (kn is the id); all null when the parent has no rows in the page. */
+  [key: `k${number}`]: unknown;
+}
+
+const raw = Prisma.raw;
+
+function param(type: SortType, value: string): Prisma.Sql {
+  return Prisma.sql`${value}::${raw(type)}`;
+}
+
+/** The condition "this row's sort key is beyond `values`" in ascending (`greater`) or descending order. */
+function beyond(columns: readonly SortColumn[], values: readonly CursorValue[], greater: boolean): Prisma.Sql {
+  const op = raw(greater ? '>' : '<');
+  if (columns.every((column) => !column.nullable)) {
+    // Row comparison: lets PostgreSQL turn the cursor into an index range.
+    const left = raw(`(${columns.map((column) => column.sql).join(', ')})`);
+    const right = Prisma.join(columns.map((column, index) => param(column.type, values[index] as string)));
+    return Prisma.sql`${left} ${op} (${right})`;
+  }
+  const alternatives: Prisma.Sql[] = [];
+  const equalSoFar: Prisma.Sql[] = [];
+  columns.forEach((column, index) => {
+    const col = raw(column.sql);
+    const value = values[index] ?? null;
+    let strictly: Prisma.Sql;
+    if (value === null) {
+      // NULL is the smallest value: everything non-null is greater, nothing is smaller.
+      strictly = greater ? Prisma.sql`${col} IS NOT NULL` : Prisma.sql`FALSE`;
+    } else {
+      const v = param(column.type, value);
+      strictly = greater || !column.nullable ? Prisma.sql`${col} ${op} ${v}` : Prisma.sql`(${col} < ${v} OR ${col} IS NULL)`;
+    }
+    alternatives.push(Prisma.join([...equalSoFar, strictly], ' AND '));
+    equalSoFar.push(value === null ? Prisma.sql`${col} IS NULL` : Prisma.sql`${col} = ${param(column.type, value)}`);
+  });
+  return Prisma.sql`(${Prisma.join(alternatives.map((alternative) => Prisma.sql`(${alternative})`), ' OR ')})`;
+}
+
+/** Rows after `values` in the ordering's own direction. */
+function after(ordering: Ordering, values: readonly CursorValue[]): Prisma.Sql {
+  return beyond(ordering.columns, values, !ordering.descending);
+}
+
+/** Rows before `values` in the ordering's own direction. */
+function before(ordering: Ordering, values: readonly CursorValue[]): Prisma.Sql {
+  return beyond(ordering.columns, values, ordering.descending);
+}
+
+function orderBy(ordering: Ordering, reverse: boolean, prefix = ''): Prisma.Sql {
+  const descending = ordering.descending !== reverse;
+  const terms = ordering.columns.map((column, index) => {
+    const expression = prefix ? `${prefix}"k${index}"` : column.sql;
+    const nulls = column.nullable ? (descending ? ' NULLS LAST' : ' NULLS FIRST') : '';
+    return `${expression} ${descending ? 'DESC' : 'ASC'}${nulls}`;
+  });
+  return raw(terms.join(', '));
+}
+
+function parents(parentKeys: readonly (string | null)[], table: Table): Prisma.Sql {
+  return table.parentColumn
+    ? Prisma.sql`unnest(${parentKeys}::uuid[]) AS parent(key)`
+    : Prisma.sql`(VALUES (NULL::uuid)) AS parent(key)`;
+}
+
+function scope(query: Pick<KeysetQuery, 'table' | 'organizationId' | 'conditions'>): Prisma.Sql {
+  const conditions = [Prisma.sql`t."organizationId" = ${query.organizationId}::uuid`, ...query.conditions];
+  if (query.table.parentColumn) conditions.push(Prisma.sql`${raw(query.table.parentColumn)} = parent.key`);
+  return Prisma.join(conditions, ' AND ');
+}
+
+/** One statement: the page of every parent, with whether rows exist before and after it. */
+export function pageSql(query: KeysetQuery, parentKeys: readonly (string | null)[]): Prisma.Sql {
+  const { ordering, table } = query;
+  const where = scope(query);
+  const window: Prisma.Sql[] = [];
+  if (query.after) window.push(after(ordering, query.after));
+  if (query.before) window.push(before(ordering, query.before));
+  const keys = raw(ordering.columns.map((column, index) => `${column.sql} AS "k${index}"`).join(', '));
+  // Whether rows exist at or before `after` / at or beyond `before`: the other side of each cursor.
+  const hasBefore = query.after
+    ? Prisma.sql`EXISTS (SELECT 1 FROM ${raw(table.from)} WHERE ${where} AND (${after(ordering, query.after)}) IS NOT TRUE)`
+    : Prisma.sql`FALSE`;
+  const hasAfter = query.before
+    ? Prisma.sql`EXISTS (SELECT 1 FROM ${raw(table.from)} WHERE ${where} AND (${before(ordering, query.before)}) IS NOT TRUE)`
+    : Prisma.sql`FALSE`;
+  return Prisma.sql`
+    SELECT parent.key::text AS "parentKey", o."hasBefore", o."hasAfter", p.*
+    FROM ${parents(parentKeys, table)}
+    CROSS JOIN LATERAL (SELECT ${hasBefore} AS "hasBefore", ${hasAfter} AS "hasAfter") o
+    LEFT JOIN LATERAL (
+      SELECT ${keys}
+      FROM ${raw(table.from)}
+      WHERE ${Prisma.join([where, ...window], ' AND ')}
+      ORDER BY ${orderBy(ordering, query.backward)}
+      LIMIT ${query.size + 1}
+    ) p ON TRUE
+    ORDER BY parent.key, ${orderBy(ordering, query.backward, 'p.')}`;
+}
+
+/** One statement: the number of rows of every parent's whole connection. */
+export function countSql(
+  query: Pick<KeysetQuery, 'table' | 'organizationId' | 'conditions'>,
+  parentKeys: readonly (string | null)[],
+): Prisma.Sql {
+  return Prisma.sql`
+    SELECT parent.key::text AS "parentKey",
+      (SELECT count(*)::int FROM ${raw(query.table.from)} WHERE ${scope(query)}) AS "count"
+    FROM ${parents(parentKeys, query.table)}`;
+}

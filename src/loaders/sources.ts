@@ -1,0 +1,244 @@
+// Every connection of the API as SQL: the table its rows come from (and, for nested
+// connections, the column that links them to their parent), its orderings, and how its
+// filter arguments become conditions. Filter values arrive already decoded (raw ids,
+// enum values) from the schema modules; everything user-given is a bound parameter.
+import { Prisma } from '../generated/prisma/client.js';
+import type {
+  CampaignStatus,
+  ContactStatus,
+  ConversationStatus,
+  MessageDirection,
+  MessageStatus,
+  MessageType,
+} from '../generated/prisma/enums.js';
+import type { Ordering, SortColumn, Table } from './keyset.js';
+import type { Source } from './connections.js';
+
+const ID: SortColumn = { sql: 't."id"', type: 'uuid' };
+const CREATED_AT: SortColumn = { sql: 't."createdAt"', type: 'timestamptz' };
+
+/** Both directions of each sort field, named `<FIELD>_ASC` / `<FIELD>_DESC`. */
+function orderings(fields: Record<string, SortColumn>): Record<string, Ordering> {
+  return Object.fromEntries(
+    Object.entries(fields).flatMap(([field, column]) =>
+      [false, true].map((descending) => {
+        const name = `${field}_${descending ? 'DESC' : 'ASC'}`;
+        return [name, { name, descending, columns: [column, ID] }];
+      }),
+    ),
+  );
+}
+
+const BY_CREATION = orderings({ CREATED_AT });
+
+/** `%term%` for LIKE, with the pattern characters in `term` matched literally. */
+function containing(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
+function source<Filter = never>(
+  name: string,
+  table: Table,
+  options: Partial<Pick<Source<Filter>, 'orderings' | 'defaultOrdering' | 'filter'>> = {},
+): Source<Filter> {
+  return { name, table, orderings: BY_CREATION, defaultOrdering: 'CREATED_AT_ASC', ...options };
+}
+
+// --- contacts -------------------------------------------------------------------------------
+
+export interface ContactFilter {
+  status?: ContactStatus[];
+  listId?: string;
+  tagId?: string;
+  search?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+const contactOrderings = orderings({
+  CREATED_AT,
+  NAME: { sql: 't."name"', type: 'text' },
+  PHONE: { sql: 't."phone"', type: 'text' },
+});
+
+function contactConditions(filter: ContactFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.status) conditions.push(Prisma.sql`t."status" = ANY(${filter.status}::"ContactStatus"[])`);
+  if (filter.listId) {
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "ContactListMembership" m WHERE m."contactId" = t."id" AND m."listId" = ${filter.listId}::uuid)`,
+    );
+  }
+  if (filter.tagId) {
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "ContactTag" ct WHERE ct."contactId" = t."id" AND ct."tagId" = ${filter.tagId}::uuid)`,
+    );
+  }
+  if (filter.search) {
+    // Phones are stored in E.164: "+1 (555) 010-2030" should find "+15550102030".
+    const phoneTerm = filter.search.replace(/[\s().-]/g, '');
+    conditions.push(
+      phoneTerm
+        ? Prisma.sql`(t."name" ILIKE ${containing(filter.search)} OR t."phone" LIKE ${containing(phoneTerm)})`
+        : Prisma.sql`t."name" ILIKE ${containing(filter.search)}`,
+    );
+  }
+  if (filter.createdAfter) conditions.push(Prisma.sql`t."createdAt" > ${filter.createdAfter}`);
+  if (filter.createdBefore) conditions.push(Prisma.sql`t."createdAt" < ${filter.createdBefore}`);
+  return conditions;
+}
+
+const contactOptions = { orderings: contactOrderings, filter: contactConditions };
+
+export const contacts = source<ContactFilter>('contacts', { from: '"Contact" t' }, contactOptions);
+export const listContacts = source<ContactFilter>(
+  'list.contacts',
+  { from: '"ContactListMembership" j JOIN "Contact" t ON t."id" = j."contactId"', parentColumn: 'j."listId"' },
+  contactOptions,
+);
+export const tagContacts = source<ContactFilter>(
+  'tag.contacts',
+  { from: '"ContactTag" j JOIN "Contact" t ON t."id" = j."contactId"', parentColumn: 'j."tagId"' },
+  contactOptions,
+);
+
+// --- lists ----------------------------------------------------------------------------------
+
+export interface ListFilter {
+  search?: string;
+  tagId?: string;
+}
+
+function listConditions(filter: ListFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.search) conditions.push(Prisma.sql`t."name" ILIKE ${containing(filter.search)}`);
+  if (filter.tagId) {
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "ListTag" lt WHERE lt."listId" = t."id" AND lt."tagId" = ${filter.tagId}::uuid)`,
+    );
+  }
+  return conditions;
+}
+
+export const lists = source<ListFilter>('lists', { from: '"ContactList" t' }, { filter: listConditions });
+export const contactLists = source(
+  'contact.lists',
+  { from: '"ContactListMembership" j JOIN "ContactList" t ON t."id" = j."listId"', parentColumn: 'j."contactId"' },
+);
+
+// --- tags -----------------------------------------------------------------------------------
+
+export interface TagFilter {
+  search?: string;
+}
+
+export const tags = source<TagFilter>(
+  'tags',
+  { from: '"Tag" t' },
+  { filter: (filter) => (filter.search ? [Prisma.sql`t."label" ILIKE ${containing(filter.search)}`] : []) },
+);
+export const contactTags = source('contact.tags', {
+  from: '"ContactTag" j JOIN "Tag" t ON t."id" = j."tagId"',
+  parentColumn: 'j."contactId"',
+});
+export const listTags = source('list.tags', {
+  from: '"ListTag" j JOIN "Tag" t ON t."id" = j."tagId"',
+  parentColumn: 'j."listId"',
+});
+export const conversationTags = source('conversation.tags', {
+  from: '"ConversationTag" j JOIN "Tag" t ON t."id" = j."tagId"',
+  parentColumn: 'j."conversationId"',
+});
+
+// --- campaigns ------------------------------------------------------------------------------
+
+export interface CampaignFilter {
+  status?: CampaignStatus[];
+}
+
+export const campaigns = source<CampaignFilter>(
+  'campaigns',
+  { from: '"Campaign" t' },
+  { filter: (filter) => (filter.status ? [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] : []) },
+);
+
+// --- conversations --------------------------------------------------------------------------
+
+export interface ConversationFilter {
+  status?: ConversationStatus[];
+  contactId?: string;
+  campaignId?: string;
+  listId?: string;
+  tagId?: string;
+  assignedToId?: string;
+  unassigned?: boolean;
+  unread?: boolean;
+}
+
+const UNREAD = Prisma.sql`EXISTS (SELECT 1 FROM "Message" u WHERE u."conversationId" = t."id" AND u."direction" = 'INBOUND' AND u."status" <> 'READ')`;
+
+function conversationConditions(filter: ConversationFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.status) conditions.push(Prisma.sql`t."status" = ANY(${filter.status}::"ConversationStatus"[])`);
+  if (filter.contactId) conditions.push(Prisma.sql`t."contactId" = ${filter.contactId}::uuid`);
+  if (filter.campaignId) conditions.push(Prisma.sql`t."campaignId" = ${filter.campaignId}::uuid`);
+  if (filter.listId) {
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "ContactListMembership" m WHERE m."contactId" = t."contactId" AND m."listId" = ${filter.listId}::uuid)`,
+    );
+  }
+  if (filter.tagId) {
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "ConversationTag" ct WHERE ct."conversationId" = t."id" AND ct."tagId" = ${filter.tagId}::uuid)`,
+    );
+  }
+  if (filter.assignedToId) conditions.push(Prisma.sql`t."assignedToId" = ${filter.assignedToId}::uuid`);
+  if (filter.unassigned === true) conditions.push(Prisma.sql`t."assignedToId" IS NULL`);
+  if (filter.unassigned === false) conditions.push(Prisma.sql`t."assignedToId" IS NOT NULL`);
+  if (filter.unread === true) conditions.push(UNREAD);
+  if (filter.unread === false) conditions.push(Prisma.sql`NOT ${UNREAD}`);
+  return conditions;
+}
+
+const conversationOptions = {
+  orderings: orderings({
+    CREATED_AT,
+    LAST_MESSAGE_AT: { sql: 't."lastMessageAt"', type: 'timestamptz', nullable: true },
+  }),
+  filter: conversationConditions,
+};
+
+export const conversations = source<ConversationFilter>('conversations', { from: '"Conversation" t' }, conversationOptions);
+export const contactConversations = source<ConversationFilter>(
+  'contact.conversations',
+  { from: '"Conversation" t', parentColumn: 't."contactId"' },
+  conversationOptions,
+);
+
+// --- messages -------------------------------------------------------------------------------
+
+export interface MessageFilter {
+  direction?: MessageDirection;
+  status?: MessageStatus[];
+  messageType?: MessageType[];
+}
+
+function messageConditions(filter: MessageFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.direction) conditions.push(Prisma.sql`t."direction" = ${filter.direction}::"MessageDirection"`);
+  if (filter.status) conditions.push(Prisma.sql`t."status" = ANY(${filter.status}::"MessageStatus"[])`);
+  if (filter.messageType) conditions.push(Prisma.sql`t."messageType" = ANY(${filter.messageType}::"MessageType"[])`);
+  return conditions;
+}
+
+/** Oldest first, so that `last: 20` is the newest page of a chat and `before` scrolls back. */
+export const conversationMessages = source<MessageFilter>(
+  'conversation.messages',
+  { from: '"Message" t', parentColumn: 't."conversationId"' },
+  { filter: messageConditions },
+);
+
+// --- organization -----------------------------------------------------------------------------
+
+export const members = source('members', { from: '"OrganizationMember" t' });
+export const apiKeys = source('apiKeys', { from: '"ApiKey" t' });

@@ -1,0 +1,48 @@
+// Opaque keyset cursors. A cursor holds the sort values of the row it points at (plus the
+// name of the ordering it belongs to), so paging from it needs no lookup and stays stable
+// when rows are inserted or deleted around it.
+import { GraphQLError } from 'graphql';
+
+export type CursorValue = string | null;
+export type SortType = 'timestamptz' | 'text' | 'uuid';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function valid(type: SortType, value: unknown): value is CursorValue {
+  if (value === null) return true;
+  if (typeof value !== 'string') return false;
+  if (type === 'uuid') return UUID.test(value);
+  if (type === 'timestamptz') return !Number.isNaN(Date.parse(value));
+  return true;
+}
+
+export function encodeCursor(ordering: string, values: readonly CursorValue[]): string {
+  return Buffer.from(JSON.stringify([ordering, ...values]), 'utf8').toString('base64url');
+}
+
+function invalid(argument: string): GraphQLError {
+  return new GraphQLError(
+    `\`${argument}\` is not a cursor of this connection and ordering; pass a cursor this connection returned with the same orderBy.`,
+    { extensions: { code: 'BAD_USER_INPUT', argumentName: argument } },
+  );
+}
+
+export function decodeCursor(
+  argument: 'after' | 'before',
+  cursor: string,
+  ordering: string,
+  types: readonly SortType[],
+): CursorValue[] {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid(argument);
+  }
+  if (!Array.isArray(decoded) || decoded.length !== types.length + 1 || decoded[0] !== ordering) {
+    throw invalid(argument);
+  }
+  const values = decoded.slice(1);
+  if (!values.every((value, index) => valid(types[index]!, value))) throw invalid(argument);
+  return values as CursorValue[];
+}

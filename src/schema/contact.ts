@@ -1,0 +1,73 @@
+// Contacts: the people an organization talks to on WhatsApp.
+import { builder } from '../builder.js';
+import { ContactStatus as ContactStatusValues } from '../generated/prisma/enums.js';
+import { contacts as contactsSource, type ContactFilter as ContactConditions } from '../loaders/sources.js';
+import { OrderDirection } from './common.js';
+import { filterId, resolveConnection } from './connections.js';
+
+export const ContactStatus = builder.enumType(ContactStatusValues, { name: 'ContactStatus' });
+
+export const Contact = builder.prismaNode('Contact', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    phone: t.exposeString('phone', { description: 'E.164, e.g. +14155550123.' }),
+    status: t.expose('status', { type: ContactStatus }),
+    attributes: t.expose('attributes', { type: 'JSON' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+export const ContactFilter = builder.inputType('ContactFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [ContactStatus], description: 'Contacts with any of these statuses.' }),
+    listId: t.id({ description: 'Contacts in this list.' }),
+    tagId: t.id({ description: 'Contacts with this tag.' }),
+    search: t.string({ description: 'Case-insensitive substring of the name or the phone number.' }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Created strictly after this instant.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Created strictly before this instant.' }),
+  }),
+});
+
+export const ContactOrderField = builder.enumType('ContactOrderField', {
+  values: ['CREATED_AT', 'NAME', 'PHONE'] as const,
+});
+
+export const ContactOrder = builder.inputType('ContactOrder', {
+  fields: (t) => ({
+    field: t.field({ type: ContactOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, required: true }),
+  }),
+});
+
+/** ContactFilter arguments → the SQL source's filter (raw ids). */
+export function contactConditions(filter: typeof ContactFilter.$inferInput | null | undefined): ContactConditions | null {
+  if (!filter) return null;
+  return {
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(filter.search ? { search: filter.search } : {}),
+    ...(filter.createdAfter ? { createdAfter: filter.createdAfter } : {}),
+    ...(filter.createdBefore ? { createdBefore: filter.createdBefore } : {}),
+    ...(filter.listId ? { listId: filterId('List', 'filter.listId', filter.listId) } : {}),
+    ...(filter.tagId ? { tagId: filterId('Tag', 'filter.tagId', filter.tagId) } : {}),
+  };
+}
+
+builder.queryFields((t) => ({
+  contacts: t.connection({
+    type: Contact,
+    args: {
+      filter: t.arg({ type: ContactFilter }),
+      orderBy: t.arg({ type: ContactOrder, description: 'Default: CREATED_AT ASC.' }),
+    },
+    resolve: (_root, args, ctx, info) =>
+      resolveConnection(ctx, info, {
+        source: contactsSource,
+        model: 'contact',
+        args,
+        filter: contactConditions(args.filter),
+        orderBy: args.orderBy,
+      }),
+  }),
+}));

@@ -1,0 +1,9 @@
+// The schema: the builder plus every type module. Importing a module registers its types.
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from '../builder.js';
+import './common.js';
+import './organization.js';
+import './contact.js';
+import './node.js';
+
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,56 @@
+// Query.node and Query.nodes: any entity by its global id. An id that is malformed, of a
+// type that is not a node, of another organization, or of a deleted row resolves to null;
+// never an error, so that nothing tells a client whether an id exists elsewhere.
+import { brandWithType } from '@pothos/core';
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import type { ModelKey } from '../loaders/nodes.js';
+import { parseGlobalId } from './global-id.js';
+
+/** GraphQL type name → the Prisma model behind it. */
+const NODE_MODELS: Readonly<Record<string, ModelKey>> = {
+  Organization: 'organization',
+  OrganizationMember: 'organizationMember',
+  OrganizationRole: 'organizationRole',
+  Contact: 'contact',
+};
+
+const MAX_NODES = 100;
+
+async function loadNodes(ctx: Context, info: GraphQLResolveInfo, globalIds: readonly string[]) {
+  const parsed = globalIds.map(parseGlobalId);
+  return Promise.all(
+    parsed.map(async (globalId) => {
+      const model = globalId && Object.hasOwn(NODE_MODELS, globalId.typename) ? NODE_MODELS[globalId.typename] : undefined;
+      if (!globalId || !model) return null;
+      const query = queryFromInfo({ context: ctx, info, typeName: globalId.typename });
+      const [row] = await ctx.loaders.nodes.load(model, [globalId.id], query);
+      return row ? brandWithType(row, globalId.typename as never) : null;
+    }),
+  );
+}
+
+builder.queryFields((t) => ({
+  node: t.field({
+    type: builder.nodeInterfaceRef(),
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx, info) => (await loadNodes(ctx, info, [args.id]))[0],
+  }),
+  nodes: t.field({
+    type: [builder.nodeInterfaceRef()],
+    nullable: { list: false, items: true },
+    description: `At most ${MAX_NODES} ids; each resolves like \`node\`, in the order given.`,
+    args: { ids: t.arg.idList({ required: true }) },
+    resolve: (_root, args, ctx, info) => {
+      if (args.ids.length > MAX_NODES) {
+        throw new GraphQLError(`\`ids\` must hold at most ${MAX_NODES} ids (got ${args.ids.length}).`, {
+          extensions: { code: 'BAD_USER_INPUT', argumentName: 'ids' },
+        });
+      }
+      return loadNodes(ctx, info, args.ids);
+    },
+  }),
+}));

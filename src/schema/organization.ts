@@ -1,0 +1,82 @@
+// The organization (tenant), its members and roles, and the viewer: who the request acts as.
+import { builder } from '../builder.js';
+import { AccessLevel as AccessLevelValues } from '../generated/prisma/enums.js';
+import { members as membersSource } from '../loaders/sources.js';
+import { resolveConnection } from './connections.js';
+
+export const AccessLevel = builder.enumType(AccessLevelValues, { name: 'AccessLevel' });
+
+export const Organization = builder.prismaNode('Organization', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+export const OrganizationRole = builder.prismaNode('OrganizationRole', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    permissions: t.exposeStringList('permissions'),
+  }),
+});
+
+export const OrganizationMember = builder.prismaNode('OrganizationMember', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    email: t.exposeString('email'),
+    accessLevel: t.expose('accessLevel', { type: AccessLevel }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    roles: t.field({
+      type: [OrganizationRole],
+      select: (_args, _ctx, nestedSelection) => ({
+        roleAssignments: { select: { role: nestedSelection() }, orderBy: { createdAt: 'asc' } },
+      }),
+      resolve: (member) => member.roleAssignments.map((assignment) => assignment.role),
+    }),
+  }),
+});
+
+interface ViewerShape {
+  memberId: string;
+  organizationId: string;
+  permissions: string[];
+}
+
+export const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
+  description: 'The organization member the request acts as.',
+  fields: (t) => ({
+    member: t.prismaField({
+      type: OrganizationMember,
+      resolve: (query, viewer, _args, ctx) =>
+        ctx.db.organizationMember.findUniqueOrThrow({ ...query, where: { id: viewer.memberId } }),
+    }),
+    organization: t.prismaField({
+      type: Organization,
+      resolve: (query, viewer, _args, ctx) =>
+        ctx.db.organization.findUniqueOrThrow({ ...query, where: { id: viewer.organizationId } }),
+    }),
+    permissions: t.exposeStringList('permissions', {
+      description: "The union of the member's roles' permissions (every permission for an OWNER).",
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: Viewer,
+    resolve: (_root, _args, ctx) => ({
+      memberId: ctx.viewer.memberId,
+      organizationId: ctx.viewer.organizationId,
+      permissions: [...ctx.viewer.permissions].sort(),
+    }),
+  }),
+  members: t.connection({
+    type: OrganizationMember,
+    resolve: (_root, args, ctx, info) =>
+      resolveConnection(ctx, info, { source: membersSource, model: 'organizationMember', args }),
+  }),
+}));

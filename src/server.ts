@@ -1,0 +1,80 @@
+// The process: configuration, database start-up, HTTP listener, graceful shutdown.
+// The only module with process-level side effects.
+import http from 'node:http';
+import { ConfigError, loadConfig } from './config.js';
+import { DatabaseOpenError } from './db/client.js';
+import { MigrationError } from './db/migrate.js';
+import { prepareDatabase } from './db/setup.js';
+import { createLogger } from './logger.js';
+import { createWagraphYoga } from './yoga.js';
+
+/** In-flight requests get this long to finish after SIGTERM before connections are cut. */
+const DRAIN_TIMEOUT_MS = 8_000;
+
+function fail(message: string): never {
+  process.stderr.write(`wagraph: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+
+  let prepared;
+  try {
+    prepared = await prepareDatabase(config, log, { seed: config.seedDemoData });
+  } catch (error) {
+    if (error instanceof DatabaseOpenError || error instanceof MigrationError) fail(error.message);
+    throw error;
+  }
+  const { db, seededKeys } = prepared;
+
+  let shuttingDown = false;
+  const developing = config.env !== 'production';
+  const yoga = createWagraphYoga({
+    db,
+    log,
+    graphiql: developing,
+    graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? seededKeys?.[0]?.secret) : undefined,
+    isShuttingDown: () => shuttingDown,
+  });
+  const server = http.createServer(yoga);
+
+  await new Promise<void>((resolve) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      void db.close().finally(() => fail(`Cannot listen on ${config.host}:${config.port}: ${error.message}`));
+    });
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ port, host: config.host }, `wagraph listening on http://localhost:${port}/graphql`);
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down: draining in-flight requests');
+    // Keep-alive connections that are idle now, or become idle after their last response, are closed.
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearInterval(idle);
+    clearTimeout(cut);
+    await db.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`wagraph: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
