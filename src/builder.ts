@@ -20,12 +20,15 @@ export interface SchemaTypes {
   };
   /** Every connection counts lazily: the count query runs only when totalCount is selected. */
   Connection: { totalCount: () => Promise<number> };
+  DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }
 
 export const builder = new SchemaBuilder<SchemaTypes>({
   plugins: [PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  // Fields are non-null unless they say otherwise, as in the contract (../shared/API.md).
+  defaultFieldNullability: false,
   prisma: {
     // Resolvers only ever reach the tenant-scoped client of their request (src/db/tenant.ts).
     // Its type is the extended client, which the plugin's option type does not name.

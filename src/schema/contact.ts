@@ -19,6 +19,8 @@ export const Contact = builder.prismaNode('Contact', {
   }),
 });
 
+export const ContactConnection = builder.connectionObject({ type: Contact, name: 'ContactConnection' }, { name: 'ContactEdge' });
+
 export const ContactFilter = builder.inputType('ContactFilter', {
   fields: (t) => ({
     status: t.field({ type: [ContactStatus], description: 'Contacts with any of these statuses.' }),
@@ -55,19 +57,22 @@ export function contactConditions(filter: typeof ContactFilter.$inferInput | nul
 }
 
 builder.queryFields((t) => ({
-  contacts: t.connection({
-    type: Contact,
-    args: {
-      filter: t.arg({ type: ContactFilter }),
-      orderBy: t.arg({ type: ContactOrder, description: 'Default: CREATED_AT ASC.' }),
+  contacts: t.connection(
+    {
+      type: Contact,
+      args: {
+        filter: t.arg({ type: ContactFilter }),
+        orderBy: t.arg({ type: ContactOrder, description: 'Default: CREATED_AT ASC.' }),
+      },
+      resolve: (_root, args, ctx, info) =>
+        resolveConnection(ctx, info, {
+          source: contactsSource,
+          model: 'contact',
+          args,
+          filter: contactConditions(args.filter),
+          orderBy: args.orderBy,
+        }),
     },
-    resolve: (_root, args, ctx, info) =>
-      resolveConnection(ctx, info, {
-        source: contactsSource,
-        model: 'contact',
-        args,
-        filter: contactConditions(args.filter),
-        orderBy: args.orderBy,
-      }),
-  }),
+    ContactConnection,
+  ),
 }));

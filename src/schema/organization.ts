@@ -40,6 +40,11 @@ export const OrganizationMember = builder.prismaNode('OrganizationMember', {
   }),
 });
 
+export const OrganizationMemberConnection = builder.connectionObject(
+  { type: OrganizationMember, name: 'OrganizationMemberConnection' },
+  { name: 'OrganizationMemberEdge' },
+);
+
 interface ViewerShape {
   memberId: string;
   organizationId: string;
@@ -74,9 +79,12 @@ builder.queryFields((t) => ({
       permissions: [...ctx.viewer.permissions].sort(),
     }),
   }),
-  members: t.connection({
-    type: OrganizationMember,
-    resolve: (_root, args, ctx, info) =>
-      resolveConnection(ctx, info, { source: membersSource, model: 'organizationMember', args }),
-  }),
+  members: t.connection(
+    {
+      type: OrganizationMember,
+      resolve: (_root, args, ctx, info) =>
+        resolveConnection(ctx, info, { source: membersSource, model: 'organizationMember', args }),
+    },
+    OrganizationMemberConnection,
+  ),
 }));

@@ -1,0 +1,67 @@
+// The API under test, called the way clients call it: HTTP requests through `yoga.fetch`
+// (no socket), so authentication, context, error masking and serialisation all take part.
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { pino } from 'pino';
+import { recordStatements } from '../../src/db/client.js';
+import type { Database } from '../../src/db/client.js';
+import { createWagraphYoga, type WagraphYoga } from '../../src/yoga.js';
+import { testDatabase } from './database.js';
+import type { TestMember } from './factories.js';
+
+export interface GraphQLResponse<Data = Record<string, any>> {
+  status: number;
+  data?: Data;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface GqlOptions {
+  /** The member the request acts as; null sends no credentials. */
+  as: TestMember | null;
+  headers?: Record<string, string>;
+}
+
+export interface TestClient {
+  db: Database;
+  yoga: WagraphYoga;
+  gql<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: GqlOptions): Promise<GraphQLResponse<Data>>;
+  /** Like gql, plus the SQL statements the request ran. */
+  gqlWithSql<Data = Record<string, any>>(
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    options: GqlOptions,
+  ): Promise<GraphQLResponse<Data> & { statements: string[] }>;
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+export async function createTestClient(): Promise<TestClient> {
+  const db = await testDatabase();
+  const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false });
+  const gql: TestClient['gql'] = async (query, variables, options = { as: null }) => {
+    const response = await yoga.fetch('http://wagraph.test/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.as ? { authorization: `Bearer ${options.as.apiKey}` } : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as Omit<GraphQLResponse, 'status'>;
+    return { status: response.status, ...body } as never;
+  };
+  return {
+    db,
+    yoga,
+    gql,
+    async gqlWithSql(query, variables, options) {
+      const { result, statements } = await recordStatements(() => gql(query, variables, options));
+      return { ...result, statements } as never;
+    },
+  };
+}
+
+/** The global id of a row, as the API encodes it. */
+export function globalId(typename: string, id: string): string {
+  return encodeGlobalID(typename, id);
+}

@@ -1,0 +1,55 @@
+// The test file's database: opened once per file (each file runs in its own process) from
+// what the global setup prepared, closed when the file's tests are done.
+import fs from 'node:fs';
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/client.js';
+
+let opened: Promise<Database> | undefined;
+
+afterAll(async () => {
+  if (opened) await (await opened).close();
+  opened = undefined;
+});
+
+export function testDatabase(): Promise<Database> {
+  if (!opened) {
+    const target = inject('database');
+    opened =
+      target.kind === 'postgres'
+        ? openDatabase({ kind: 'postgres', url: target.url, poolSize: 10 })
+        : openDatabase({ kind: 'pglite', loadDataDir: new Blob([fs.readFileSync(target.dumpFile)]) });
+  }
+  return opened;
+}
+
+/** Where the test database lives, for tests that start processes or open their own. */
+export function testDatabaseTarget() {
+  return inject('database');
+}
+
+/** An empty, unmigrated database of the same kind, dropped when the file's tests are done. */
+export async function freshDatabase(): Promise<Database> {
+  const target = inject('database');
+  if (target.kind === 'pglite') {
+    const db = await openDatabase({ kind: 'pglite' });
+    afterAll(() => db.close());
+    return db;
+  }
+  const name = `wagraph_fresh_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: target.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(target.url);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 4 });
+  afterAll(async () => {
+    await db.close();
+    const cleanup = new pg.Client({ connectionString: target.url });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await cleanup.end();
+  });
+  return db;
+}

@@ -1,0 +1,124 @@
+// Rows for tests, inserted directly with the root client (not through the API under test).
+// Every test makes its own organizations, so tests never see each other's rows.
+import { randomUUID } from 'node:crypto';
+import { newApiKey } from '../../src/auth/api-keys.js';
+import type { Database } from '../../src/db/client.js';
+import type { Prisma } from '../../src/generated/prisma/client.js';
+
+export interface TestMember {
+  id: string;
+  organizationId: string;
+  name: string;
+  /** A valid API key of this member: what `gql(…, { as })` sends. */
+  apiKey: string;
+}
+
+export interface TestOrganization {
+  id: string;
+  name: string;
+  owner: TestMember;
+}
+
+let sequence = 0;
+const next = () => ++sequence;
+
+/** A unique, valid E.164 number. */
+export function uniquePhone(): string {
+  const digits = `${process.pid % 1000}${Date.now() % 1_000_000}${next()}`.padStart(10, '7').slice(-11);
+  return `+1${digits.slice(-10)}`;
+}
+
+export async function createMember(
+  db: Database,
+  organizationId: string,
+  options: { name?: string; accessLevel?: 'OWNER' | 'MEMBER'; permissions?: string[] } = {},
+): Promise<TestMember> {
+  const n = next();
+  const name = options.name ?? `Member ${n}`;
+  const member = await db.prisma.organizationMember.create({
+    data: {
+      organizationId,
+      name,
+      email: `member${n}-${randomUUID().slice(0, 8)}@example.com`,
+      accessLevel: options.accessLevel ?? 'MEMBER',
+    },
+  });
+  if (options.permissions) {
+    const role = await db.prisma.organizationRole.create({
+      data: { organizationId, name: `Role ${n}`, permissions: options.permissions },
+    });
+    await db.prisma.roleAssignment.create({ data: { organizationId, memberId: member.id, roleId: role.id } });
+  }
+  const key = newApiKey();
+  await db.prisma.apiKey.create({
+    data: { organizationId, memberId: member.id, name: `Key of ${name}`, prefix: key.prefix, keyHash: key.keyHash },
+  });
+  return { id: member.id, organizationId, name, apiKey: key.secret };
+}
+
+export async function createOrganization(db: Database, name = `Organization ${next()}`): Promise<TestOrganization> {
+  const organization = await db.prisma.organization.create({ data: { name } });
+  const owner = await createMember(db, organization.id, { name: `Owner of ${name}`, accessLevel: 'OWNER' });
+  return { id: organization.id, name, owner };
+}
+
+/** Timestamps `step` milliseconds apart, so that orderings are predictable. */
+export function timeline(start = Date.UTC(2026, 0, 1), step = 60_000) {
+  let at = start;
+  return () => new Date((at += step));
+}
+
+export async function createContact(
+  db: Database,
+  organizationId: string,
+  data: Partial<Prisma.ContactUncheckedCreateInput> = {},
+) {
+  return db.prisma.contact.create({
+    data: { name: `Contact ${next()}`, phone: uniquePhone(), ...data, organizationId },
+  });
+}
+
+export async function createList(db: Database, organizationId: string, data: Partial<Prisma.ContactListUncheckedCreateInput> = {}) {
+  return db.prisma.contactList.create({ data: { name: `List ${next()}`, ...data, organizationId } });
+}
+
+export async function createTag(db: Database, organizationId: string, data: Partial<Prisma.TagUncheckedCreateInput> = {}) {
+  return db.prisma.tag.create({ data: { label: `tag-${next()}`, ...data, organizationId } });
+}
+
+export async function createCampaign(db: Database, organizationId: string, data: Partial<Prisma.CampaignUncheckedCreateInput> = {}) {
+  return db.prisma.campaign.create({ data: { name: `Campaign ${next()}`, ...data, organizationId } });
+}
+
+export async function createConversation(
+  db: Database,
+  organizationId: string,
+  data: Partial<Prisma.ConversationUncheckedCreateInput> & { contactId: string },
+) {
+  return db.prisma.conversation.create({ data: { ...data, organizationId } });
+}
+
+export async function createMessages(
+  db: Database,
+  organizationId: string,
+  conversationId: string,
+  count: number,
+  make: (index: number) => Partial<Prisma.MessageCreateManyInput> = () => ({}),
+) {
+  const start = Date.UTC(2026, 1, 1);
+  const rows = Array.from({ length: count }, (_, index) => ({
+    id: randomUUID(),
+    organizationId,
+    conversationId,
+    direction: 'INBOUND' as const,
+    status: 'READ' as const,
+    messageType: 'TEXT' as const,
+    messageData: { text: `message ${index}` },
+    createdAt: new Date(start + index * 1_000),
+    ...make(index),
+  }));
+  for (let offset = 0; offset < rows.length; offset += 1_000) {
+    await db.prisma.message.createMany({ data: rows.slice(offset, offset + 1_000) });
+  }
+  return rows;
+}

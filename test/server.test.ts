@@ -1,0 +1,133 @@
+// The process as users run it: `npm start` on the embedded database, configuration errors,
+// restarts, and several instances on one PostgreSQL database.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testDatabaseTarget } from './helpers/database.js';
+import { post, runServer, startServer, type ServerProcess } from './helpers/process.js';
+
+const DEMO_KEY = 'demo-key-for-server-tests-1';
+const FIRST_CONTACTS = `{ contacts(first: 5) { totalCount nodes { id name phone } } }`;
+
+const temporary: string[] = [];
+const running: ServerProcess[] = [];
+function temporaryDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagraph-server-'));
+  temporary.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(running.map((server) => server.stop('SIGKILL')));
+  for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function exitOf(env: Record<string, string>) {
+  const { output, exited } = runServer(env);
+  const code = await exited;
+  return { code, lines: output().trim().split('\n') };
+}
+
+describe('configuration errors', () => {
+  it.each([
+    [{ PORT: 'eighty' }, /^wagraph: Invalid PORT="eighty": must be a number$/],
+    [{ PORT: '70000' }, /^wagraph: Invalid PORT="70000": must be between 0 and 65535$/],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, /^wagraph: Invalid DATABASE_URL="mysql:\/\/localhost\/db": must be a postgres:\/\//],
+    [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/wagraph' }, /^wagraph: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/wagraph \(DATABASE_URL\): .*ECONNREFUSED/],
+    [{ DB_POOL_SIZE: '0' }, /^wagraph: Invalid DB_POOL_SIZE="0": must be between 1 and 1000$/],
+    [{ LOG_LEVEL: 'loud' }, /^wagraph: Invalid LOG_LEVEL="loud": must be one of/],
+    [{ DEMO_API_KEY: 'short' }, /^wagraph: Invalid DEMO_API_KEY="short": must be at least 16 characters long$/],
+  ])('%o → one clear line and exit code 1', async (env, message) => {
+    const { code, lines } = await exitOf(env);
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+  });
+
+  it('an unwritable DATA_DIR → one clear line and exit code 1', async () => {
+    const file = path.join(temporaryDir(), 'a-file');
+    fs.writeFileSync(file, '');
+    const { code, lines } = await exitOf({ DATA_DIR: path.join(file, 'data') });
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^wagraph: DATA_DIR .*a-file\/data is not a writable directory: ENOTDIR/);
+  });
+});
+
+describe('the embedded database', () => {
+  it('starts empty, seeds once, serves the demo data, and keeps it across a restart', async () => {
+    const dataDir = temporaryDir();
+    const started = Date.now();
+    const first = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
+    running.push(first);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(first.output()).toContain('"applied":["20261121000000_init"]');
+    expect(first.output()).toMatch(/Demo data seeded\. API key of owner@acme-coffee\.example .*: demo-key-for-server-tests-1/);
+
+    const response = await post(first.url, DEMO_KEY, FIRST_CONTACTS);
+    expect(response.status).toBe(200);
+    expect(response.body.data.contacts.totalCount).toBe(200);
+    expect(response.body.data.contacts.nodes).toHaveLength(5);
+    expect(await first.stop()).toBe(0);
+
+    const second = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
+    running.push(second);
+    expect(second.output()).toContain('"applied":[],"msg":"database schema up to date"');
+    expect(second.output()).not.toContain('Demo data seeded');
+    const again = await post(second.url, DEMO_KEY, FIRST_CONTACTS);
+    expect(again.body.data).toEqual(response.body.data);
+    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
+    expect(await second.stop()).toBe(0);
+  });
+
+  it('refuses a second process on the same data directory with a clear message', async () => {
+    const dataDir = temporaryDir();
+    const first = await startServer({ DATA_DIR: dataDir });
+    running.push(first);
+    const { code, lines } = await exitOf({ DATA_DIR: dataDir });
+    expect(code).toBe(1);
+    expect(lines.at(-1)).toMatch(/^wagraph: The embedded database in .* is in use by another wagraph process \(pid \d+\)/);
+    expect((await post(first.url, 'x'.repeat(20), '{ viewer { permissions } }')).status).toBe(401);
+    expect(await first.stop()).toBe(0);
+  });
+});
+
+// Needs a PostgreSQL server: registered in the PostgreSQL pass of the suite (.ci/run sets
+// TEST_DATABASE_URL). The embedded database's counterpart is the data-directory lock above.
+const postgres = testDatabaseTarget();
+if (postgres.kind === 'postgres') describe('PostgreSQL through DATABASE_URL', () => {
+  it('two instances started at once on an empty database both become ready; each migration is applied once', async () => {
+    const target = postgres;
+    const name = `wagraph_concurrent_${process.pid}`;
+    const admin = new pg.Client({ connectionString: target.url });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(target.url);
+    url.pathname = `/${name}`;
+    try {
+      const servers = await Promise.all(
+        [1, 2].map(() => startServer({ DATABASE_URL: url.toString(), DEMO_API_KEY: DEMO_KEY })),
+      );
+      running.push(...servers);
+      for (const server of servers) {
+        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+        const response = await post(server.url, DEMO_KEY, FIRST_CONTACTS);
+        expect(response.body.data.contacts.totalCount).toBe(200);
+      }
+      const check = new pg.Client({ connectionString: url.toString() });
+      await check.connect();
+      const migrations = await check.query('SELECT name FROM "_wagraph_migrations"');
+      const organizations = await check.query('SELECT count(*)::int AS n FROM "Organization"');
+      await check.end();
+      expect(migrations.rows.map((row) => row.name)).toEqual(['20261121000000_init']);
+      expect(organizations.rows[0].n).toBe(2);
+      expect(servers.filter((server) => server.output().includes('Demo data seeded'))).toHaveLength(1);
+      expect(await Promise.all(servers.map((server) => server.stop()))).toEqual([0, 0]);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
