@@ -167,20 +167,22 @@ export const LISTS = `
 INSERT INTO "ContactList" (id, "organizationId", name, description, "createdAt", "updatedAt")
 SELECT bench.id('list', p.o, i), p.org, bench.pick(${LIST_NAMES}, 11, p.o * 100000 + i) || ' ' || (i + 1),
        CASE WHEN i % 3 = 0 THEN NULL ELSE 'Segment ' || (i + 1) || ' of ' || p.name END,
-       ${NOW} - interval '700 days' + i * interval '1 hour', ${NOW} - interval '700 days' + i * interval '1 hour'
+       ${NOW} - interval '700 days' + i * interval '1 day', ${NOW} - interval '700 days' + i * interval '1 day'
 FROM bench.plan p, generate_series(0, p.lists - 1) i`;
 
 /**
  * List i holds 10 · (max/10)^(i/(lists-1)) contacts: sizes spread geometrically from 10
  * to max_list_size (most lists small, a few huge). It walks the contacts from a hashed
- * start with a prime stride, so its members are distinct and scattered. Lists whose
- * number modulo $1 is $2 (see MESSAGES).
+ * start with a prime stride, so its members are distinct and scattered. Lists are a day
+ * apart and their members were added within hours of their creation, so a contact's
+ * lists come in the same order by list creation as by membership creation (whichever a
+ * server pages by). Lists whose number modulo $1 is $2 (see MESSAGES).
  */
 export const LIST_MEMBERSHIPS = `
 INSERT INTO "ContactListMembership" ("organizationId", "listId", "contactId", "createdAt", "updatedAt")
 SELECT p.org, bench.id('list', p.o, i), bench.id('contact', p.o, (s.start + n * s.stride) % p.contacts),
-       ${NOW} - interval '699 days' + i * interval '1 hour' + n * interval '1 minute',
-       ${NOW} - interval '699 days' + i * interval '1 hour' + n * interval '1 minute'
+       ${NOW} - interval '700 days' + i * interval '1 day' + (n + 1) * interval '1 second',
+       ${NOW} - interval '700 days' + i * interval '1 day' + (n + 1) * interval '1 second'
 FROM bench.plan p, generate_series(0, p.lists - 1) i,
      LATERAL (SELECT least(p.contacts, round(10 * power(p.max_list_size / 10.0, i::float8 / greatest(p.lists - 1, 1))))::int AS size,
                      floor(bench.u(12, p.o * 100000 + i) * p.contacts)::bigint AS start,

@@ -44,6 +44,28 @@ async function bulkLoadSettings(session: SqlSession): Promise<void> {
   await session.exec(`SET session_replication_role = replica; SET synchronous_commit = off; SET work_mem = '64MB'`);
 }
 
+/**
+ * Runs `work` with the table's secondary indexes dropped, then rebuilds them from their
+ * own definitions (pg_get_indexdef, so they come back exactly as the migrations made
+ * them): one sorted build is several times faster than a million random insertions.
+ * The primary key and indexes behind constraints stay.
+ */
+async function withoutSecondaryIndexes(session: SqlSession, table: string, work: () => Promise<unknown>): Promise<void> {
+  const indexes = await session.query<{ name: string; definition: string }>(
+    `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+     WHERE x.indrelid = $1::regclass AND NOT x.indisprimary
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`,
+    [`"${table}"`],
+  );
+  for (const { name } of indexes) await session.exec(`DROP INDEX "${name}"`);
+  await work();
+  await timed(`${table}: rebuild ${indexes.length} indexes`, async () => {
+    await session.exec(`SET maintenance_work_mem = '256MB'`);
+    for (const { definition } of indexes) await session.exec(definition);
+  });
+}
+
 /** 50 ids of the large organization, types interleaved, chosen by uuid order (deterministic). */
 async function sampleNodeIds(session: SqlSession, organizationId: string): Promise<TypedId[]> {
   const samples: [TypedId['type'], string, number][] = [
@@ -128,9 +150,11 @@ export async function seedBenchDatabase(url: string, scale: number): Promise<Fix
           ),
         ),
       );
-    await inParallel('list memberships', sql.LIST_MEMBERSHIPS);
-    await inParallel('contact tags', sql.CONTACT_TAGS);
-    await inParallel('messages', sql.MESSAGES);
+    await db.session(async (session) => {
+      await withoutSecondaryIndexes(session, 'ContactListMembership', () => inParallel('list memberships', sql.LIST_MEMBERSHIPS));
+      await inParallel('contact tags', sql.CONTACT_TAGS);
+      await withoutSecondaryIndexes(session, 'Message', () => inParallel('messages', sql.MESSAGES));
+    });
 
     return await db.session(async (session) => {
       await session.exec('DROP TABLE bench.conversation_plan');
