@@ -4,6 +4,11 @@ import { builder } from '../builder.js';
 import './common.js';
 import './organization.js';
 import './contact.js';
+import './list.js';
+import './tag.js';
+import './campaign.js';
+import './conversation.js';
+import './message.js';
 import './node.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
