@@ -19,11 +19,16 @@ export interface Source<Filter = never> {
   filter?: (filter: Filter) => Prisma.Sql[];
 }
 
-export interface ConnectionKey<Filter = never> {
+/** What a count needs: which rows, of which parent. */
+export interface CountKey<Filter = never> {
   source: Source<Filter>;
   /** Raw id of the parent row (nested connections); null for root connections. */
   parentId: string | null;
   filter?: Filter | null;
+}
+
+/** What a page needs: a count key plus ordering and page arguments. */
+export interface ConnectionKey<Filter = never> extends CountKey<Filter> {
   ordering?: string;
   request: PageRequest;
 }
@@ -45,18 +50,15 @@ function cursorName(key: ConnectionKey<unknown>): string {
 }
 
 /** Keys with equal shape differ only in their parent, so they share one statement. */
-function shapeOf(key: ConnectionKey<unknown>, withPage: boolean): string {
-  return JSON.stringify([
-    key.source.name,
-    key.filter ?? null,
-    withPage ? [key.ordering ?? null, key.request] : null,
-  ]);
+function shapeOf(key: CountKey<unknown> | ConnectionKey<unknown>): string {
+  const page = 'request' in key ? [key.ordering ?? null, key.request] : null;
+  return JSON.stringify([key.source.name, key.filter ?? null, page]);
 }
 
-function groupByShape<K extends ConnectionKey<unknown>>(keys: readonly K[], withPage: boolean): Map<string, number[]> {
+function groupByShape(keys: readonly (CountKey<unknown> | ConnectionKey<unknown>)[]): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   keys.forEach((key, index) => {
-    const shape = shapeOf(key, withPage);
+    const shape = shapeOf(key);
     groups.set(shape, [...(groups.get(shape) ?? []), index]);
   });
   return groups;
@@ -75,30 +77,31 @@ export class ConnectionLoaders {
 
   private readonly pages = new DataLoader<ConnectionKey<unknown>, Page, string>(
     (keys) => this.loadPages(keys),
-    { cacheKeyFn: (key) => `${shapeOf(key, true)}|${key.parentId}` },
+    { cacheKeyFn: (key) => `${shapeOf(key)}|${key.parentId}` },
   );
 
-  private readonly counts = new DataLoader<ConnectionKey<unknown>, number, string>(
+  private readonly counts = new DataLoader<CountKey<unknown>, number, string>(
     (keys) => this.loadCounts(keys),
-    { cacheKeyFn: (key) => `${shapeOf(key, false)}|${key.parentId}` },
+    { cacheKeyFn: (key) => `${shapeOf({ source: key.source, parentId: key.parentId, filter: key.filter ?? null })}|${key.parentId}` },
   );
 
   page<Filter>(key: ConnectionKey<Filter>): Promise<Page> {
     return this.pages.load(key as ConnectionKey<unknown>);
   }
 
-  count<Filter>(key: ConnectionKey<Filter>): Promise<number> {
-    return this.counts.load(key as ConnectionKey<unknown>);
+  /** The number of rows of a connection (or of any source, e.g. a parent's unread messages). */
+  count<Filter>(key: CountKey<Filter>): Promise<number> {
+    return this.counts.load({ source: key.source, parentId: key.parentId, filter: key.filter ?? null } as CountKey<unknown>);
   }
 
-  private conditions(key: ConnectionKey<unknown>): Prisma.Sql[] {
+  private conditions(key: CountKey<unknown>): Prisma.Sql[] {
     return key.filter != null && key.source.filter ? key.source.filter(key.filter as never) : [];
   }
 
   private async loadPages(keys: readonly ConnectionKey<unknown>[]): Promise<(Page | Error)[]> {
     const results: (Page | Error)[] = new Array(keys.length);
     await Promise.all(
-      [...groupByShape(keys, true).values()].map(async (indexes) => {
+      [...groupByShape(keys).values()].map(async (indexes) => {
         const first = keys[indexes[0]!]!;
         const ordering = orderingOf(first);
         const types = ordering.columns.map((column) => column.type);
@@ -163,10 +166,10 @@ export class ConnectionLoaders {
     };
   }
 
-  private async loadCounts(keys: readonly ConnectionKey<unknown>[]): Promise<number[]> {
+  private async loadCounts(keys: readonly CountKey<unknown>[]): Promise<number[]> {
     const results: number[] = new Array(keys.length).fill(0);
     await Promise.all(
-      [...groupByShape(keys, false).values()].map(async (indexes) => {
+      [...groupByShape(keys).values()].map(async (indexes) => {
         const first = keys[indexes[0]!]!;
         const parentKeys = [...new Set(indexes.map((index) => keys[index]!.parentId))];
         const rows = await this.db.$queryRaw<{ parentKey: string | null; count: number }[]>(

@@ -36,6 +36,11 @@ interface Delegate {
   findMany(args: object): Promise<{ id: string }[]>;
 }
 
+/** A `select` (rather than `include`) query may leave out the id the rows are matched by. */
+function selectingId(query: object): object {
+  return 'select' in query && query.select ? { ...query, select: { ...query.select, id: true } } : query;
+}
+
 export class NodeLoaders {
   private readonly loaders = new Map<string, DataLoader<string, object | null>>();
 
@@ -48,7 +53,7 @@ export class NodeLoaders {
     if (!loader) {
       const delegate = this.db[model] as unknown as Delegate;
       loader = new DataLoader(async (batch) => {
-        const rows = await delegate.findMany({ ...query, where: { id: { in: [...batch] } } });
+        const rows = await delegate.findMany({ ...selectingId(query), where: { id: { in: [...batch] } } });
         const byId = new Map(rows.map((row) => [row.id, row]));
         return batch.map((id) => byId.get(id) ?? null);
       });

@@ -121,6 +121,16 @@ function listConditions(filter: ListFilter): Prisma.Sql[] {
 }
 
 export const lists = source<ListFilter>('lists', { from: '"ContactList" t' }, { filter: listConditions });
+/** A list's campaigns (through CampaignList), for counting the ones that were sent. */
+export interface ListCampaignFilter {
+  status: CampaignStatus[];
+}
+export const listCampaigns = source<ListCampaignFilter>(
+  'list.campaigns',
+  { from: '"CampaignList" j JOIN "Campaign" t ON t."id" = j."campaignId"', parentColumn: 'j."listId"' },
+  { filter: (filter) => [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] },
+);
+
 export const contactLists = source(
   'contact.lists',
   { from: '"ContactListMembership" j JOIN "ContactList" t ON t."id" = j."listId"', parentColumn: 'j."contactId"' },
@@ -221,10 +231,13 @@ export interface MessageFilter {
   direction?: MessageDirection;
   status?: MessageStatus[];
   messageType?: MessageType[];
+  /** Inbound and not READ: written exactly as the partial index "Message_unread_idx" is. */
+  unread?: true;
 }
 
 function messageConditions(filter: MessageFilter): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
+  if (filter.unread) conditions.push(Prisma.sql`t."direction" = 'INBOUND' AND t."status" <> 'READ'`);
   if (filter.direction) conditions.push(Prisma.sql`t."direction" = ${filter.direction}::"MessageDirection"`);
   if (filter.status) conditions.push(Prisma.sql`t."status" = ANY(${filter.status}::"MessageStatus"[])`);
   if (filter.messageType) conditions.push(Prisma.sql`t."messageType" = ANY(${filter.messageType}::"MessageType"[])`);

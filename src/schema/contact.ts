@@ -1,23 +1,75 @@
 // Contacts: the people an organization talks to on WhatsApp.
 import { builder } from '../builder.js';
 import { ContactStatus as ContactStatusValues } from '../generated/prisma/enums.js';
-import { contacts as contactsSource, type ContactFilter as ContactConditions } from '../loaders/sources.js';
+import {
+  contactConversations,
+  contactLists,
+  contacts as contactsSource,
+  contactTags,
+  type ContactFilter as ContactConditions,
+} from '../loaders/sources.js';
 import { OrderDirection } from './common.js';
 import { filterId, resolveConnection } from './connections.js';
+import { Conversation, ConversationConnection, ConversationFilter, conversationConditions } from './conversation.js';
+import { List, ListConnection } from './list.js';
+import { Tag, TagConnection } from './tag.js';
 
 export const ContactStatus = builder.enumType(ContactStatusValues, { name: 'ContactStatus' });
 
 export const Contact = builder.prismaNode('Contact', {
+  authScopes: { permission: 'Get:Contact' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
     phone: t.exposeString('phone', { description: 'E.164, e.g. +14155550123.' }),
     status: t.expose('status', { type: ContactStatus }),
-    attributes: t.expose('attributes', { type: 'JSON' }),
+    attributes: t.expose('attributes', { type: 'JSON', description: 'Free-form attributes (a JSON object).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
+
+// Relations and connections are declared apart from the scalar fields, so that the types
+// of nodes that refer to each other do not depend on one another.
+builder.prismaObjectFields(Contact, (t) => ({
+  lists: t.connection(
+    {
+      type: List,
+      authScopes: { permission: 'Get:List' },
+      description: 'The lists the contact is in, oldest list first.',
+      resolve: (contact, args, ctx, info) =>
+        resolveConnection(ctx, info, { source: contactLists, model: 'contactList', parentId: contact.id, args }),
+    },
+    ListConnection,
+  ),
+  tags: t.connection(
+    {
+      type: Tag,
+      authScopes: { permission: 'Get:Tag' },
+      description: 'The contact’s tags, oldest tag first.',
+      resolve: (contact, args, ctx, info) =>
+        resolveConnection(ctx, info, { source: contactTags, model: 'tag', parentId: contact.id, args }),
+    },
+    TagConnection,
+  ),
+  conversations: t.connection(
+    {
+      type: Conversation,
+      authScopes: { permission: 'Get:Conversation' },
+      description: 'The contact’s conversations, oldest first.',
+      args: { filter: t.arg({ type: ConversationFilter }) },
+      resolve: (contact, args, ctx, info) =>
+        resolveConnection(ctx, info, {
+          source: contactConversations,
+          model: 'conversation',
+          parentId: contact.id,
+          args,
+          filter: conversationConditions(args.filter),
+        }),
+    },
+    ConversationConnection,
+  ),
+}));
 
 export const ContactConnection = builder.connectionObject({ type: Contact, name: 'ContactConnection' }, { name: 'ContactEdge' });
 
@@ -60,6 +112,7 @@ builder.queryFields((t) => ({
   contacts: t.connection(
     {
       type: Contact,
+      authScopes: { permission: 'Get:Contact' },
       args: {
         filter: t.arg({ type: ContactFilter }),
         orderBy: t.arg({ type: ContactOrder, description: 'Default: CREATED_AT ASC.' }),

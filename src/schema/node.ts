@@ -15,6 +15,12 @@ const NODE_MODELS: Readonly<Record<string, ModelKey>> = {
   OrganizationMember: 'organizationMember',
   OrganizationRole: 'organizationRole',
   Contact: 'contact',
+  List: 'contactList',
+  Tag: 'tag',
+  Campaign: 'campaign',
+  Conversation: 'conversation',
+  Message: 'message',
+  ApiKey: 'apiKey',
 };
 
 const MAX_NODES = 100;
@@ -27,7 +33,10 @@ async function loadNodes(ctx: Context, info: GraphQLResolveInfo, globalIds: read
       if (!globalId || !model) return null;
       const query = queryFromInfo({ context: ctx, info, typeName: globalId.typename });
       const [row] = await ctx.loaders.nodes.load(model, [globalId.id], query);
-      return row ? brandWithType(row, globalId.typename as never) : null;
+      if (!row) return null;
+      // Tells the Node interface which object type the row is.
+      brandWithType(row, globalId.typename as never);
+      return row;
     }),
   );
 }

@@ -1,0 +1,49 @@
+// Tags: labels on contacts, lists and conversations, unique per organization regardless of case.
+import { builder } from '../builder.js';
+import { tagContacts, tags as tagsSource } from '../loaders/sources.js';
+import { Contact, ContactConnection } from './contact.js';
+import { resolveConnection } from './connections.js';
+
+export const Tag = builder.prismaNode('Tag', {
+  authScopes: { permission: 'Get:Tag' },
+  id: { field: 'id' },
+  fields: (t) => ({
+    label: t.exposeString('label'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+// Relations and connections are declared apart from the scalar fields, so that the types
+// of nodes that refer to each other do not depend on one another.
+builder.prismaObjectFields(Tag, (t) => ({
+  contacts: t.connection(
+    {
+      type: Contact,
+      authScopes: { permission: 'Get:Contact' },
+      description: 'The contacts with this tag, oldest contact first.',
+      resolve: (tag, args, ctx, info) =>
+        resolveConnection(ctx, info, { source: tagContacts, model: 'contact', parentId: tag.id, args }),
+    },
+    ContactConnection,
+  ),
+}));
+
+export const TagConnection = builder.connectionObject({ type: Tag, name: 'TagConnection' }, { name: 'TagEdge' });
+
+builder.queryFields((t) => ({
+  tags: t.connection(
+    {
+      type: Tag,
+      authScopes: { permission: 'Get:Tag' },
+      args: { search: t.arg.string({ description: 'Case-insensitive substring of the label.' }) },
+      resolve: (_root, args, ctx, info) =>
+        resolveConnection(ctx, info, {
+          source: tagsSource,
+          model: 'tag',
+          args,
+          filter: args.search ? { search: args.search } : null,
+        }),
+    },
+    TagConnection,
+  ),
+}));
