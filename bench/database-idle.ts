@@ -18,9 +18,17 @@ export async function waitUntilIdle(url: string, graceMs = 3_000): Promise<numbe
     // A server's pool queue may still hold abandoned requests: each cancelled query makes
     // room for the next one, which is cancelled in turn, until nothing is left.
     const cancelled = new Set<string>();
+    // Idle means idle for a while: a request between two of its statements runs none.
+    let idleSince: number | undefined;
     for (;;) {
       const { rows } = await client.query<{ pid: number; query_start: string }>(ACTIVE);
-      if (!rows.length) return cancelled.size;
+      if (!rows.length) {
+        idleSince ??= Date.now();
+        if (Date.now() - idleSince >= 500) return cancelled.size;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      idleSince = undefined;
       if (Date.now() > deadline) {
         for (const { pid, query_start } of rows) {
           await client.query('SELECT pg_cancel_backend($1)', [pid]);

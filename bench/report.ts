@@ -137,7 +137,9 @@ ${agreement(results)}
 - **SQL statements per request** are counted on the wire: each server first runs behind a small
   TCP proxy (\`bench/wire-counter.ts\`) that parses PostgreSQL's frontend protocol and counts
   Simple Query ('Q') and Execute ('E') messages over ${results.batch} sequential requests after a warm-up
-  (fewer, down to 2, for an operation whose first request took more than 0.4 s), divided by their number. Transaction control (BEGIN/COMMIT) and set_config count as statements.
+  (fewer, down to 2, for an operation whose first request took more than 0.4 s), divided by their number.
+  Transaction control (BEGIN/COMMIT) and set_config count as statements. The SQL of each operation's
+  first request is written to \`bench/out/sql/<target>-<operation>.sql\`.
 - **Rows read per request**: the change of Σ \`seq_tup_read\` (\`pg_stat_user_tables\`) + Σ \`idx_tup_read\`
   (\`pg_stat_user_indexes\`) over wagraph's tables across the same batch, divided by its size, read once the
   backends have published their statistics (PostgreSQL 15 flushes them within a second of

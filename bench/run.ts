@@ -124,6 +124,14 @@ async function sendChecked(
   return { summary, bytes: Buffer.byteLength(text) };
 }
 
+/** The SQL one request sent, for reading what the statement count is made of. */
+function writeStatements(target: TargetName, operation: string, statements: string[]): void {
+  const dir = path.join(OUT_DIR, 'sql');
+  fs.mkdirSync(dir, { recursive: true });
+  const text = statements.map((sql, index) => `-- ${index + 1}\n${sql.trim()};\n`).join('\n');
+  fs.writeFileSync(path.join(dir, `${target}-${operation}.sql`), text);
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -165,15 +173,20 @@ async function countingPhase(
       const next = operation.requests[target]!(fixture);
       try {
         const firstStarted = performance.now();
-        const first = await sendChecked(server, fixture, target, operation, next());
+        proxy.startRecording();
+        const first = await sendChecked(server, fixture, target, operation, next()).finally(() =>
+          writeStatements(target, operation.name, proxy.stopRecording()),
+        );
         const firstMs = performance.now() - firstStarted;
         result.summary = first.summary;
         result.responseBytes = first.bytes;
         // Slow operations get a smaller batch (at least 2): their counts do not vary from
         // one request to the next, and the whole table must fit in 15 minutes.
         const batch = Math.max(2, Math.min(options.batch, Math.round(4_000 / firstMs)));
-        // Warm-up: caches, JIT, prepared statements; then the counted batch.
-        for (let i = 0; i < (firstMs > 1_000 ? 1 : 2); i++) await sendChecked(server, fixture, target, operation, next());
+        // Warm-up (caches, JIT, prepared statements), skipped for very slow operations;
+        // then the counted batch.
+        const warmups = firstMs > 3_000 ? 0 : firstMs > 1_000 ? 1 : 2;
+        for (let i = 0; i < warmups; i++) await sendChecked(server, fixture, target, operation, next());
         readsBefore = await reads.settled();
         const statementsBefore = proxy.statements();
         for (let i = 0; i < batch; i++) await sendChecked(server, fixture, target, operation, next());

@@ -4,6 +4,8 @@
 // (Prisma, PostGraphile, pg), including BEGIN/COMMIT and set_config, so the three
 // targets are counted the same way. A 'Q' holding several statements counts once (none
 // of the targets sends such scripts per request).
+// While `recording`, it also keeps the SQL text of Query and Parse messages, so that the
+// runner can write down what one request of each operation sent.
 // https://www.postgresql.org/docs/15/protocol-message-formats.html
 import net from 'node:net';
 
@@ -15,17 +17,27 @@ class FrontendStream {
   /** Until the StartupMessage, messages have no type byte (SSLRequest may come first). */
   private startup = true;
   private header = Buffer.alloc(0);
-  private skip = 0;
+  /** Bytes of the current message body still to come. */
+  private remaining = 0;
+  /** The body being kept (a Query or Parse while recording), or undefined when skipped. */
+  private body: Buffer[] | undefined;
+  private type = '';
 
-  constructor(private readonly onMessage: (type: string) => void) {}
+  constructor(
+    private readonly onMessage: (type: string) => void,
+    private readonly keepBody: (type: string) => boolean,
+    private readonly onBody: (type: string, body: Buffer) => void,
+  ) {}
 
   feed(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.skip > 0) {
-        const skipped = Math.min(this.skip, chunk.length - offset);
-        this.skip -= skipped;
-        offset += skipped;
+      if (this.remaining > 0) {
+        const take = Math.min(this.remaining, chunk.length - offset);
+        this.body?.push(chunk.subarray(offset, offset + take));
+        this.remaining -= take;
+        offset += take;
+        if (this.remaining === 0) this.endMessage();
         continue;
       }
       const headerLength = this.startup ? 8 : 5;
@@ -36,15 +48,31 @@ class FrontendStream {
       if (this.startup) {
         const length = this.header.readInt32BE(0);
         const code = this.header.readInt32BE(4);
-        this.skip = length - 8;
+        this.type = '';
+        this.remaining = length - 8;
         if (code !== SSL_REQUEST && code !== GSSENC_REQUEST) this.startup = false;
       } else {
-        this.onMessage(String.fromCharCode(this.header[0]!));
-        this.skip = this.header.readInt32BE(1) - 4;
+        this.type = String.fromCharCode(this.header[0]!);
+        this.onMessage(this.type);
+        this.remaining = this.header.readInt32BE(1) - 4;
+        this.body = this.keepBody(this.type) ? [] : undefined;
       }
       this.header = Buffer.alloc(0);
+      if (this.remaining === 0) this.endMessage();
     }
   }
+
+  private endMessage(): void {
+    if (this.body) this.onBody(this.type, Buffer.concat(this.body));
+    this.body = undefined;
+  }
+}
+
+/** The SQL of a Query ('Q': the text) or Parse ('P': statement name, then the text) message. */
+function sqlOf(type: string, body: Buffer): string {
+  const start = type === 'P' ? body.indexOf(0) + 1 : 0;
+  const end = body.indexOf(0, start);
+  return body.toString('utf8', start, end < 0 ? body.length : end);
 }
 
 export interface WireCounter {
@@ -52,19 +80,27 @@ export interface WireCounter {
   url: string;
   /** Statements (Q + E messages) since the proxy started. */
   statements(): number;
+  /** Keeps the SQL sent from now until `stopRecording`, which returns it. */
+  startRecording(): void;
+  stopRecording(): string[];
   close(): Promise<void>;
 }
 
 export async function startWireCounter(upstreamUrl: string): Promise<WireCounter> {
   const upstream = new URL(upstreamUrl);
   let statements = 0;
+  let recorded: string[] | undefined;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const database = net.connect(Number(upstream.port || 5432), upstream.hostname);
     sockets.add(client).add(database);
-    const stream = new FrontendStream((type) => {
-      if (type === 'Q' || type === 'E') statements++;
-    });
+    const stream = new FrontendStream(
+      (type) => {
+        if (type === 'Q' || type === 'E') statements++;
+      },
+      (type) => recorded !== undefined && (type === 'Q' || type === 'P'),
+      (type, body) => recorded?.push(sqlOf(type, body)),
+    );
     client.on('data', (chunk: Buffer) => stream.feed(chunk));
     client.pipe(database);
     database.pipe(client);
@@ -85,6 +121,14 @@ export async function startWireCounter(upstreamUrl: string): Promise<WireCounter
   return {
     url: proxied.toString(),
     statements: () => statements,
+    startRecording: () => {
+      recorded = [];
+    },
+    stopRecording: () => {
+      const sql = recorded ?? [];
+      recorded = undefined;
+      return sql;
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
