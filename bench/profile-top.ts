@@ -5,6 +5,7 @@
 // each tick (`timeDeltas`).
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { ROOT_DIR } from './paths.js';
 
 interface ProfileNode {
   id: number;
@@ -31,8 +32,8 @@ function groupOf(url: string): string {
   const module = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
   if (module) return module[1]!;
   if (path.startsWith('node:')) return 'node core';
-  const project = /\/(dist\/|src\/|bench\/)(.*)$/.exec(path);
-  return project ? `${project[1]}${project[2]}` : path;
+  if (path.startsWith('wasm://')) return 'WebAssembly (e.g. Prisma query compiler)';
+  return path.startsWith(`${ROOT_DIR}/`) ? path.slice(ROOT_DIR.length + 1) : path;
 }
 
 export function selfTimes(profile: CpuProfile): { functions: SelfTime[]; totalMs: number } {

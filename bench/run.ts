@@ -434,9 +434,10 @@ async function main(): Promise<void> {
     log('npm run build');
     sh('npm', ['run', 'build', '--silent'], ROOT_DIR);
   }
-  ensurePeerInstalled();
+  const peer = options.targets.includes('postgraphile') && !options.soak && !options.profile;
+  if (peer) ensurePeerInstalled();
   const fixture = await ensureDataset(url, options);
-  await preparePeerAccess(url);
+  if (peer) await preparePeerAccess(url);
   if (options.soak) await runSoak(url, fixture, options);
   else if (options.profile) await runProfile(url, fixture, options);
   else await runTable(url, fixture, options, started);
