@@ -110,7 +110,7 @@ export async function seedBenchDatabase(url: string, scale: number): Promise<Fix
         await session.query(sql.ROLES, [SUPPORT_PERMISSIONS, MARKETING_PERMISSIONS]);
         await session.exec(sql.ROLE_ASSIGNMENTS);
       });
-      await timed('contacts', () => session.exec(sql.CONTACTS));
+      await withoutSecondaryIndexes(session, 'Contact', () => timed('contacts', () => session.exec(sql.CONTACTS)));
       await timed('lists', () => session.exec(sql.LISTS));
       await timed('tags', async () => {
         await session.exec(sql.TAGS);

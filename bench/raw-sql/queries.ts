@@ -28,9 +28,9 @@ SELECT json_build_object('conversations', json_build_object(
         SELECT json_agg(json_build_object('text', ${TEXT('m')}, 'direction', m.direction, 'status', m.status,
                                           'createdAt', m."createdAt") ORDER BY m."createdAt", m.id)
         FROM (SELECT * FROM "Message" m WHERE m."conversationId" = c.id ORDER BY m."createdAt" DESC, m.id DESC LIMIT 10) m))
-    ) ORDER BY c."lastMessageAt" DESC, c.id DESC)
+    ) ORDER BY c."lastMessageAt" DESC NULLS LAST, c.id DESC)
     FROM (SELECT * FROM "Conversation" WHERE "organizationId" = $1 AND status = 'ACTIVE'
-          ORDER BY "lastMessageAt" DESC, id DESC LIMIT 50) c
+          ORDER BY "lastMessageAt" DESC NULLS LAST, id DESC LIMIT 50) c
     JOIN "Contact" ct ON ct.id = c."contactId"), '[]')
 )) AS data`;
 
