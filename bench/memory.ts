@@ -19,16 +19,17 @@ export function readMemory(pid: number): Memory | undefined {
 }
 
 export interface RssSampler {
-  /** Stops sampling; returns the samples (seconds since start, VmRSS kB) and the last VmHWM. */
+  /** Stops sampling; returns the samples (seconds since start, VmRSS kB) and the highest VmHWM seen. */
   stop(): { samples: [number, number][]; peakKb: number };
 }
 
-export function sampleRss(pid: number, everyMs: number): RssSampler {
+/** Samples the process `pid()` names at each tick: it follows a server that was restarted. */
+export function sampleRss(pid: () => number, everyMs: number): RssSampler {
   const started = performance.now();
   const samples: [number, number][] = [];
   let peakKb = 0;
   const sample = () => {
-    const memory = readMemory(pid);
+    const memory = readMemory(pid());
     if (!memory) return;
     samples.push([Math.round((performance.now() - started) / 100) / 10, memory.rssKb]);
     peakKb = Math.max(peakKb, memory.peakKb);

@@ -17,6 +17,8 @@ export interface OperationResult {
   /** Response bytes of one request. */
   responseBytes?: number;
   runs: LoadResult[];
+  /** Concurrencies not run because at `after` connections requests took over half a run. */
+  skipped?: { connections: number[]; after: number };
   /** Highest VmRSS sampled (every 250 ms) during this operation's load runs. */
   peakRssMb?: number;
   /** Canonical form of the response, compared across targets. */

@@ -14,7 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadMigrations } from '../src/db/migrate.js';
 import { benchDatabaseUrl } from './bench-database.js';
-import { waitUntilIdle } from './database-idle.js';
+import { cancelLeftoverQueries, waitUntilQuiet } from './database-idle.js';
 import { type Fixture, FixtureMissingError, readFixture } from './fixture.js';
 import { runLoad } from './load.js';
 import { readMemory, sampleRss } from './memory.js';
@@ -200,9 +200,9 @@ async function countingPhase(
         const firstMs = performance.now() - firstStarted;
         result.summary = first.summary;
         result.responseBytes = first.bytes;
-        // Slow operations get a smaller batch (at least 2): their counts do not vary from
-        // one request to the next, and the whole table must fit in 15 minutes.
-        const batch = Math.max(2, Math.min(options.batch, Math.round(4_000 / firstMs)));
+        // Slow operations get a smaller batch: their counts do not vary from one request to
+        // the next, and the whole table must fit in 15 minutes.
+        const batch = firstMs > 3_000 ? 1 : Math.max(2, Math.min(options.batch, Math.round(4_000 / firstMs)));
         // Warm-up (caches, JIT, prepared statements), skipped for very slow operations;
         // then the counted batch.
         const warmups = firstMs > 3_000 ? 0 : firstMs > 1_000 ? 1 : 2;
@@ -238,6 +238,13 @@ async function countingPhase(
   return results;
 }
 
+/** Sequential requests for `seconds` (at least one): warms the server without leaving any in flight. */
+async function warmUp(server: ServerProcess, fixture: Fixture, target: TargetName, operation: Operation, next: () => HttpRequest, seconds: number): Promise<void> {
+  const until = performance.now() + seconds * 1000;
+  do await sendChecked(server, fixture, target, operation, next());
+  while (performance.now() < until);
+}
+
 async function loadPhase(
   url: string,
   fixture: Fixture,
@@ -248,47 +255,71 @@ async function loadPhase(
   const measurable = results.filter((result) => !result.error);
   if (!measurable.length) return undefined;
   let server: ServerProcess | undefined;
-  try {
+  let peakKb = 0;
+  const start = async () => {
     server = await startTarget(target, { databaseUrl: url, fixture, label: 'load' });
+    return server;
+  };
+  /** Drops the requests a run abandoned: kill the server, cancel its queries, start anew. */
+  const restart = async () => {
+    peakKb = Math.max(peakKb, readMemory(server!.pid)?.peakKb ?? 0);
+    await server!.kill();
+    const cancelled = await cancelLeftoverQueries(url);
+    log(`${target}: restarted the server to drop the requests the run left in flight (${cancelled} queries cancelled)`);
+    return start();
+  };
+  try {
+    await start();
     for (const result of measurable) {
       const operation = OPERATIONS.find((o) => o.name === result.operation)!;
       const next = operation.requests[target]!(fixture);
-      const load = async (connections: number, durationSeconds: number) => {
-        const run = await runLoad({
-          origin: server!.origin,
-          apiKey: fixture.apiKey,
-          connections,
-          durationSeconds,
-          nextRequest: next,
-          varies: !!operation.varies,
-        });
-        const cancelled = await waitUntilIdle(url);
-        if (cancelled) log(`${target} ${operation.name} c=${connections}: cancelled ${cancelled} queries still running after the run`);
-        return run;
-      };
+      const sampler = sampleRss(() => server!.pid, 250);
       try {
-        if (options.warmupSeconds > 0) await load(Math.min(4, Math.max(...options.concurrency)), options.warmupSeconds);
-        const sampler = sampleRss(server.pid, 250);
-        for (const connections of options.concurrency) {
-          const run = await load(connections, options.durationSeconds);
+        if (options.warmupSeconds > 0) await warmUp(server!, fixture, target, operation, next, options.warmupSeconds);
+        for (const [index, connections] of options.concurrency.entries()) {
+          const previous = result.runs.at(-1);
+          if (previous && (previous.requests === 0 || previous.p50Ms > (options.durationSeconds * 1000) / 2)) {
+            // No request would complete within the run: report that instead of waiting for it.
+            result.skipped = { connections: options.concurrency.slice(index), after: previous.connections };
+            log(`${target} ${operation.name}: c=${result.skipped.connections.join(',')} skipped (too slow at c=${previous.connections})`);
+            break;
+          }
+          const run = await runLoad({
+            origin: server!.origin,
+            apiKey: fixture.apiKey,
+            connections,
+            durationSeconds: options.durationSeconds,
+            nextRequest: next,
+            varies: !!operation.varies,
+          });
           result.runs.push(run);
           log(
             `${target} ${operation.name} c=${connections}: ${run.requestsPerSecond.toFixed(1)} req/s, ` +
               `p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.errors ? `, ${run.errors} ERRORS` : ''}`,
           );
+          // What the run left in flight finishes within about a p99 latency, or never.
+          const graceMs = Math.min(15_000, Math.max(2_000, run.p99Ms * 1.5));
+          if (!(await waitUntilQuiet(url, server!.pid, graceMs))) {
+            await restart();
+            if (index < options.concurrency.length - 1 && options.warmupSeconds > 0) {
+              await warmUp(server!, fixture, target, operation, next, Math.min(1, options.warmupSeconds));
+            }
+          }
         }
-        const { samples } = sampler.stop();
-        result.peakRssMb = Math.max(...samples.map(([, kb]) => kb)) / 1024;
       } catch (error) {
         result.error = `load run failed: ${describe(error)}`;
         log(`${target} ${operation.name}: ${result.error}`);
       } finally {
+        const { samples, peakKb: samplerPeakKb } = sampler.stop();
+        peakKb = Math.max(peakKb, samplerPeakKb);
+        result.peakRssMb = Math.max(...samples.map(([, kb]) => kb)) / 1024;
         if (operation.name === 'createContacts') {
           log(`deleted ${await deleteBenchContacts(url, fixture.organizationId)} contacts created by the benchmark`);
         }
       }
     }
-    return (readMemory(server.pid)?.peakKb ?? NaN) / 1024;
+    peakKb = Math.max(peakKb, readMemory(server!.pid)?.peakKb ?? 0);
+    return peakKb / 1024;
   } catch (error) {
     for (const result of measurable) result.error ??= `server failed: ${describe(error)}`;
     log(`${target}: ${describe(error)}`);
@@ -376,7 +407,7 @@ async function runSoak(url: string, fixture: Fixture, options: BenchOptions): Pr
     const next = operation.requests.wagraph!(fixture);
     await sendChecked(server, fixture, 'wagraph', operation, next());
     log(`soak: wagraph ${operation.name}, 64 connections for ${options.soak!.minutes} minutes, RSS every 5 s`);
-    const sampler = sampleRss(server.pid, 5_000);
+    const sampler = sampleRss(() => server.pid, 5_000);
     const progress = setInterval(() => {
       const memory = readMemory(server.pid);
       if (memory) log(`soak: RSS ${(memory.rssKb / 1024).toFixed(0)} MB`);

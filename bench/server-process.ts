@@ -13,6 +13,8 @@ export interface ServerProcess {
   logFile: string;
   /** SIGTERM, and SIGKILL if it has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL: drops whatever the server was still doing. */
+  kill(): Promise<void>;
 }
 
 export interface ServerSpec {
@@ -69,7 +71,12 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
       throw new Error(`${spec.name} exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${tail(logFile)}`);
     }
     if (await spec.ready(origin).catch(() => false)) {
-      return { pid: child.pid!, origin, logFile, stop };
+      const kill = async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGKILL');
+        await exited(child);
+      };
+      return { pid: child.pid!, origin, logFile, stop, kill };
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

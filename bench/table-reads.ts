@@ -25,10 +25,10 @@ export async function openTableReads(url: string): Promise<TableReads> {
   const read = async () => Number((await client.query<{ total: string }>(TOTAL)).rows[0]!.total);
   return {
     async settled() {
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await new Promise((resolve) => setTimeout(resolve, 1_050));
       let previous = await read();
-      for (let attempt = 0; attempt < 30; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
+      for (let attempt = 0; attempt < 40; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
         const current = await read();
         if (current === previous) return current;
         previous = current;
