@@ -127,7 +127,10 @@ ${agreement(results)}
   grafserv node adaptor, Node 22 from the npm package \`node\`, pool of 10) answers equivalent
   queries over the same tables. *Raw SQL* is the floor: a minimal \`node:http\` server
   (\`bench/raw-sql\`) that runs one hand-written statement per operation with \`pg\` (pool of 10),
-  PostgreSQL building the JSON, so it pays for HTTP and the database and nothing else.
+  PostgreSQL building the JSON, so it pays for HTTP and the database and nothing else; its
+  sessions turn JIT compilation off (its one-statement contact table is estimated above the JIT
+  thresholds and spent ~1 s compiling a 0.5 s query). wagraph and PostGraphile run with the
+  server's defaults.
 - **Tenant scoping.** wagraph scopes by the API key's organization (one statement per request to
   look the key up). PostGraphile connects as a role subject to row level security with a policy
   \`"organizationId" = current_setting('bench.organization_id')\` on every table, set per request
