@@ -149,10 +149,12 @@ ${agreement(results)}
   Transaction control (BEGIN/COMMIT) and set_config count as statements. The SQL of each operation's
   first request is written to \`bench/out/sql/<target>-<operation>.sql\`.
 - **Rows read per request**: the change of Σ \`seq_tup_read\` (\`pg_stat_user_tables\`) + Σ \`idx_tup_read\`
-  (\`pg_stat_user_indexes\`) over wagraph's tables across the same batch, divided by its size, read once the
-  backends have published their statistics (PostgreSQL 15 flushes them within a second of
-  going idle). Rows a sequential scan returned plus index entries read by index, index-only
-  and bitmap scans.
+  (\`pg_stat_user_indexes\`) over wagraph's tables across a second batch of the same size, divided by it:
+  rows sequential scans returned plus entries index, index-only and bitmap scans read. An idle
+  backend may hold back its counters for up to 10 s (PostgreSQL 15), an exiting one publishes
+  them at once: so before each reading the server's idle connections are terminated (its pool
+  reconnects). The counts follow the plans PostgreSQL picks, which can change when statistics
+  are re-sampled (e.g. after the createContacts clean-up).
 - **Throughput and latency** come from separate processes started without the proxy (the
   counting phase and the load phase each start the server afresh). req/s is completed requests
   over the run; p50/p99 are autocannon's latency percentiles. A non-2xx answer or a body with

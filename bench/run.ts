@@ -186,7 +186,6 @@ async function countingPhase(
   let server: ServerProcess | undefined;
   try {
     server = await startTarget(target, { databaseUrl: proxy.url, fixture, label: 'counting' });
-    let readsBefore = await reads.settled();
     for (const operation of operations) {
       const result: OperationResult = { target, operation: operation.name, runs: [] };
       results.push(result);
@@ -207,14 +206,17 @@ async function countingPhase(
         // then the counted batch.
         const warmups = firstMs > 3_000 ? 0 : firstMs > 1_000 ? 1 : 2;
         for (let i = 0; i < warmups; i++) await sendChecked(server, fixture, target, operation, next());
-        readsBefore = await reads.settled();
+        // Statements on warm connections (a new connection may run set-up statements)…
         const statementsBefore = proxy.statements();
         for (let i = 0; i < batch; i++) await sendChecked(server, fixture, target, operation, next());
         result.statementsPerRequest = (proxy.statements() - statementsBefore) / batch;
-        const readsAfter = await reads.settled();
+        // …rows read around a second batch, with the connections closed before and after
+        // so that every backend has published its counters (./table-reads.ts).
+        const readsBefore = await reads.flushAndRead();
+        for (let i = 0; i < batch; i++) await sendChecked(server, fixture, target, operation, next());
+        const readsAfter = await reads.flushAndRead();
         result.rowsReadPerRequest = (readsAfter - readsBefore) / batch;
         result.countedOver = batch;
-        readsBefore = readsAfter;
         log(
           `${target} ${operation.name}: ${result.statementsPerRequest.toFixed(1)} statements, ` +
             `${Math.round(result.rowsReadPerRequest)} rows read per request (over ${batch}), ${result.responseBytes} response bytes, first request ${Math.round(firstMs)} ms`,
