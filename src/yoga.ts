@@ -9,6 +9,7 @@ import type { Database } from './db/client.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
+import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { schema } from './schema/index.js';
 
@@ -90,6 +91,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     },
     plugins: [
       useRequestLog(log),
+      useRejectNulCharacters(),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {
