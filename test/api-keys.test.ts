@@ -48,7 +48,7 @@ function onlyError(payload: { userErrors: UserError[] }) {
 /** The dataset of one test: an organization with an owner and a plain member; another organization. */
 async function world() {
   const org = await createOrganization(client.db);
-  const member = await createMember(client.db, org.id, { name: 'Integrations bot', permissions: ['Get:Contact'] });
+  const member = await createMember(client.db, org.id, { name: 'Integrations bot', permissions: ['Get:ApiKey', 'Regenerate:ApiKey'] });
   const other = await createOrganization(client.db);
   return {
     org,
