@@ -51,7 +51,8 @@ async function world() {
   const db = client.db;
   const org = await createOrganization(db);
   const other = await createOrganization(db);
-  const gold = await createTag(db, org.id, { label: 'Gold' });
+  const longAgo = new Date('2020-01-01T00:00:00.000Z');
+  const gold = await createTag(db, org.id, { label: 'Gold', createdAt: longAgo, updatedAt: longAgo });
   const foreignTag = await createTag(db, other.id, { label: 'VIP' });
   const foreignContact = await createContact(db, other.id);
   return {
@@ -170,14 +171,15 @@ describe('createTag', () => {
 });
 
 describe('updateTag', () => {
-  it('renames a tag; the read API agrees', async () => {
+  it('renames a tag; the read API agrees; updatedAt moves in the database', async () => {
     const w = await world();
     const payload = await mutate('updateTag', { id: w.gold.globalId, label: ' Golden ' }, w.owner);
     expect(payload.userErrors).toEqual([]);
     expect(payload.tag).toMatchObject({ id: w.gold.globalId, label: 'Golden' });
     expect(await readTag(w.gold.globalId, w.owner)).toEqual(payload.tag);
     const row = await client.db.prisma.tag.findUniqueOrThrow({ where: { id: w.gold.id } });
-    expect(row.updatedAt.getTime()).toBeGreaterThanOrEqual(row.createdAt.getTime());
+    expect(row.createdAt.toISOString()).toBe('2020-01-01T00:00:00.000Z');
+    expect(row.updatedAt.getTime()).toBeGreaterThan(row.createdAt.getTime());
   });
 
   it('lets a tag change the case of its own label', async () => {
