@@ -12,7 +12,9 @@ export function readMemory(pid: number): Memory | undefined {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
+    const memory = { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
+    // A process that has exited but not been reaped yet (a zombie) has no memory lines.
+    return Number.isNaN(memory.rssKb) || Number.isNaN(memory.peakKb) ? undefined : memory;
   } catch {
     return undefined;
   }

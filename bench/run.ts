@@ -462,8 +462,11 @@ async function runProfile(url: string, fixture: Fixture, options: BenchOptions):
     });
     log(`profile: wagraph ${operation.name} c=16: ${run.requestsPerSecond.toFixed(1)} req/s, p50 ${run.p50Ms} ms`);
   } finally {
-    // A graceful stop: wagraph exits through process.exit, which is when V8 writes the profile.
-    await server.stop(30_000);
+    // A graceful stop: wagraph exits through process.exit, which is when V8 writes the
+    // profile. Let the abandoned requests finish first (or fail, once their queries are
+    // cancelled), so that its shutdown does not outlast the grace period.
+    if (!(await waitUntilQuiet(url, server.pid, 60_000))) await cancelLeftoverQueries(url);
+    await server.stop(60_000);
     if (operation.name === 'createContacts') await deleteBenchContacts(url, fixture.organizationId);
   }
   const written = fs.readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile') && !before.has(file));

@@ -54,7 +54,9 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const logFile = path.join(OUT_DIR, `${spec.name}.log`);
-  const log = fs.openSync(logFile, 'w');
+  // Appended to: a server restarted between two runs keeps the log of the first one.
+  const log = fs.openSync(logFile, 'a');
+  fs.writeSync(log, `\n=== ${new Date().toISOString()} ${spec.command} ${spec.args.join(' ')}\n`);
   const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const origin = `http://127.0.0.1:${spec.port}`;
