@@ -37,6 +37,8 @@ export interface Page {
   /** Row ids in the connection's order, with the cursor of each. */
   ids: string[];
   cursors: string[];
+  /** The rows themselves: every column of the node's table, as Prisma would return them. */
+  rows: Record<string, unknown>[];
   hasPreviousPage: boolean;
   hasNextPage: boolean;
 }
@@ -153,8 +155,10 @@ export class ConnectionLoaders {
     const hasBefore = rows[0]?.hasBefore ?? false;
     const hasAfter = rows[0]?.hasAfter ?? false;
     const name = cursorName(key);
+    const keyColumns = new Set(['parentKey', 'hasBefore', 'hasAfter', ...ordering.columns.map((_, index) => `k${index}`)]);
     return {
       ids: inPage.map((row) => String(row[`k${idIndex}`])),
+      rows: inPage.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => !keyColumns.has(column)))),
       cursors: inPage.map((row) =>
         encodeCursor(
           name,

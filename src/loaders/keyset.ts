@@ -62,6 +62,8 @@ export interface KeysetRow {
   hasAfter: boolean;
   /** Sort key values k0…kn (kn is the id); all null when the parent has no rows in the page. */
   [key: `k${number}`]: unknown;
+  /** And every column of the node's table `t`. */
+  [column: string]: unknown;
 }
 
 const raw = Prisma.raw;
@@ -151,12 +153,14 @@ export function pageSql(query: KeysetQuery, parentKeys: readonly (string | null)
   const hasAfter = query.before
     ? Prisma.sql`EXISTS (SELECT 1 FROM ${raw(table.from)} WHERE ${where} AND (${before(ordering, query.before)}) IS NOT TRUE)`
     : Prisma.sql`FALSE`;
+  // The page carries the rows themselves (t.*): nodes whose query selects no relation need
+  // no second statement.
   return Prisma.sql`
     SELECT parent.key::text AS "parentKey", o."hasBefore", o."hasAfter", p.*
     FROM ${parents(parentKeys, query)}
     CROSS JOIN LATERAL (SELECT ${hasBefore} AS "hasBefore", ${hasAfter} AS "hasAfter") o
     LEFT JOIN LATERAL (
-      SELECT ${keys}
+      SELECT ${keys}, t.*
       FROM ${raw(table.from)}
       WHERE ${Prisma.join([where, ...window], ' AND ')}
       ORDER BY ${orderBy(ordering, query.backward)}

@@ -42,7 +42,11 @@ export function resolveConnection<M extends ModelKey, Filter>(
   const load = () =>
     (loaded ??= ctx.loaders.connections.page(key).then(async (page) => {
       const query = queryFromInfo({ context: ctx, info, paths: [['edges', 'node'], ['nodes']] });
-      const rows = await ctx.loaders.nodes.load(options.model, page.ids, query);
+      // The page already holds the rows; only relations selected under them need a second
+      // statement, which loads them all with the rows (batched across parents).
+      const rows = selectsRelations(query)
+        ? await ctx.loaders.nodes.load(options.model, page.ids, query)
+        : (page.rows as Node[]);
       // A row deleted between the two reads is left out rather than returned as null.
       const edges = rows.flatMap((node, index) => (node ? [{ cursor: page.cursors[index]!, node }] : []));
       return { edges, hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage };
@@ -61,6 +65,10 @@ export function resolveConnection<M extends ModelKey, Filter>(
     },
     totalCount: () => ctx.loaders.connections.count(key),
   };
+}
+
+function selectsRelations(query: { include?: object; select?: object }): boolean {
+  return Object.keys(query.include ?? {}).length > 0 || Object.keys(query.select ?? {}).length > 0;
 }
 
 /**
