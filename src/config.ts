@@ -2,6 +2,7 @@
 // `loadConfig` is pure (it takes the environment as an argument) so that tests can
 // check each rule; src/server.ts turns a ConfigError into one line and exit code 1.
 import { z } from 'zod';
+import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -21,6 +22,8 @@ const positiveInt = (max: number) =>
     .int('must be a whole number')
     .min(1, `must be between 1 and ${max}`)
     .max(max, `must be between 1 and ${max}`);
+
+const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true');
 
 const postgresUrl = z.string().refine(
   (value) => {
@@ -46,10 +49,15 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   DEMO_API_KEY: demoKey.optional(),
   DEMO_API_KEY_2: demoKey.optional(),
-  SEED_DEMO_DATA: z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .transform((value) => value === 'true')
-    .optional(),
+  SEED_DEMO_DATA: bool.optional(),
+  MAX_DEPTH: positiveInt(1000).default(DEFAULT_LIMITS.maxDepth),
+  MAX_ALIASES: positiveInt(1000).default(DEFAULT_LIMITS.maxAliases),
+  MAX_DIRECTIVES: positiveInt(1000).default(DEFAULT_LIMITS.maxDirectives),
+  MAX_TOKENS: positiveInt(1_000_000).default(DEFAULT_LIMITS.maxTokens),
+  MAX_COST: positiveInt(1_000_000_000).default(DEFAULT_LIMITS.maxCost),
+  MAX_BODY_BYTES: positiveInt(100_000_000).default(DEFAULT_LIMITS.maxBodyBytes),
+  INTROSPECTION: bool.optional(),
+  GRAPHIQL: bool.optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -66,6 +74,11 @@ export interface Config {
   demoApiKeys: [string | undefined, string | undefined];
   /** Seed the demo organizations into an empty database at start-up (default: not in production). */
   seedDemoData: boolean;
+  limits: OperationLimits;
+  introspection: boolean;
+  graphiql: boolean;
+  /** "Did you mean …" in validation errors: they reveal the schema, so only where introspection does too. */
+  fieldSuggestions: boolean;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -80,6 +93,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     throw new ConfigError(`Invalid ${name}=${JSON.stringify(environment[name])}: ${issue.message}`);
   }
   const env = parsed.data;
+  const developing = env.NODE_ENV !== 'production';
+  const introspection = env.INTROSPECTION ?? developing;
   return {
     env: env.NODE_ENV,
     port: env.PORT,
@@ -89,6 +104,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     dbPoolSize: env.DB_POOL_SIZE,
     logLevel: env.LOG_LEVEL,
     demoApiKeys: [env.DEMO_API_KEY, env.DEMO_API_KEY_2],
-    seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
+    seedDemoData: env.SEED_DEMO_DATA ?? developing,
+    limits: {
+      maxDepth: env.MAX_DEPTH,
+      maxAliases: env.MAX_ALIASES,
+      maxDirectives: env.MAX_DIRECTIVES,
+      maxTokens: env.MAX_TOKENS,
+      maxCost: env.MAX_COST,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+    },
+    introspection,
+    graphiql: env.GRAPHIQL ?? developing,
+    fieldSuggestions: developing && introspection,
   };
 }

@@ -40,9 +40,12 @@ async function main(): Promise<void> {
   const yoga = createWagraphYoga({
     db,
     log,
-    graphiql: developing,
+    graphiql: config.graphiql,
     graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? seededKeys?.[0]?.secret) : undefined,
     isShuttingDown: () => shuttingDown,
+    limits: config.limits,
+    introspection: config.introspection,
+    fieldSuggestions: config.fieldSuggestions,
   });
   const server = http.createServer(yoga);
 

@@ -1,5 +1,8 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
 // Authentication happens when the context is built: no valid credentials, no execution.
+// Before that, a request passes Yoga's body-size limit and batching refusal, then parsing
+// and validation with the operation limits; the page-cost limit runs just before execution.
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -9,13 +12,14 @@ import type { Database } from './db/client.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
+import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { schema } from './schema/index.js';
 
 export interface YogaOptions {
   db: Database;
   log: Logger;
-  /** Serve GraphiQL on GET /graphql (never in production). */
+  /** Serve GraphiQL on GET /graphql (GRAPHIQL; off by default in production). */
   graphiql: boolean;
   /** An API key to pre-fill in GraphiQL's headers (development only). */
   graphiqlApiKey?: string | undefined;
@@ -23,6 +27,12 @@ export interface YogaOptions {
   isShuttingDown?: () => boolean;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
+  /** Default: DEFAULT_LIMITS. */
+  limits?: OperationLimits;
+  /** Default: true. */
+  introspection?: boolean;
+  /** "Did you mean …" in validation errors. Default: true. */
+  fieldSuggestions?: boolean;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -54,6 +64,10 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     logging: false,
+    // Said explicitly because they are security settings: one operation per request, and
+    // a body over the limit is refused with 413 before it is read further.
+    batching: false,
+    maxRequestBodySize: (options.limits ?? DEFAULT_LIMITS).maxBodyBytes,
     graphiql: options.graphiql
       ? {
           title: 'wagraph',
@@ -100,6 +114,8 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
           return migrated;
         },
       }),
+      ...(options.introspection === false ? [useDisableIntrospection()] : []),
+      ...useOperationLimits(options.limits ?? DEFAULT_LIMITS, { fieldSuggestions: options.fieldSuggestions ?? true }),
     ],
   });
 }

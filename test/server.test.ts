@@ -30,7 +30,8 @@ async function exitOf(env: Record<string, string>) {
 }
 
 describe('configuration errors', () => {
-  it.each([
+  // Each case starts a process (a few seconds of module loading): run them side by side.
+  it.concurrent.each([
     [{ PORT: 'eighty' }, /^wagraph: Invalid PORT="eighty": must be a number$/],
     [{ PORT: '70000' }, /^wagraph: Invalid PORT="70000": must be between 0 and 65535$/],
     [{ DATABASE_URL: 'mysql://localhost/db' }, /^wagraph: Invalid DATABASE_URL="mysql:\/\/localhost\/db": must be a postgres:\/\//],
@@ -38,6 +39,14 @@ describe('configuration errors', () => {
     [{ DB_POOL_SIZE: '0' }, /^wagraph: Invalid DB_POOL_SIZE="0": must be between 1 and 1000$/],
     [{ LOG_LEVEL: 'loud' }, /^wagraph: Invalid LOG_LEVEL="loud": must be one of/],
     [{ DEMO_API_KEY: 'short' }, /^wagraph: Invalid DEMO_API_KEY="short": must be at least 16 characters long$/],
+    [{ MAX_DEPTH: '0' }, /^wagraph: Invalid MAX_DEPTH="0": must be between 1 and 1000$/],
+    [{ MAX_ALIASES: 'many' }, /^wagraph: Invalid MAX_ALIASES="many": must be a number$/],
+    [{ MAX_DIRECTIVES: '2.5' }, /^wagraph: Invalid MAX_DIRECTIVES="2.5": must be a whole number$/],
+    [{ MAX_TOKENS: '-1' }, /^wagraph: Invalid MAX_TOKENS="-1": must be between 1 and 1000000$/],
+    [{ MAX_COST: 'lots' }, /^wagraph: Invalid MAX_COST="lots": must be a number$/],
+    [{ MAX_BODY_BYTES: '0' }, /^wagraph: Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
+    [{ INTROSPECTION: 'yes' }, /^wagraph: Invalid INTROSPECTION="yes": must be true or false$/],
+    [{ GRAPHIQL: 'off' }, /^wagraph: Invalid GRAPHIQL="off": must be true or false$/],
   ])('%o → one clear line and exit code 1', async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);
