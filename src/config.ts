@@ -3,6 +3,7 @@
 // check each rule; src/server.ts turns a ConfigError into one line and exit code 1.
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
+import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -58,6 +59,7 @@ const schema = z.object({
   MAX_BODY_BYTES: positiveInt(100_000_000).default(DEFAULT_LIMITS.maxBodyBytes),
   INTROSPECTION: bool.optional(),
   GRAPHIQL: bool.optional(),
+  PERSISTED_OPERATIONS: z.string().optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -79,6 +81,8 @@ export interface Config {
   graphiql: boolean;
   /** "Did you mean …" in validation errors: they reveal the schema, so only where introspection does too. */
   fieldSuggestions: boolean;
+  /** Allow-list mode: only these operations run. */
+  persistedOperations: OperationManifest | undefined;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -95,6 +99,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const env = parsed.data;
   const developing = env.NODE_ENV !== 'production';
   const introspection = env.INTROSPECTION ?? developing;
+  let persistedOperations: OperationManifest | undefined;
+  if (env.PERSISTED_OPERATIONS) {
+    try {
+      persistedOperations = readOperationManifest(env.PERSISTED_OPERATIONS);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid PERSISTED_OPERATIONS=${JSON.stringify(env.PERSISTED_OPERATIONS)}: ${(error as Error).message}`,
+      );
+    }
+  }
   return {
     env: env.NODE_ENV,
     port: env.PORT,
@@ -116,5 +130,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     introspection,
     graphiql: env.GRAPHIQL ?? developing,
     fieldSuggestions: developing && introspection,
+    persistedOperations,
   };
 }

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     limits: config.limits,
     introspection: config.introspection,
     fieldSuggestions: config.fieldSuggestions,
+    persistedOperations: config.persistedOperations,
   });
   const server = http.createServer(yoga);
 

@@ -1,7 +1,8 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
 // Authentication happens when the context is built: no valid credentials, no execution.
-// Before that, a request passes Yoga's body-size limit and batching refusal, then parsing
-// and validation with the operation limits; the page-cost limit runs just before execution.
+// Before that, a request passes Yoga's body-size limit and batching refusal, the
+// persisted-operation allow-list, then parsing and validation with the operation limits;
+// the page-cost limit runs just before execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
@@ -13,6 +14,7 @@ import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
+import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { schema } from './schema/index.js';
 
@@ -33,6 +35,8 @@ export interface YogaOptions {
   introspection?: boolean;
   /** "Did you mean …" in validation errors. Default: true. */
   fieldSuggestions?: boolean;
+  /** Allow-list mode: only these operations run. */
+  persistedOperations?: OperationManifest | undefined;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -114,6 +118,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
           return migrated;
         },
       }),
+      ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
       ...(options.introspection === false ? [useDisableIntrospection()] : []),
       ...useOperationLimits(options.limits ?? DEFAULT_LIMITS, { fieldSuggestions: options.fieldSuggestions ?? true }),
     ],

@@ -30,8 +30,7 @@ async function exitOf(env: Record<string, string>) {
 }
 
 describe('configuration errors', () => {
-  // Each case starts a process (a few seconds of module loading): run them side by side.
-  it.concurrent.each([
+  it.each([
     [{ PORT: 'eighty' }, /^wagraph: Invalid PORT="eighty": must be a number$/],
     [{ PORT: '70000' }, /^wagraph: Invalid PORT="70000": must be between 0 and 65535$/],
     [{ DATABASE_URL: 'mysql://localhost/db' }, /^wagraph: Invalid DATABASE_URL="mysql:\/\/localhost\/db": must be a postgres:\/\//],
@@ -47,6 +46,10 @@ describe('configuration errors', () => {
     [{ MAX_BODY_BYTES: '0' }, /^wagraph: Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
     [{ INTROSPECTION: 'yes' }, /^wagraph: Invalid INTROSPECTION="yes": must be true or false$/],
     [{ GRAPHIQL: 'off' }, /^wagraph: Invalid GRAPHIQL="off": must be true or false$/],
+    [
+      { PERSISTED_OPERATIONS: '/nonexistent/operations.json' },
+      /^wagraph: Invalid PERSISTED_OPERATIONS="\/nonexistent\/operations\.json": cannot read the manifest: ENOENT/,
+    ],
   ])('%o → one clear line and exit code 1', async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);
