@@ -38,6 +38,22 @@ const postgresUrl = z.string().refine(
   { error: 'must be a postgres:// or postgresql:// URL with a host, e.g. postgres://user@127.0.0.1:5432/wagraph' },
 );
 
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .refine(
+    (origins) =>
+      origins.every((origin) => {
+        try {
+          const url = new URL(origin);
+          return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+        } catch {
+          return false;
+        }
+      }),
+    { error: 'must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com' },
+  );
+
 const demoKey = z.string().min(16, 'must be at least 16 characters long');
 
 const schema = z.object({
@@ -60,6 +76,7 @@ const schema = z.object({
   INTROSPECTION: bool.optional(),
   GRAPHIQL: bool.optional(),
   PERSISTED_OPERATIONS: z.string().optional(),
+  CORS_ORIGINS: originList.optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -83,6 +100,8 @@ export interface Config {
   fieldSuggestions: boolean;
   /** Allow-list mode: only these operations run. */
   persistedOperations: OperationManifest | undefined;
+  /** Origins allowed to call the API from a browser; empty: none. */
+  corsOrigins: string[];
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -131,5 +150,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     graphiql: env.GRAPHIQL ?? developing,
     fieldSuggestions: developing && introspection,
     persistedOperations,
+    corsOrigins: env.CORS_ORIGINS ?? [],
   };
 }

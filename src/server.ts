@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     introspection: config.introspection,
     fieldSuggestions: config.fieldSuggestions,
     persistedOperations: config.persistedOperations,
+    corsOrigins: config.corsOrigins,
   });
   const server = http.createServer(yoga);
 

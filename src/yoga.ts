@@ -13,6 +13,7 @@ import type { Database } from './db/client.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
+import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
@@ -37,6 +38,8 @@ export interface YogaOptions {
   fieldSuggestions?: boolean;
   /** Allow-list mode: only these operations run. */
   persistedOperations?: OperationManifest | undefined;
+  /** Origins allowed cross-origin access; none by default. */
+  corsOrigins?: readonly string[];
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -61,6 +64,7 @@ function unauthenticated(message: string): GraphQLError {
 
 export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const { db, log } = options;
+  const corsOrigins = options.corsOrigins ?? [];
   let migrated = false;
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -72,6 +76,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     // a body over the limit is refused with 413 before it is read further.
     batching: false,
     maxRequestBodySize: (options.limits ?? DEFAULT_LIMITS).maxBodyBytes,
+    cors: corsPolicy(corsOrigins),
     graphiql: options.graphiql
       ? {
           title: 'wagraph',
@@ -108,6 +113,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     },
     plugins: [
       useRequestLog(log),
+      ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {

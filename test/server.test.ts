@@ -50,6 +50,7 @@ describe('configuration errors', () => {
       { PERSISTED_OPERATIONS: '/nonexistent/operations.json' },
       /^wagraph: Invalid PERSISTED_OPERATIONS="\/nonexistent\/operations\.json": cannot read the manifest: ENOENT/,
     ],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, /^wagraph: Invalid CORS_ORIGINS="https:\/\/app\.example\.com\/path": must be a comma-separated list of origins/],
   ])('%o → one clear line and exit code 1', async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);
