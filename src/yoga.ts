@@ -16,6 +16,7 @@ import { type OutboundTransport, recordOnlyTransport } from './messaging/transpo
 import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
+import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { schema } from './schema/index.js';
 
@@ -114,6 +115,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     plugins: [
       useRequestLog(log),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
+      useRejectNulCharacters(),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {

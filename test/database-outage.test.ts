@@ -13,6 +13,39 @@ import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
 const target = testDatabaseTarget();
 
+describe('an unexpected error inside a mutation', () => {
+  it('is masked, leaves nothing written, and the next request is served', async () => {
+    const direct = await testDatabase();
+    const org = await createOrganization(direct);
+    const contact = await createContact(direct, org.id);
+    const conversation = await createConversation(direct, org.id, { contactId: contact.id });
+    const failing: OutboundTransport = {
+      send: async () => {
+        throw new Error('insert into "Message" failed: relation "Message" at /srv/app/src/transport.ts:12');
+      },
+    };
+    const yoga = createWagraphYoga({ db: direct, log: silentLogger, graphiql: false, transport: failing });
+    const response = await yoga.fetch('http://wagraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
+      body: JSON.stringify({
+        query: `mutation($id: ID!) { sendMessage(input: { conversationId: $id, text: "hi" }) { message { id } } }`,
+        variables: { id: globalId('Conversation', conversation.id) },
+      }),
+    });
+    const text = await response.text();
+    expect(JSON.parse(text).errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    expect(text).not.toMatch(/insert into|relation "Message"|transport\.ts|stack/i);
+    expect(await direct.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(0);
+    const next = await yoga.fetch('http://wagraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
+      body: JSON.stringify({ query: '{ conversations { totalCount } }' }),
+    });
+    expect(await next.json()).toEqual({ data: { conversations: { totalCount: 1 } } });
+  });
+});
+
 if (target.kind === 'postgres') {
   describe('when the database goes away', () => {
     let proxy: TcpProxy;

@@ -4,10 +4,11 @@ import { builder } from '../builder.js';
 import { newApiKey } from '../auth/api-keys.js';
 import { apiKeys as apiKeysSource } from '../loaders/sources.js';
 import { resolveConnection } from './connections.js';
-import { loadPayloadNode, type Payload, runMutation, UserError } from './mutation.js';
+import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
 import { OrganizationMember } from './organization.js';
 
 export const ApiKey = builder.prismaNode('ApiKey', {
+  authScopes: { permission: 'Get:ApiKey' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -62,6 +63,7 @@ builder.queryFields((t) => ({
   apiKeys: t.connection(
     {
       type: ApiKey,
+      authScopes: { permission: 'Get:ApiKey' },
       description: 'The organization’s API keys, revoked ones included, oldest first.',
       resolve: (_root, args, ctx, info) => resolveConnection(ctx, info, { source: apiKeysSource, model: 'apiKey', args }),
     },
@@ -72,6 +74,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreateApiKeyPayload,
+    ...requires('Regenerate:ApiKey'),
     description: 'Creates a key that acts as the viewer.',
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
@@ -94,6 +97,7 @@ builder.mutationFields((t) => ({
 
   revokeApiKey: t.field({
     type: ApiKeyPayload,
+    ...requires('Regenerate:ApiKey'),
     description: 'Revokes a key: it stops working on the next request. Revoking a revoked key changes nothing.',
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>

@@ -13,6 +13,7 @@ import {
   loadPayloadNode,
   loadPayloadNodes,
   type Payload,
+  requires,
   runMutation,
   UserError,
 } from './mutation.js';
@@ -189,6 +190,7 @@ async function createContacts(
 builder.mutationFields((t) => ({
   createContact: t.field({
     type: ContactPayload,
+    ...requires('Create:Contact'),
     args: { input: t.arg({ type: CreateContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -199,6 +201,7 @@ builder.mutationFields((t) => ({
 
   createContacts: t.field({
     type: ContactsPayload,
+    ...requires('BulkImport:Contacts'),
     args: { input: t.arg({ type: CreateContactsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(
@@ -216,6 +219,7 @@ builder.mutationFields((t) => ({
 
   updateContact: t.field({
     type: ContactPayload,
+    ...requires('Update:Contact'),
     args: { input: t.arg({ type: UpdateContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -237,6 +241,7 @@ builder.mutationFields((t) => ({
 
   deleteContact: t.field({
     type: DeletePayload,
+    ...requires('Delete:Contact'),
     description: 'Deletes the contact with its conversations and messages.',
     args: { input: t.arg({ type: DeleteContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
@@ -250,6 +255,7 @@ builder.mutationFields((t) => ({
 
   deleteContacts: t.field({
     type: DeleteManyPayload,
+    ...requires('Delete:Contact'),
     description: 'Deletes the contacts with their conversations and messages; all or none.',
     args: { input: t.arg({ type: DeleteContactsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>

@@ -1,7 +1,7 @@
 // Writing conversations: status and tags, assignment, read state.
 import { builder } from '../builder.js';
 import { Conversation, ConversationStatus } from './conversation.js';
-import { loadPayloadNode, type Payload, runMutation, UserError } from './mutation.js';
+import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
 
 export const UpdateConversationInput = builder.inputType('UpdateConversationInput', {
   description: 'An omitted (or null) field is left unchanged; `tagIds` given replaces the whole set.',
@@ -41,6 +41,7 @@ export const ConversationPayload = builder.objectRef<Payload & { conversationId?
 builder.mutationFields((t) => ({
   updateConversation: t.field({
     type: ConversationPayload,
+    ...requires('Update:Conversation'),
     args: { input: t.arg({ type: UpdateConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -64,6 +65,7 @@ builder.mutationFields((t) => ({
 
   assignConversation: t.field({
     type: ConversationPayload,
+    ...requires('Assign:Conversation'),
     args: { input: t.arg({ type: AssignConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -77,6 +79,7 @@ builder.mutationFields((t) => ({
 
   unassignConversation: t.field({
     type: ConversationPayload,
+    ...requires('Unassign:Conversation'),
     args: { input: t.arg({ type: UnassignConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -89,6 +92,7 @@ builder.mutationFields((t) => ({
 
   markConversationRead: t.field({
     type: ConversationPayload,
+    ...requires('Update:Conversation'),
     description: 'Marks every inbound message that is not READ as READ.',
     args: { input: t.arg({ type: MarkConversationReadInput, required: true }) },
     resolve: (_root, { input }, ctx) =>

@@ -3,7 +3,7 @@ import { builder } from '../builder.js';
 import { IDS_MAX } from '../validation.js';
 import { rawIdOf } from './global-id.js';
 import { List } from './list.js';
-import { DeletePayload, loadPayloadNode, type Payload, runMutation, UserError } from './mutation.js';
+import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
 
 export const CreateListInput = builder.inputType('CreateListInput', {
   fields: (t) => ({
@@ -56,6 +56,7 @@ export const ListPayload = builder.objectRef<Payload & { listId?: string }>('Lis
 builder.mutationFields((t) => ({
   createList: t.field({
     type: ListPayload,
+    ...requires('Create:List'),
     args: { input: t.arg({ type: CreateListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -72,6 +73,7 @@ builder.mutationFields((t) => ({
 
   updateList: t.field({
     type: ListPayload,
+    ...requires('Update:List'),
     args: { input: t.arg({ type: UpdateListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -101,6 +103,7 @@ builder.mutationFields((t) => ({
 
   deleteList: t.field({
     type: DeletePayload,
+    ...requires('Delete:List'),
     description: 'Deletes the list; its contacts stay.',
     args: { input: t.arg({ type: DeleteListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
@@ -114,6 +117,7 @@ builder.mutationFields((t) => ({
 
   addContactsToList: t.field({
     type: ListPayload,
+    ...requires('Update:List'),
     args: { input: t.arg({ type: AddContactsToListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -130,6 +134,7 @@ builder.mutationFields((t) => ({
 
   removeContactsFromList: t.field({
     type: ListPayload,
+    ...requires('Update:List'),
     args: { input: t.arg({ type: RemoveContactsFromListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {

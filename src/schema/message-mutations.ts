@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { builder } from '../builder.js';
 import { Message } from './message.js';
-import { loadPayloadNode, type Payload, runMutation, UserError } from './mutation.js';
+import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
 
 export const SendMessageInput = builder.inputType('SendMessageInput', {
   fields: (t) => ({
@@ -26,6 +26,7 @@ export const MessagePayload = builder.objectRef<Payload & { messageId?: string }
 builder.mutationFields((t) => ({
   sendMessage: t.field({
     type: MessagePayload,
+    ...requires('Update:Conversation'),
     description:
       'Records an OUTBOUND TEXT message with status SENT and hands it to the delivery transport. ' +
       'The conversation’s lastMessageAt moves to it, and a CLOSED or RESOLVED conversation becomes ACTIVE again.',

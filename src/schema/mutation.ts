@@ -4,6 +4,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
+import { forbiddenMessage, type Permission } from '../auth/permissions.js';
 import type { Context } from '../context.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import { USER_ERROR_CODES, type UserError as UserErrorShape, userErrorFromDatabase, UserErrors } from '../errors.js';
@@ -26,6 +27,19 @@ export const UserError = builder.objectRef<UserErrorShape>('UserError').implemen
 
 export interface Payload {
   userErrors: UserErrorShape[];
+}
+
+/**
+ * The permission a mutation needs, as field options: without it the mutation does not run
+ * and its payload carries a FORBIDDEN user error instead (queries get a GraphQL error).
+ */
+export function requires(permission: Permission) {
+  return {
+    authScopes: { permission },
+    unauthorizedResolver: (): Payload => ({
+      userErrors: [{ field: null, message: forbiddenMessage([permission]), code: 'FORBIDDEN' }],
+    }),
+  };
 }
 
 /** How long one mutation may hold its transaction (a 1,000-row import fits easily). */

@@ -2,7 +2,7 @@
 // unique index decides (src/errors.ts maps a violation to TAKEN), so that two concurrent
 // requests cannot both create "VIP" and "vip".
 import { builder } from '../builder.js';
-import { DeletePayload, loadPayloadNode, type Payload, runMutation, UserError } from './mutation.js';
+import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
 import { Tag } from './tag.js';
 
 export const CreateTagInput = builder.inputType('CreateTagInput', {
@@ -31,6 +31,7 @@ export const TagPayload = builder.objectRef<Payload & { tagId?: string }>('TagPa
 builder.mutationFields((t) => ({
   createTag: t.field({
     type: TagPayload,
+    ...requires('Create:Tag'),
     args: { input: t.arg({ type: CreateTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -43,6 +44,7 @@ builder.mutationFields((t) => ({
 
   updateTag: t.field({
     type: TagPayload,
+    ...requires('Update:Tag'),
     args: { input: t.arg({ type: UpdateTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
@@ -56,6 +58,7 @@ builder.mutationFields((t) => ({
 
   deleteTag: t.field({
     type: DeletePayload,
+    ...requires('Delete:Tag'),
     description: 'Deletes the tag and its links to contacts, lists and conversations (not those objects).',
     args: { input: t.arg({ type: DeleteTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
