@@ -54,7 +54,14 @@ const originList = z
     { error: 'must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com' },
   );
 
-const demoKey = z.string().min(16, 'must be at least 16 characters long');
+// A credential with dots is read as a JWT (src/auth/credentials.ts), so a demo key must not have any.
+const demoKey = z
+  .string()
+  .min(16, 'must be at least 16 characters long')
+  .refine((value) => !value.includes('.'), { error: 'must not contain "." (a dotted credential is read as a JWT)' });
+
+/** Variables whose value must never be printed, not even in a start-up error. */
+const SECRETS = new Set(['JWT_SECRET']);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -67,6 +74,8 @@ const schema = z.object({
   DEMO_API_KEY: demoKey.optional(),
   DEMO_API_KEY_2: demoKey.optional(),
   SEED_DEMO_DATA: bool.optional(),
+  // HS256 needs a key of at least 256 bits (RFC 7518 §3.2).
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters long').optional(),
   MAX_DEPTH: positiveInt(1000).default(DEFAULT_LIMITS.maxDepth),
   MAX_ALIASES: positiveInt(1000).default(DEFAULT_LIMITS.maxAliases),
   MAX_DIRECTIVES: positiveInt(1000).default(DEFAULT_LIMITS.maxDirectives),
@@ -93,6 +102,8 @@ export interface Config {
   demoApiKeys: [string | undefined, string | undefined];
   /** Seed the demo organizations into an empty database at start-up (default: not in production). */
   seedDemoData: boolean;
+  /** HS256 secret for `Authorization: Bearer <JWT>`; unset: JWTs are refused. */
+  jwtSecret: string | undefined;
   limits: OperationLimits;
   introspection: boolean;
   graphiql: boolean;
@@ -113,7 +124,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`Invalid ${name}=${JSON.stringify(environment[name])}: ${issue.message}`);
+    const shown = SECRETS.has(name) ? ' (value not shown)' : `=${JSON.stringify(environment[name])}`;
+    throw new ConfigError(`Invalid ${name}${shown}: ${issue.message}`);
   }
   const env = parsed.data;
   const developing = env.NODE_ENV !== 'production';
@@ -138,6 +150,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     demoApiKeys: [env.DEMO_API_KEY, env.DEMO_API_KEY_2],
     seedDemoData: env.SEED_DEMO_DATA ?? developing,
+    jwtSecret: env.JWT_SECRET,
     limits: {
       maxDepth: env.MAX_DEPTH,
       maxAliases: env.MAX_ALIASES,

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     graphiql: config.graphiql,
     graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? seededKeys?.[0]?.secret) : undefined,
     isShuttingDown: () => shuttingDown,
+    jwtSecret: config.jwtSecret,
     limits: config.limits,
     introspection: config.introspection,
     fieldSuggestions: config.fieldSuggestions,

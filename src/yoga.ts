@@ -1,18 +1,18 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
-// Authentication happens when the context is built: no valid credentials, no execution.
-// Before that, a request passes Yoga's body-size limit and batching refusal, the
-// persisted-operation allow-list, then parsing and validation with the operation limits;
-// the page-cost limit runs just before execution.
+// A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
+// authentication (no valid credentials: 401, before the document is even parsed), the
+// persisted-operation allow-list, parsing and validation with the operation limits, the
+// page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { authenticateApiKey, bearerToken } from './auth/authenticate.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
+import { useAuthentication, viewerOf } from './plugins/authentication.js';
 import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
@@ -31,6 +31,8 @@ export interface YogaOptions {
   isShuttingDown?: () => boolean;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
+  /** HS256 secret for JWTs (JWT_SECRET); unset: only API keys are accepted. */
+  jwtSecret?: string | undefined;
   /** Default: DEFAULT_LIMITS. */
   limits?: OperationLimits;
   /** Default: true. */
@@ -56,12 +58,6 @@ query Inbox {
   }
 }
 `;
-
-function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
-  });
-}
 
 export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const { db, log } = options;
@@ -98,15 +94,11 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         return maskError(error, message, false);
       },
     },
-    context: async ({ request }) => {
-      const token = bearerToken(request.headers.get('authorization'));
-      if (!token) throw unauthenticated('Authentication required: send `Authorization: Bearer <api key>`.');
-      const viewer = await authenticateApiKey(db.prisma, token);
-      if (!viewer) throw unauthenticated('The API key is not valid (unknown or revoked).');
+    context: ({ request }) => {
       const requestId = requestIdOf(request);
       return createContext({
         prisma: db.prisma,
-        viewer,
+        viewer: viewerOf(request),
         requestId,
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,
@@ -115,6 +107,8 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     plugins: [
       useRequestLog(log),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
+      // The plugins that run on the GraphQL parameters run in this order, authentication first.
+      useAuthentication({ prisma: db.prisma, jwtSecret: options.jwtSecret, log }),
       useRejectNulCharacters(),
       useReadinessCheck({
         endpoint: '/readyz',
