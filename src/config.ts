@@ -24,6 +24,13 @@ const positiveInt = (max: number) =>
     .min(1, `must be between 1 and ${max}`)
     .max(max, `must be between 1 and ${max}`);
 
+const nonNegativeInt = (max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, `must be between 0 and ${max}`)
+    .max(max, `must be between 0 and ${max}`);
+
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true');
 
 const postgresUrl = z.string().refine(
@@ -36,6 +43,18 @@ const postgresUrl = z.string().refine(
     }
   },
   { error: 'must be a postgres:// or postgresql:// URL with a host, e.g. postgres://user@127.0.0.1:5432/wagraph' },
+);
+
+const redisUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' },
 );
 
 const originList = z
@@ -86,6 +105,9 @@ const schema = z.object({
   GRAPHIQL: bool.optional(),
   PERSISTED_OPERATIONS: z.string().optional(),
   CORS_ORIGINS: originList.optional(),
+  RATE_LIMIT_PER_MINUTE: nonNegativeInt(1_000_000).default(600),
+  RATE_LIMIT_BURST: positiveInt(1_000_000).default(100),
+  REDIS_URL: redisUrl.optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -113,6 +135,8 @@ export interface Config {
   persistedOperations: OperationManifest | undefined;
   /** Origins allowed to call the API from a browser; empty: none. */
   corsOrigins: string[];
+  /** `perMinute` 0: no rate limiting. `redisUrl` set: one budget shared by every instance. */
+  rateLimit: { perMinute: number; burst: number; redisUrl: string | undefined };
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -164,5 +188,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     fieldSuggestions: developing && introspection,
     persistedOperations,
     corsOrigins: env.CORS_ORIGINS ?? [],
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, redisUrl: env.REDIS_URL },
   };
 }

@@ -1,7 +1,7 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
 // A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
 // authentication (no valid credentials: 401, before the document is even parsed), the
-// persisted-operation allow-list, parsing and validation with the operation limits, the
+// rate limit, the persisted-operation allow-list, parsing and validation with the operation limits, the
 // page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -16,8 +16,10 @@ import { useAuthentication, viewerOf } from './plugins/authentication.js';
 import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
+import { useRateLimit } from './plugins/rate-limit.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
+import type { RateLimiter } from './rate-limit/index.js';
 import { schema } from './schema/index.js';
 
 export interface YogaOptions {
@@ -41,6 +43,8 @@ export interface YogaOptions {
   fieldSuggestions?: boolean;
   /** Allow-list mode: only these operations run. */
   persistedOperations?: OperationManifest | undefined;
+  /** Unset: no rate limiting. */
+  rateLimiter?: RateLimiter | undefined;
   /** Origins allowed cross-origin access; none by default. */
   corsOrigins?: readonly string[];
 }
@@ -109,6 +113,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({ prisma: db.prisma, jwtSecret: options.jwtSecret, log }),
+      ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
       useReadinessCheck({
         endpoint: '/readyz',

@@ -53,6 +53,11 @@ describe('configuration errors', () => {
       /^wagraph: Invalid PERSISTED_OPERATIONS="\/nonexistent\/operations\.json": cannot read the manifest: ENOENT/,
     ],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, /^wagraph: Invalid CORS_ORIGINS="https:\/\/app\.example\.com\/path": must be a comma-separated list of origins/],
+    [{ JWT_SECRET: 'not-long-enough' }, /^wagraph: Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/],
+    [{ DEMO_API_KEY: 'demo.key.with.dots' }, /^wagraph: Invalid DEMO_API_KEY="demo\.key\.with\.dots": must not contain "\."/],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^wagraph: Invalid RATE_LIMIT_PER_MINUTE="-1": must be between 0 and 1000000$/],
+    [{ RATE_LIMIT_BURST: '0' }, /^wagraph: Invalid RATE_LIMIT_BURST="0": must be between 1 and 1000000$/],
+    [{ REDIS_URL: 'localhost:6379' }, /^wagraph: Invalid REDIS_URL="localhost:6379": must be a redis:\/\/ or rediss:\/\/ URL/],
   ])('%o → one clear line and exit code 1', async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);

@@ -120,3 +120,8 @@ export async function authenticateJwt(prisma: PrismaClient, token: string, key: 
   if (!member) throw invalid('no such member in the organization named by org');
   return { ...memberOf(member), credential: 'jwt' };
 }
+
+/** What a budget (the rate limit) is kept per: the API key, or the member a JWT names. */
+export function credentialKey(viewer: Viewer): string {
+  return viewer.credential === 'apiKey' ? `key:${viewer.apiKeyId}` : `member:${viewer.memberId}`;
+}
