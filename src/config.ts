@@ -95,6 +95,7 @@ const schema = z.object({
   SEED_DEMO_DATA: bool.optional(),
   // HS256 needs a key of at least 256 bits (RFC 7518 §3.2).
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters long').optional(),
+  DB_STATEMENT_TIMEOUT_MS: nonNegativeInt(3_600_000).default(10_000),
   MAX_DEPTH: positiveInt(1000).default(DEFAULT_LIMITS.maxDepth),
   MAX_ALIASES: positiveInt(1000).default(DEFAULT_LIMITS.maxAliases),
   MAX_DIRECTIVES: positiveInt(1000).default(DEFAULT_LIMITS.maxDirectives),
@@ -126,6 +127,8 @@ export interface Config {
   seedDemoData: boolean;
   /** HS256 secret for `Authorization: Bearer <JWT>`; unset: JWTs are refused. */
   jwtSecret: string | undefined;
+  /** PostgreSQL `statement_timeout` of request connections; 0: none. */
+  dbStatementTimeoutMs: number;
   limits: OperationLimits;
   introspection: boolean;
   graphiql: boolean;
@@ -175,6 +178,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     demoApiKeys: [env.DEMO_API_KEY, env.DEMO_API_KEY_2],
     seedDemoData: env.SEED_DEMO_DATA ?? developing,
     jwtSecret: env.JWT_SECRET,
+    dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     limits: {
       maxDepth: env.MAX_DEPTH,
       maxAliases: env.MAX_ALIASES,

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
           ? 'off'
           : { perMinute: config.rateLimit.perMinute, burst: config.rateLimit.burst, shared: config.rateLimit.redisUrl !== undefined },
       limits: config.limits,
+      dbStatementTimeoutMs: config.databaseUrl ? config.dbStatementTimeoutMs : 'n/a (embedded database)',
       persistedOperations: config.persistedOperations?.size ?? 'off',
       introspection: config.introspection,
       graphiql: config.graphiql,

@@ -58,6 +58,7 @@ describe('configuration errors', () => {
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^wagraph: Invalid RATE_LIMIT_PER_MINUTE="-1": must be between 0 and 1000000$/],
     [{ RATE_LIMIT_BURST: '0' }, /^wagraph: Invalid RATE_LIMIT_BURST="0": must be between 1 and 1000000$/],
     [{ REDIS_URL: 'localhost:6379' }, /^wagraph: Invalid REDIS_URL="localhost:6379": must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, /^wagraph: Invalid DB_STATEMENT_TIMEOUT_MS="10s": must be a number$/],
   ])('%o → one clear line and exit code 1', async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);
