@@ -171,14 +171,14 @@ describe('mutations given another organization’s ids', () => {
     expect(comparison.data?.[field].userErrors).toEqual(userErrors.map(({ field: path, code }) => ({ field: path, code })));
   });
 
-  it('removeContactsFromList with another organization’s contacts removes nothing of theirs', async () => {
+  it('removeContactsFromList with another organization’s contacts answers NOT_FOUND and removes nothing of theirs', async () => {
     const before = await stateOfB();
     const response = await client.gql(
-      `mutation { removeContactsFromList(input: { listId: "${own.list}", contactIds: ["${foreign.contact}"] }) { userErrors { code } } }`,
+      `mutation { removeContactsFromList(input: { listId: "${own.list}", contactIds: ["${foreign.contact}"] }) { userErrors { field code } } }`,
       {},
       { as: a.owner },
     );
-    expect(response.data?.removeContactsFromList.userErrors).toEqual([]);
+    expect(response.data?.removeContactsFromList.userErrors).toEqual([{ field: ['input', 'contactIds', '0'], code: 'NOT_FOUND' }]);
     expect(await stateOfB()).toBe(before);
   });
 });

@@ -1,7 +1,6 @@
 // Writing lists and their membership.
 import { builder } from '../builder.js';
 import { IDS_MAX } from '../validation.js';
-import { rawIdOf } from './global-id.js';
 import { List } from './list.js';
 import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
 
@@ -139,10 +138,10 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const listId = await v.id(tx.contactList, 'List', ['input', 'listId'], input.listId);
-        // Ids that are not contacts (of this organization) cannot be in the list: nothing to do.
-        v.count(['input', 'contactIds'], input.contactIds, IDS_MAX, 'ids');
+        // A contact that is not in the list is left alone; an id that is no contact of this
+        // organization is NOT_FOUND, as everywhere else (../shared/API.md, "Validation").
+        const contactIds = await v.ids(tx.contact, 'Contact', ['input', 'contactIds'], input.contactIds);
         v.check();
-        const contactIds = input.contactIds.map((id) => rawIdOf('Contact', id)).filter((id) => id !== undefined);
         await tx.contactListMembership.deleteMany({ where: { listId: listId!, contactId: { in: contactIds } } });
         return { listId: listId! };
       }),

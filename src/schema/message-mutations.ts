@@ -52,14 +52,8 @@ builder.mutationFields((t) => ({
         });
         const id = randomUUID();
         const createdAt = new Date();
-        const { whatsAppMessageId } = await ctx.transport.send({
-          organizationId: ctx.viewer.organizationId,
-          conversationId: conversationId!,
-          messageId: id,
-          to: conversation.contact.phone,
-          text: text!,
-          replyToWhatsAppMessageId: replyTo?.whatsAppMessageId ?? null,
-        });
+        // Record first, deliver last: a write that fails must not leave a message delivered
+        // to the contact but missing here, and a delivery that fails rolls the writes back.
         await tx.message.create({
           data: {
             id,
@@ -69,7 +63,6 @@ builder.mutationFields((t) => ({
             status: 'SENT',
             messageType: 'TEXT',
             messageData: { text: text! },
-            whatsAppMessageId,
             replyToId: replyTo?.id ?? null,
             createdAt,
           },
@@ -78,6 +71,15 @@ builder.mutationFields((t) => ({
           where: { id: conversationId! },
           data: { lastMessageAt: createdAt, ...(conversation.status !== 'ACTIVE' ? { status: 'ACTIVE' } : {}) },
         });
+        const { whatsAppMessageId } = await ctx.transport.send({
+          organizationId: ctx.viewer.organizationId,
+          conversationId: conversationId!,
+          messageId: id,
+          to: conversation.contact.phone,
+          text: text!,
+          replyToWhatsAppMessageId: replyTo?.whatsAppMessageId ?? null,
+        });
+        if (whatsAppMessageId !== null) await tx.message.update({ where: { id }, data: { whatsAppMessageId } });
         return { messageId: id };
       }),
   }),

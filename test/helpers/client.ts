@@ -36,8 +36,13 @@ export interface TestClient {
 
 export const silentLogger = pino({ level: 'silent' });
 
-/** `options`: what the server's configuration would set (limits, JWT secret, rate limiter …). */
-export async function createTestClient(options: Omit<Partial<YogaOptions>, 'db'> = {}): Promise<TestClient> {
+/**
+ * `options`: what the server's configuration would set (limits, JWT secret, rate limiter …),
+ * and where sendMessage delivers (`transport`; default: the record-only transport).
+ */
+export type TestClientOptions = Omit<Partial<YogaOptions>, 'db'>;
+
+export async function createTestClient(options: TestClientOptions = {}): Promise<TestClient> {
   const db = await testDatabase();
   const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false, ...options });
   const gql: TestClient['gql'] = async (query, variables, options = { as: null }) => {
