@@ -1,8 +1,8 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
 // A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
-// authentication (no valid credentials: 401, before the document is even parsed), the
-// rate limit, the persisted-operation allow-list, parsing and validation with the operation limits, the
-// page-cost limit, and only then execution.
+// authentication (no valid credentials: 401, before the document is even parsed), the rate
+// limit, the persisted-operation allow-list, parsing and validation with the operation
+// limits, the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
@@ -115,6 +115,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       useAuthentication({ prisma: db.prisma, jwtSecret: options.jwtSecret, log }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
+      ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {
@@ -125,7 +126,6 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
           return migrated;
         },
       }),
-      ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
       ...(options.introspection === false ? [useDisableIntrospection()] : []),
       ...useOperationLimits(options.limits ?? DEFAULT_LIMITS, { fieldSuggestions: options.fieldSuggestions ?? true }),
     ],
