@@ -2,6 +2,8 @@
 // `loadConfig` is pure (it takes the environment as an argument) so that tests can
 // check each rule; src/server.ts turns a ConfigError into one line and exit code 1.
 import { z } from 'zod';
+import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
+import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -22,6 +24,15 @@ const positiveInt = (max: number) =>
     .min(1, `must be between 1 and ${max}`)
     .max(max, `must be between 1 and ${max}`);
 
+const nonNegativeInt = (max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, `must be between 0 and ${max}`)
+    .max(max, `must be between 0 and ${max}`);
+
+const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true');
+
 const postgresUrl = z.string().refine(
   (value) => {
     try {
@@ -34,7 +45,42 @@ const postgresUrl = z.string().refine(
   { error: 'must be a postgres:// or postgresql:// URL with a host, e.g. postgres://user@127.0.0.1:5432/wagraph' },
 );
 
-const demoKey = z.string().min(16, 'must be at least 16 characters long');
+const redisUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' },
+);
+
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .refine(
+    (origins) =>
+      origins.every((origin) => {
+        try {
+          const url = new URL(origin);
+          return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+        } catch {
+          return false;
+        }
+      }),
+    { error: 'must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com' },
+  );
+
+// A credential with dots is read as a JWT (src/auth/credentials.ts), so a demo key must not have any.
+const demoKey = z
+  .string()
+  .min(16, 'must be at least 16 characters long')
+  .refine((value) => !value.includes('.'), { error: 'must not contain "." (a dotted credential is read as a JWT)' });
+
+/** Variables whose value must never be printed, not even in a start-up error. */
+const SECRETS = new Set(['JWT_SECRET']);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -46,10 +92,23 @@ const schema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   DEMO_API_KEY: demoKey.optional(),
   DEMO_API_KEY_2: demoKey.optional(),
-  SEED_DEMO_DATA: z
-    .enum(['true', 'false'], { error: 'must be true or false' })
-    .transform((value) => value === 'true')
-    .optional(),
+  SEED_DEMO_DATA: bool.optional(),
+  // HS256 needs a key of at least 256 bits (RFC 7518 §3.2).
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters long').optional(),
+  DB_STATEMENT_TIMEOUT_MS: nonNegativeInt(3_600_000).default(10_000),
+  MAX_DEPTH: positiveInt(1000).default(DEFAULT_LIMITS.maxDepth),
+  MAX_ALIASES: positiveInt(1000).default(DEFAULT_LIMITS.maxAliases),
+  MAX_DIRECTIVES: positiveInt(1000).default(DEFAULT_LIMITS.maxDirectives),
+  MAX_TOKENS: positiveInt(1_000_000).default(DEFAULT_LIMITS.maxTokens),
+  MAX_COST: positiveInt(1_000_000_000).default(DEFAULT_LIMITS.maxCost),
+  MAX_BODY_BYTES: positiveInt(100_000_000).default(DEFAULT_LIMITS.maxBodyBytes),
+  INTROSPECTION: bool.optional(),
+  GRAPHIQL: bool.optional(),
+  PERSISTED_OPERATIONS: z.string().optional(),
+  CORS_ORIGINS: originList.optional(),
+  RATE_LIMIT_PER_MINUTE: nonNegativeInt(1_000_000).default(600),
+  RATE_LIMIT_BURST: positiveInt(1_000_000).default(100),
+  REDIS_URL: redisUrl.optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -66,6 +125,21 @@ export interface Config {
   demoApiKeys: [string | undefined, string | undefined];
   /** Seed the demo organizations into an empty database at start-up (default: not in production). */
   seedDemoData: boolean;
+  /** HS256 secret for `Authorization: Bearer <JWT>`; unset: JWTs are refused. */
+  jwtSecret: string | undefined;
+  /** PostgreSQL `statement_timeout` of request connections; 0: none. */
+  dbStatementTimeoutMs: number;
+  limits: OperationLimits;
+  introspection: boolean;
+  graphiql: boolean;
+  /** "Did you mean …" in validation errors: they reveal the schema, so only where introspection does too. */
+  fieldSuggestions: boolean;
+  /** Allow-list mode: only these operations run. */
+  persistedOperations: OperationManifest | undefined;
+  /** Origins allowed to call the API from a browser; empty: none. */
+  corsOrigins: string[];
+  /** `perMinute` 0: no rate limiting. `redisUrl` set: one budget shared by every instance. */
+  rateLimit: { perMinute: number; burst: number; redisUrl: string | undefined };
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -77,9 +151,22 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0]);
-    throw new ConfigError(`Invalid ${name}=${JSON.stringify(environment[name])}: ${issue.message}`);
+    const shown = SECRETS.has(name) ? ' (value not shown)' : `=${JSON.stringify(environment[name])}`;
+    throw new ConfigError(`Invalid ${name}${shown}: ${issue.message}`);
   }
   const env = parsed.data;
+  const developing = env.NODE_ENV !== 'production';
+  const introspection = env.INTROSPECTION ?? developing;
+  let persistedOperations: OperationManifest | undefined;
+  if (env.PERSISTED_OPERATIONS) {
+    try {
+      persistedOperations = readOperationManifest(env.PERSISTED_OPERATIONS);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid PERSISTED_OPERATIONS=${JSON.stringify(env.PERSISTED_OPERATIONS)}: ${(error as Error).message}`,
+      );
+    }
+  }
   return {
     env: env.NODE_ENV,
     port: env.PORT,
@@ -89,6 +176,22 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     dbPoolSize: env.DB_POOL_SIZE,
     logLevel: env.LOG_LEVEL,
     demoApiKeys: [env.DEMO_API_KEY, env.DEMO_API_KEY_2],
-    seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
+    seedDemoData: env.SEED_DEMO_DATA ?? developing,
+    jwtSecret: env.JWT_SECRET,
+    dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    limits: {
+      maxDepth: env.MAX_DEPTH,
+      maxAliases: env.MAX_ALIASES,
+      maxDirectives: env.MAX_DIRECTIVES,
+      maxTokens: env.MAX_TOKENS,
+      maxCost: env.MAX_COST,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+    },
+    introspection,
+    graphiql: env.GRAPHIQL ?? developing,
+    fieldSuggestions: developing && introspection,
+    persistedOperations,
+    corsOrigins: env.CORS_ORIGINS ?? [],
+    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, redisUrl: env.REDIS_URL },
   };
 }

@@ -6,6 +6,7 @@ import { DatabaseOpenError } from './db/client.js';
 import { MigrationError } from './db/migrate.js';
 import { prepareDatabase } from './db/setup.js';
 import { createLogger } from './logger.js';
+import { createRateLimiter } from './rate-limit/index.js';
 import { createWagraphYoga } from './yoga.js';
 
 /** In-flight requests get this long to finish after SIGTERM before connections are cut. */
@@ -35,20 +36,46 @@ async function main(): Promise<void> {
   }
   const { db, seededKeys } = prepared;
 
+  const rateLimiter = await createRateLimiter(config.rateLimit, log);
+  log.info(
+    {
+      jwt: config.jwtSecret !== undefined,
+      // REDIS_URL may hold a password: only whether the budget is shared is logged.
+      rateLimit:
+        config.rateLimit.perMinute === 0
+          ? 'off'
+          : { perMinute: config.rateLimit.perMinute, burst: config.rateLimit.burst, shared: config.rateLimit.redisUrl !== undefined },
+      limits: config.limits,
+      dbStatementTimeoutMs: config.databaseUrl ? config.dbStatementTimeoutMs : 'n/a (embedded database)',
+      persistedOperations: config.persistedOperations?.size ?? 'off',
+      introspection: config.introspection,
+      graphiql: config.graphiql,
+      corsOrigins: config.corsOrigins,
+    },
+    'security settings',
+  );
+
   let shuttingDown = false;
   const developing = config.env !== 'production';
   const yoga = createWagraphYoga({
     db,
     log,
-    graphiql: developing,
+    graphiql: config.graphiql,
     graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? seededKeys?.[0]?.secret) : undefined,
     isShuttingDown: () => shuttingDown,
+    jwtSecret: config.jwtSecret,
+    limits: config.limits,
+    introspection: config.introspection,
+    fieldSuggestions: config.fieldSuggestions,
+    persistedOperations: config.persistedOperations,
+    rateLimiter,
+    corsOrigins: config.corsOrigins,
   });
   const server = http.createServer(yoga);
 
   await new Promise<void>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      void db.close().finally(() => fail(`Cannot listen on ${config.host}:${config.port}: ${error.message}`));
+      void Promise.all([db.close(), rateLimiter?.close()]).finally(() => fail(`Cannot listen on ${config.host}:${config.port}: ${error.message}`));
     });
     server.listen(config.port, config.host, resolve);
   });
@@ -66,7 +93,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(idle);
     clearTimeout(cut);
-    await db.close();
+    await Promise.all([db.close(), rateLimiter?.close()]);
     log.info('stopped');
     process.exit(0);
   };

@@ -1,22 +1,31 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
-// Authentication happens when the context is built: no valid credentials, no execution.
+// A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
+// authentication (no valid credentials: 401, before the document is even parsed), the rate
+// limit, the persisted-operation allow-list, parsing and validation with the operation
+// limits, the page-cost limit, and only then execution.
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { authenticateApiKey, bearerToken } from './auth/authenticate.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
+import { useAuthentication, viewerOf } from './plugins/authentication.js';
+import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
+import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
+import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
+import { useRateLimit } from './plugins/rate-limit.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
+import type { RateLimiter } from './rate-limit/index.js';
 import { schema } from './schema/index.js';
 
 export interface YogaOptions {
   db: Database;
   log: Logger;
-  /** Serve GraphiQL on GET /graphql (never in production). */
+  /** Serve GraphiQL on GET /graphql (GRAPHIQL; off by default in production). */
   graphiql: boolean;
   /** An API key to pre-fill in GraphiQL's headers (development only). */
   graphiqlApiKey?: string | undefined;
@@ -24,6 +33,20 @@ export interface YogaOptions {
   isShuttingDown?: () => boolean;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
+  /** HS256 secret for JWTs (JWT_SECRET); unset: only API keys are accepted. */
+  jwtSecret?: string | undefined;
+  /** Default: DEFAULT_LIMITS. */
+  limits?: OperationLimits;
+  /** Default: true. */
+  introspection?: boolean;
+  /** "Did you mean …" in validation errors. Default: true. */
+  fieldSuggestions?: boolean;
+  /** Allow-list mode: only these operations run. */
+  persistedOperations?: OperationManifest | undefined;
+  /** Unset: no rate limiting. */
+  rateLimiter?: RateLimiter | undefined;
+  /** Origins allowed cross-origin access; none by default. */
+  corsOrigins?: readonly string[];
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -40,14 +63,9 @@ query Inbox {
 }
 `;
 
-function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
-  });
-}
-
 export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const { db, log } = options;
+  const corsOrigins = options.corsOrigins ?? [];
   let migrated = false;
   return createYoga<Record<string, never>, Context>({
     schema,
@@ -55,6 +73,11 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     logging: false,
+    // Said explicitly because they are security settings: one operation per request, and
+    // a body over the limit is refused with 413 before it is read further.
+    batching: false,
+    maxRequestBodySize: (options.limits ?? DEFAULT_LIMITS).maxBodyBytes,
+    cors: corsPolicy(corsOrigins),
     graphiql: options.graphiql
       ? {
           title: 'wagraph',
@@ -75,15 +98,11 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         return maskError(error, message, false);
       },
     },
-    context: async ({ request }) => {
-      const token = bearerToken(request.headers.get('authorization'));
-      if (!token) throw unauthenticated('Authentication required: send `Authorization: Bearer <api key>`.');
-      const viewer = await authenticateApiKey(db.prisma, token);
-      if (!viewer) throw unauthenticated('The API key is not valid (unknown or revoked).');
+    context: ({ request }) => {
       const requestId = requestIdOf(request);
       return createContext({
         prisma: db.prisma,
-        viewer,
+        viewer: viewerOf(request),
         requestId,
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,
@@ -91,7 +110,12 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     },
     plugins: [
       useRequestLog(log),
+      ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
+      // The plugins that run on the GraphQL parameters run in this order, authentication first.
+      useAuthentication({ prisma: db.prisma, jwtSecret: options.jwtSecret, log }),
+      ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
+      ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {
@@ -102,6 +126,8 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
           return migrated;
         },
       }),
+      ...(options.introspection === false ? [useDisableIntrospection()] : []),
+      ...useOperationLimits(options.limits ?? DEFAULT_LIMITS, { fieldSuggestions: options.fieldSuggestions ?? true }),
     ],
   });
 }

@@ -19,7 +19,7 @@ describe('authentication', () => {
     expect(response.data).toBeUndefined();
     expect(response.errors).toEqual([
       {
-        message: 'Authentication required: send `Authorization: Bearer <api key>`.',
+        message: 'Authentication required: send `Authorization: Bearer <api key or JWT>`.',
         extensions: { code: 'UNAUTHENTICATED' },
       },
     ]);
@@ -68,5 +68,50 @@ describe('authentication', () => {
     await expect
       .poll(async () => (await client.db.prisma.apiKey.findFirst({ where: { memberId: member.id } }))?.lastUsedAt)
       .toBeInstanceOf(Date);
+  });
+});
+
+describe('authentication comes first', () => {
+  it('answers an anonymous request with 401 before looking at its document', async () => {
+    for (const query of ['{ contact { id } }', '{ viewer {', '{ __schema { types { name } } }']) {
+      const response = await client.gql(query, {}, { as: null });
+      expect(response.status).toBe(401);
+      expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    }
+  });
+
+  it('says how to authenticate in WWW-Authenticate', async () => {
+    const response = await client.request({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: VIEWER }),
+    });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+  });
+});
+
+describe('WapiKit’s x-access-token header', () => {
+  it('carries an API key like Authorization does, bare or as Bearer', async () => {
+    for (const value of [org.owner.apiKey, `Bearer ${org.owner.apiKey}`]) {
+      const response = await client.gql(VIEWER, {}, { as: null, headers: { 'x-access-token': value } });
+      expect(response.status).toBe(200);
+      expect(response.data?.viewer.organization).toEqual({ name: 'Auth Org' });
+    }
+  });
+
+  it('may repeat the Authorization credential, but not contradict it', async () => {
+    const other = await createMember(client.db, org.id);
+    const same = await client.gql(VIEWER, {}, { as: org.owner, headers: { 'x-access-token': org.owner.apiKey } });
+    expect(same.status).toBe(200);
+    const different = await client.gql(VIEWER, {}, { as: org.owner, headers: { 'x-access-token': other.apiKey } });
+    expect(different.status).toBe(401);
+    expect(different.errors?.[0]?.message).toBe('Send one credential: the `Authorization` and `x-access-token` headers differ.');
+  });
+
+  it('refuses an unknown key in it', async () => {
+    const response = await client.gql(VIEWER, {}, { as: null, headers: { 'x-access-token': 'wag_unknownKey000000000000000000' } });
+    expect(response.status).toBe(401);
+    expect(response.errors?.[0]?.message).toBe('The API key is not valid (unknown or revoked).');
   });
 });

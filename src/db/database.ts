@@ -5,6 +5,7 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, Transaction }
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 export type DatabaseTarget =
+  /** `statementTimeoutMs`: PostgreSQL's statement_timeout on every connection of the pool (0 or unset: none). */
   | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs?: number }
   /** `dataDir` undefined: in memory (tests), optionally starting from a dumped data directory. */
   | { kind: 'pglite'; dataDir?: string; loadDataDir?: Blob };

@@ -20,7 +20,7 @@ export class MigrationError extends Error {
 }
 
 /** Arbitrary, fixed: identifies wagraph's migration lock among other advisory locks. */
-const MIGRATION_LOCK = 7_245_021_431;
+export const MIGRATION_LOCK = 7_245_021_431;
 const TABLE = '"_wagraph_migrations"';
 
 function projectRoot(): string {
@@ -71,38 +71,50 @@ function checkHistory(migrations: Migration[], applied: Map<string, string>): vo
 /** Applies every pending migration; returns the names it applied (empty when up to date). */
 export async function migrate(db: Database, migrations = loadMigrations()): Promise<string[]> {
   return db.session(async (session) => {
-    await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    // DB_STATEMENT_TIMEOUT_MS is for requests. A migration may rewrite a large table, and an
+    // instance starting beside another waits on the lock below for as long as the other
+    // migrates: neither must be cut short. RESET returns the pooled connection to its default.
+    await session.exec('SET statement_timeout = 0');
     try {
-      await session.exec(
-        `CREATE TABLE IF NOT EXISTS ${TABLE} (
-           name text PRIMARY KEY,
-           checksum text NOT NULL,
-           applied_at timestamptz NOT NULL DEFAULT now()
-         )`,
-      );
-      const applied = await appliedMigrations(session);
-      checkHistory(migrations, applied);
-      const done: string[] = [];
-      for (const migration of migrations.filter(({ name }) => !applied.has(name))) {
-        await session.exec('BEGIN');
-        try {
-          await session.exec(migration.sql);
-          await session.query(`INSERT INTO ${TABLE} (name, checksum) VALUES ($1, $2)`, [
-            migration.name,
-            migration.checksum,
-          ]);
-          await session.exec('COMMIT');
-        } catch (error) {
-          await session.exec('ROLLBACK');
-          throw new MigrationError(`Migration ${migration.name} failed: ${(error as Error).message}`);
-        }
-        done.push(migration.name);
-      }
-      return done;
+      return await migrateLocked(session, migrations);
     } finally {
-      await session.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      await session.exec('RESET statement_timeout');
     }
   });
+}
+
+async function migrateLocked(session: SqlSession, migrations: Migration[]): Promise<string[]> {
+  await session.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    await session.exec(
+      `CREATE TABLE IF NOT EXISTS ${TABLE} (
+         name text PRIMARY KEY,
+         checksum text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const applied = await appliedMigrations(session);
+    checkHistory(migrations, applied);
+    const done: string[] = [];
+    for (const migration of migrations.filter(({ name }) => !applied.has(name))) {
+      await session.exec('BEGIN');
+      try {
+        await session.exec(migration.sql);
+        await session.query(`INSERT INTO ${TABLE} (name, checksum) VALUES ($1, $2)`, [
+          migration.name,
+          migration.checksum,
+        ]);
+        await session.exec('COMMIT');
+      } catch (error) {
+        await session.exec('ROLLBACK');
+        throw new MigrationError(`Migration ${migration.name} failed: ${(error as Error).message}`);
+      }
+      done.push(migration.name);
+    }
+    return done;
+  } finally {
+    await session.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
 }
 
 /** Names of migrations not yet applied: what /readyz waits for. */

@@ -377,6 +377,9 @@ export async function seedDemoData(
 ): Promise<SeededKey[] | undefined> {
   return db.prisma.$transaction(
     async (tx) => {
+      // Seeding is start-up work, not a request: DB_STATEMENT_TIMEOUT_MS must not cut it,
+      // or the wait for the lock below, short (for this transaction only).
+      await tx.$executeRawUnsafe('SET LOCAL statement_timeout = 0');
       // Two instances starting together on one empty database: the second waits here,
       // then finds the first one's organizations and seeds nothing.
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEED_LOCK})`;

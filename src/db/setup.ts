@@ -8,7 +8,7 @@ import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
 
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize }
+    ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs }
     : { kind: 'pglite', dataDir: config.dataDir };
 }
 

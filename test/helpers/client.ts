@@ -4,8 +4,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { pino } from 'pino';
 import { recordStatements } from '../../src/db/client.js';
 import type { Database } from '../../src/db/client.js';
-import type { OutboundTransport } from '../../src/messaging/transport.js';
-import { createWagraphYoga, type WagraphYoga } from '../../src/yoga.js';
+import { createWagraphYoga, type WagraphYoga, type YogaOptions } from '../../src/yoga.js';
 import { testDatabase } from './database.js';
 import type { TestMember } from './factories.js';
 
@@ -24,6 +23,8 @@ export interface GqlOptions {
 export interface TestClient {
   db: Database;
   yoga: WagraphYoga;
+  /** A request to /graphql as a client would send it (method, headers and body as given). */
+  request(init: RequestInit & { path?: string }): Promise<Response>;
   gql<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: GqlOptions): Promise<GraphQLResponse<Data>>;
   /** Like gql, plus the SQL statements the request ran. */
   gqlWithSql<Data = Record<string, any>>(
@@ -35,19 +36,15 @@ export interface TestClient {
 
 export const silentLogger = pino({ level: 'silent' });
 
-export interface TestClientOptions {
-  /** Where sendMessage delivers (default: the record-only transport). */
-  transport?: OutboundTransport;
-}
+/**
+ * `options`: what the server's configuration would set (limits, JWT secret, rate limiter …),
+ * and where sendMessage delivers (`transport`; default: the record-only transport).
+ */
+export type TestClientOptions = Omit<Partial<YogaOptions>, 'db'>;
 
 export async function createTestClient(options: TestClientOptions = {}): Promise<TestClient> {
   const db = await testDatabase();
-  const yoga = createWagraphYoga({
-    db,
-    log: silentLogger,
-    graphiql: false,
-    ...(options.transport ? { transport: options.transport } : {}),
-  });
+  const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false, ...options });
   const gql: TestClient['gql'] = async (query, variables, options = { as: null }) => {
     const response = await yoga.fetch('http://wagraph.test/graphql', {
       method: 'POST',
@@ -64,6 +61,7 @@ export async function createTestClient(options: TestClientOptions = {}): Promise
   return {
     db,
     yoga,
+    request: ({ path = '/graphql', ...init }) => Promise.resolve(yoga.fetch(`http://wagraph.test${path}`, init)),
     gql,
     async gqlWithSql(query, variables, options) {
       const { result, statements } = await recordStatements(() => gql(query, variables, options));

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -22,8 +23,17 @@ function environment(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', ...env };
 }
 
+// A server whose test timed out before it listened is in no test's hands: without this it
+// would outlive the test run and slow down everything after it.
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 export function runServer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: environment(env) });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -35,7 +45,10 @@ export function runServer(env: Record<string, string>): { child: ChildProcess; o
 export async function startServer(env: Record<string, string>, timeoutMs = 150_000): Promise<ServerProcess> {
   const { child, output, exited } = runServer(env);
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in ${timeoutMs} ms:\n${output()}`));
+    }, timeoutMs);
     const check = () => {
       const match = /"port":(\d+),"host":"[^"]*","msg":"wagraph listening/.exec(output());
       if (match) {

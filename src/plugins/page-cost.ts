@@ -1,0 +1,140 @@
+// The page-cost limit: how many rows an operation may ask for through its connections.
+//
+// Why our own rule: graphql-armor's cost limit weighs fields by type and depth, but not by
+// page size, so it prices `contacts(first: 100) { nodes { conversations(first: 100) {
+// nodes { messages(first: 100) { nodes { id } } } } } }` like a single small page, while it
+// asks for up to a million messages. Here each connection field costs the rows it can
+// return: its own page size (`first`/`last`, 20 when omitted) times the page sizes of every
+// connection around it; an operation's cost is the sum over its connection fields. A list
+// field taking `ids` (Query.nodes) multiplies by the number of ids in the same way.
+//
+// Page sizes come from the request's variables, so the rule is built per request with them
+// and must not run under Yoga's validation cache, which remembers a result per document
+// (see usePageCostLimit in ./limits.ts). Everything else about the document (unknown fields,
+// fragment cycles) is left to the standard validation rules, which have run by then.
+import {
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  GraphQLError,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  getNamedType,
+  getNullableType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+  valueFromASTUntyped,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE } from '../pagination/page-request.js';
+
+export interface PageCostOptions {
+  maxCost: number;
+  /** The request's variables; a variable that is not given takes its default, or none. */
+  variables?: Readonly<Record<string, unknown>> | null | undefined;
+  /** Only this operation of the document is priced (the one that runs). */
+  operationName?: string | null | undefined;
+}
+
+type Variables = Readonly<Record<string, unknown>>;
+
+function argumentValue(node: FieldNode, name: string, variables: Variables): unknown {
+  const argument = node.arguments?.find((candidate) => candidate.name.value === name);
+  return argument ? valueFromASTUntyped(argument.value, variables) : undefined;
+}
+
+/** How many items a field returns per parent, if it returns several: undefined for a plain field. */
+function multiplier(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Variables): number | undefined {
+  const names = new Set(field.args.map((argument) => argument.name));
+  if (names.has('first') || names.has('last')) {
+    const sizes = ['first', 'last']
+      .map((name) => argumentValue(node, name, variables))
+      .filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
+    return sizes.length > 0 ? Math.max(0, ...sizes) : DEFAULT_PAGE_SIZE;
+  }
+  if (names.has('ids') && isListType(getNullableType(field.type))) {
+    const ids = argumentValue(node, 'ids', variables);
+    return Array.isArray(ids) ? ids.length : 1;
+  }
+  return undefined;
+}
+
+function withDefaults(operation: OperationDefinitionNode, given: Variables | null | undefined): Variables {
+  const variables: Record<string, unknown> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    if (definition.defaultValue) variables[definition.variable.name.value] = valueFromASTUntyped(definition.defaultValue);
+  }
+  return { ...variables, ...given };
+}
+
+/** The rows `operation` may ask for through its connections. */
+export function operationPageCost(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragment: (name: string) => FragmentDefinitionNode | null | undefined,
+  givenVariables?: Variables | null,
+): number {
+  const variables = withDefaults(operation, givenVariables);
+  // The cost of a selection is linear in the number of parents it is read for, so a
+  // fragment's cost per parent is computed once, however often it is spread.
+  const fragmentCosts = new Map<string, number>();
+  const visiting = new Set<string>();
+
+  const fragmentCost = (name: string): number => {
+    const known = fragmentCosts.get(name);
+    if (known !== undefined) return known;
+    const definition = fragment(name);
+    if (!definition || visiting.has(name)) return 0;
+    visiting.add(name);
+    const cost = selectionCost(definition.selectionSet, schema.getType(definition.typeCondition.name.value));
+    visiting.delete(name);
+    fragmentCosts.set(name, cost);
+    return cost;
+  };
+
+  const selectionCost = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | null | undefined): number => {
+    let cost = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        cost += fragmentCost(selection.name.value);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        cost += selectionCost(selection.selectionSet, type);
+      } else {
+        const field =
+          isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+        if (!field) continue;
+        const below = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(field.type)) : 0;
+        const count = multiplier(field, selection, variables);
+        cost += count === undefined ? below : count + count * below;
+      }
+    }
+    return cost;
+  };
+
+  return selectionCost(operation.selectionSet, schema.getRootType(operation.operation));
+}
+
+export function pageCostRule(options: PageCostOptions): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      if (options.operationName && operation.name?.value !== options.operationName) return false;
+      const cost = operationPageCost(context.getSchema(), operation, (name) => context.getFragment(name), options.variables);
+      if (cost > options.maxCost) {
+        context.reportError(
+          new GraphQLError(
+            `Operation cost limit of ${options.maxCost} exceeded, found ${cost}: the cost is the number of rows ` +
+              `the connections can return (the page sizes of nested connections multiply; ${DEFAULT_PAGE_SIZE} ` +
+              'when `first`/`last` is omitted). Ask for smaller pages and page through the rest.',
+            { nodes: operation },
+          ),
+        );
+      }
+      return false;
+    },
+  });
+}

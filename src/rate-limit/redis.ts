@@ -1,0 +1,132 @@
+// Token buckets kept in Redis (REDIS_URL), so that every instance behind a load balancer
+// draws from one budget per credential. The refill-and-take runs as one Lua script: atomic
+// in Redis, one round trip, and on Redis's clock, so instances whose clocks differ still
+// agree. (rate-limiter-flexible was the alternative; it counts fixed windows, which let
+// twice the budget through across a window boundary, and has no token bucket.)
+//
+// Redis down or slow: requests are let through (fail open) and a warning is logged. The
+// limiter protects the service from one greedy credential; refusing every tenant's
+// requests because the limiter's store is down would be a worse outage than the one it
+// guards against, and the operation limits and DB_STATEMENT_TIMEOUT_MS still bound each
+// request.
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { RateLimitDecision, RateLimitOptions, RateLimiter } from './token-bucket.js';
+
+// KEYS[1]: the bucket. ARGV[1]: burst (capacity). ARGV[2]: tokens per millisecond.
+// Mirrors takeToken() in ./token-bucket.ts. Returns { allowed (0|1), retryAfterMs }.
+const TAKE_TOKEN = `
+local burst = tonumber(ARGV[1])
+local per_ms = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1])
+local at = tonumber(bucket[2])
+if tokens == nil or at == nil then
+  tokens = burst
+else
+  tokens = math.min(burst, tokens + math.max(0, now - at) * per_ms)
+end
+local allowed = 0
+local retry_after = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry_after = math.ceil((1 - tokens) / per_ms)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+-- A bucket that has refilled is the same as no bucket: let Redis drop it then.
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / per_ms) + 1000)
+return { allowed, retry_after }
+`;
+const TAKE_TOKEN_SHA = createHash('sha1').update(TAKE_TOKEN).digest('hex');
+
+/** A warning about Redis at most this often, however many requests fail open meanwhile. */
+const WARN_EVERY_MS = 30_000;
+
+export interface RedisRateLimiterOptions extends RateLimitOptions {
+  url: string;
+  log: Logger;
+  /** Prepended to every bucket's key (tests use one per run). */
+  keyPrefix?: string;
+  /** A request waits at most this long for Redis before it is let through. */
+  commandTimeoutMs?: number;
+}
+
+export class RedisRateLimiter implements RateLimiter {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private lastWarning = 0;
+
+  private constructor(private readonly options: RedisRateLimiterOptions) {
+    this.prefix = options.keyPrefix ?? 'wagraph:rate-limit:';
+    this.redis = new Redis(options.url, {
+      // Fail fast instead of queueing commands while disconnected: a queued command would
+      // hold its request until Redis came back.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 500,
+      connectTimeout: 2_000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
+    // Without a listener, a connection error would be an unhandled 'error' event.
+    this.redis.on('error', (error: Error) => this.warn(error));
+  }
+
+  /** Connects, waiting up to `connectTimeout` for Redis; unreachable, it starts anyway (fail open) and retries. */
+  static async connect(options: RedisRateLimiterOptions): Promise<RedisRateLimiter> {
+    const limiter = new RedisRateLimiter(options);
+    if (limiter.redis.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          limiter.redis.off('ready', done);
+          resolve();
+        };
+        const timer = setTimeout(done, 2_500);
+        limiter.redis.once('ready', done);
+      });
+    }
+    return limiter;
+  }
+
+  async take(key: string): Promise<RateLimitDecision> {
+    const args = [1, this.prefix + key, this.options.burst, this.options.perMinute / 60_000] as const;
+    try {
+      let reply: unknown;
+      try {
+        reply = await this.redis.evalsha(TAKE_TOKEN_SHA, ...args);
+      } catch (error) {
+        // First use on this Redis (or after a restart): send the script itself once.
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        reply = await this.redis.eval(TAKE_TOKEN, ...args);
+      }
+      const [allowed, retryAfterMs] = reply as [number, number];
+      return { allowed: allowed === 1, retryAfterMs };
+    } catch (error) {
+      this.warn(error as Error);
+      return { allowed: true, retryAfterMs: 0 };
+    }
+  }
+
+  private warn(error: Error): void {
+    const now = Date.now();
+    if (now - this.lastWarning < WARN_EVERY_MS) return;
+    this.lastWarning = now;
+    this.options.log.warn(
+      { err: { message: error.message } },
+      'rate limiting: Redis is unreachable, requests are let through unlimited until it is back',
+    );
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}
