@@ -104,14 +104,13 @@ export class ConnectionLoaders {
       [...groupByShape(keys).values()].map(async (indexes) => {
         const first = keys[indexes[0]!]!;
         const ordering = orderingOf(first);
-        const types = ordering.columns.map((column) => column.type);
         const { request } = first;
         // Cursors are checked here, once per shape; a bad one fails every field of the shape.
         let after: CursorValue[] | undefined;
         let before: CursorValue[] | undefined;
         try {
-          after = request.after ? decodeCursor('after', request.after, cursorName(first), types) : undefined;
-          before = request.before ? decodeCursor('before', request.before, cursorName(first), types) : undefined;
+          after = request.after ? decodeCursor('after', request.after, cursorName(first), ordering.columns) : undefined;
+          before = request.before ? decodeCursor('before', request.before, cursorName(first), ordering.columns) : undefined;
         } catch (error) {
           for (const index of indexes) results[index] = error as Error;
           return;
