@@ -69,6 +69,19 @@ function toCursorValue(value: unknown): CursorValue {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 
+/**
+ * A key's `after` and `before`, decoded. Throws the argument's GraphQLError if either is
+ * not a cursor of the key's connection and ordering (an empty string is not a cursor).
+ */
+export function decodeCursors(key: ConnectionKey<unknown>): { after?: CursorValue[]; before?: CursorValue[] } {
+  const { columns } = orderingOf(key);
+  const { after, before } = key.request;
+  return {
+    ...(after !== undefined ? { after: decodeCursor('after', after, cursorName(key), columns) } : {}),
+    ...(before !== undefined ? { before: decodeCursor('before', before, cursorName(key), columns) } : {}),
+  };
+}
+
 export class ConnectionLoaders {
   constructor(
     private readonly db: TenantClient,
@@ -109,8 +122,7 @@ export class ConnectionLoaders {
         let after: CursorValue[] | undefined;
         let before: CursorValue[] | undefined;
         try {
-          after = request.after ? decodeCursor('after', request.after, cursorName(first), ordering.columns) : undefined;
-          before = request.before ? decodeCursor('before', request.before, cursorName(first), ordering.columns) : undefined;
+          ({ after, before } = decodeCursors(first));
         } catch (error) {
           for (const index of indexes) results[index] = error as Error;
           return;
