@@ -20,7 +20,7 @@ async function memberWithRoles(org: TestOrganization) {
   const organizationId = org.id;
   const member = await createMember(client.db, organizationId, { name: 'Sam Support' });
   const agent = await client.db.prisma.organizationRole.create({
-    data: { organizationId, name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Update:Conversation', 'Get:Contact'] },
+    data: { organizationId, name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'] },
   });
   const viewer = await client.db.prisma.organizationRole.create({
     data: { organizationId, name: 'Viewer', permissions: ['Get:Contact', 'Get:Tag', 'Not:APermission'] },
@@ -55,13 +55,13 @@ describe('the viewer', () => {
         accessLevel: 'MEMBER',
         createdAt: row.createdAt.toISOString(),
         roles: [
-          { id: globalId('OrganizationRole', agent.id), name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Update:Conversation', 'Get:Contact'] },
+          { id: globalId('OrganizationRole', agent.id), name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'] },
           // A role shows its permission strings as stored, unknown ones included; they grant nothing.
           { id: globalId('OrganizationRole', viewer.id), name: 'Viewer', description: null, permissions: ['Get:Contact', 'Get:Tag', 'Not:APermission'] },
         ],
       },
       organization: { id: globalId('Organization', org.id), name: 'Viewer Org', createdAt: organization.createdAt.toISOString() },
-      permissions: ['Get:Contact', 'Get:Conversation', 'Get:Tag', 'Update:Conversation'],
+      permissions: ['Get:Contact', 'Get:Conversation', 'Get:OrganizationMember', 'Get:Tag'],
     });
   });
 
@@ -124,7 +124,7 @@ describe('Organization and OrganizationRole as nodes', () => {
     );
     expect(data).toEqual({
       org: { __typename: 'Organization', id: globalId('Organization', org.id), name: 'Node Org' },
-      role: { __typename: 'OrganizationRole', id: globalId('OrganizationRole', agent.id), name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Update:Conversation', 'Get:Contact'] },
+      role: { __typename: 'OrganizationRole', id: globalId('OrganizationRole', agent.id), name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'] },
     });
   });
 });
