@@ -4,7 +4,9 @@ import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { forbidden, type Permission } from './auth/permissions.js';
 import type { Context } from './context.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type PrismaTypes from './generated/pothos-types.js';
@@ -12,6 +14,8 @@ import { getDatamodel } from './generated/pothos-types.js';
 
 export interface SchemaTypes {
   Context: Context;
+  /** `authScopes: { permission: 'Get:Contact' }`: the viewer holds that WapiKit permission. */
+  AuthScopes: { permission: Permission };
   PrismaTypes: PrismaTypes;
   Scalars: {
     ID: { Input: string; Output: string };
@@ -26,7 +30,15 @@ export interface SchemaTypes {
 }
 
 export const builder = new SchemaBuilder<SchemaTypes>({
-  plugins: [PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  // Scope auth first: it wraps every resolver, so a field without permission never runs.
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  scopeAuth: {
+    authScopes: (ctx) => ({ permission: (permission) => ctx.viewer.permissions.has(permission) }),
+    // A type's scopes are checked once per object, when a field returns it: a contact reached
+    // through conversation.contact needs Get:Contact just like one from Query.contacts.
+    runScopesOnType: true,
+    unauthorizedError: (_parent, _ctx, _info, result) => forbidden(result.failure),
+  },
   // Fields are non-null unless they say otherwise, as in the contract (../shared/API.md).
   defaultFieldNullability: false,
   prisma: {
@@ -57,7 +69,7 @@ builder.addScalarType('DateTime', DateTimeResolver, {});
 builder.addScalarType('JSON', JSONResolver, {});
 
 builder.queryType({});
-// builder.mutationType({}) arrives with the first mutation: an empty type is an invalid schema.
+builder.mutationType({});
 
 
 builder.globalConnectionField('totalCount', (t) =>

@@ -5,6 +5,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import { tenantClient, type TenantClient } from './db/tenant.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
+import type { OutboundTransport } from './messaging/transport.js';
 
 export interface Context {
   requestId: string;
@@ -13,9 +14,19 @@ export interface Context {
   /** Every query through it is confined to the viewer's organization (src/db/tenant.ts). */
   db: TenantClient;
   loaders: Loaders;
+  /** Where sendMessage delivers outbound messages. */
+  transport: OutboundTransport;
 }
 
-export function createContext(prisma: PrismaClient, viewer: Viewer, requestId: string, log: Logger): Context {
+export interface ContextOptions {
+  prisma: PrismaClient;
+  viewer: Viewer;
+  requestId: string;
+  log: Logger;
+  transport: OutboundTransport;
+}
+
+export function createContext({ prisma, viewer, requestId, log, transport }: ContextOptions): Context {
   const db = tenantClient(prisma, viewer.organizationId);
-  return { requestId, log, viewer, db, loaders: new Loaders(db, viewer.organizationId) };
+  return { requestId, log, viewer, db, loaders: new Loaders(db, viewer.organizationId), transport };
 }

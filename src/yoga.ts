@@ -8,6 +8,8 @@ import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
+import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
+import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { schema } from './schema/index.js';
 
@@ -20,6 +22,8 @@ export interface YogaOptions {
   graphiqlApiKey?: string | undefined;
   /** Set while the server drains on shutdown: /readyz answers 503 so load balancers move on. */
   isShuttingDown?: () => boolean;
+  /** Delivery of sendMessage's messages (default: record only). */
+  transport?: OutboundTransport;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -77,10 +81,17 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       const viewer = await authenticateApiKey(db.prisma, token);
       if (!viewer) throw unauthenticated('The API key is not valid (unknown or revoked).');
       const requestId = requestIdOf(request);
-      return createContext(db.prisma, viewer, requestId, log.child({ requestId }));
+      return createContext({
+        prisma: db.prisma,
+        viewer,
+        requestId,
+        log: log.child({ requestId }),
+        transport: options.transport ?? recordOnlyTransport,
+      });
     },
     plugins: [
       useRequestLog(log),
+      useRejectNulCharacters(),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {

@@ -92,3 +92,41 @@ describe('the tenant-scoped client (src/db/tenant.ts)', () => {
     ).rejects.toThrow();
   });
 });
+
+describe('optional relations', () => {
+  it('cannot point at another organization’s campaign, member or message either', async () => {
+    const db = client.db.prisma;
+    const contact = await createContact(client.db, a.id);
+    const foreignCampaign = await db.campaign.create({ data: { organizationId: b.id, name: 'B campaign' } });
+    await expect(
+      db.conversation.create({ data: { organizationId: a.id, contactId: contact.id, campaignId: foreignCampaign.id } }),
+    ).rejects.toThrow();
+    await expect(
+      db.conversation.create({ data: { organizationId: a.id, contactId: contact.id, assignedToId: b.owner.id } }),
+    ).rejects.toThrow();
+    const conversationOfB = await db.conversation.create({ data: { organizationId: b.id, contactId: contactsOf[b.id]![0]! } });
+    const messageOfB = await db.message.create({
+      data: { organizationId: b.id, conversationId: conversationOfB.id, direction: 'INBOUND', status: 'READ', messageType: 'TEXT' },
+    });
+    const conversation = await db.conversation.create({ data: { organizationId: a.id, contactId: contact.id } });
+    await expect(
+      db.message.create({
+        data: { organizationId: a.id, conversationId: conversation.id, replyToId: messageOfB.id, direction: 'OUTBOUND', status: 'SENT', messageType: 'TEXT' },
+      }),
+    ).rejects.toThrow();
+  });
+
+  it('deleting the campaign or member a conversation points at only clears that link', async () => {
+    const db = client.db.prisma;
+    const contact = await createContact(client.db, a.id);
+    const campaign = await db.campaign.create({ data: { organizationId: a.id, name: 'Doomed' } });
+    const member = await db.organizationMember.create({ data: { organizationId: a.id, name: 'Leaving', email: `leaving-${Date.now()}@a.example` } });
+    const conversation = await db.conversation.create({
+      data: { organizationId: a.id, contactId: contact.id, campaignId: campaign.id, assignedToId: member.id },
+    });
+    await db.campaign.delete({ where: { id: campaign.id } });
+    await db.organizationMember.delete({ where: { id: member.id } });
+    const after = await db.conversation.findUniqueOrThrow({ where: { id: conversation.id } });
+    expect([after.organizationId, after.campaignId, after.assignedToId]).toEqual([a.id, null, null]);
+  });
+});

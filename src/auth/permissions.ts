@@ -1,3 +1,6 @@
+import { type AuthFailure, AuthScopeFailureType } from '@pothos/plugin-scope-auth';
+import { GraphQLError } from 'graphql';
+
 // The WapiKit permission strings wagraph understands. A member's permissions are the
 // union of its roles' permissions; an OWNER holds every one of them.
 export const PERMISSIONS = [
@@ -51,4 +54,29 @@ export function effectivePermissions(accessLevel: 'OWNER' | 'MEMBER', rolePermis
   const granted = new Set<Permission>();
   for (const permission of rolePermissions) if (isPermission(permission)) granted.add(permission);
   return granted;
+}
+
+/** The permissions whose absence made a scope check fail. */
+export function missingPermissions(failure: AuthFailure): string[] {
+  switch (failure.kind) {
+    case AuthScopeFailureType.AuthScope:
+      return failure.scope === 'permission' ? [String(failure.parameter)] : [];
+    case AuthScopeFailureType.AnyAuthScopes:
+    case AuthScopeFailureType.AllAuthScopes:
+      return [...new Set(failure.failures.flatMap(missingPermissions))];
+    default:
+      return [];
+  }
+}
+
+export function forbiddenMessage(permissions: readonly string[]): string {
+  return permissions.length === 0
+    ? 'You are not allowed to do this.'
+    : `You do not have the ${permissions.join(' or ')} permission${permissions.length > 1 ? 's' : ''}.`;
+}
+
+/** The GraphQL error of a query field the viewer may not read. */
+export function forbidden(failure: AuthFailure): GraphQLError {
+  const permissions = missingPermissions(failure);
+  return new GraphQLError(forbiddenMessage(permissions), { extensions: { code: 'FORBIDDEN', permissions } });
 }

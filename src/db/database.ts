@@ -54,6 +54,39 @@ function observe(query: SqlQuery): void {
   recording.getStore()?.push(query.sql);
 }
 
+/**
+ * Prisma ends a transaction by sending COMMIT/ROLLBACK and then calling the adapter's
+ * commit()/rollback(), which is what returns the connection to the pool. When the
+ * connection died mid-transaction, sending ROLLBACK throws and the connection is never
+ * returned: the pool leaks one connection per outage (and pool.end() hangs). So: when
+ * COMMIT or ROLLBACK fails, end the adapter transaction ourselves, once.
+ */
+function endingOnFailure(transaction: Transaction): Transaction {
+  let ended = false;
+  const end = (how: 'commit' | 'rollback') => async () => {
+    if (ended) return;
+    ended = true;
+    await transaction[how]();
+  };
+  return new Proxy(transaction, {
+    get(target, property, receiver) {
+      if (property === 'commit' || property === 'rollback') return end(property);
+      if (property === 'executeRaw') {
+        return async (query: SqlQuery) => {
+          try {
+            return await target.executeRaw(query);
+          } catch (error) {
+            if (query.sql === 'COMMIT' || query.sql === 'ROLLBACK') await end('rollback')().catch(() => {});
+            throw error;
+          }
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function observed<T extends SqlDriverAdapter | Transaction>(queryable: T): T {
   return new Proxy(queryable, {
     get(target, property, receiver) {
@@ -65,7 +98,7 @@ function observed<T extends SqlDriverAdapter | Transaction>(queryable: T): T {
       }
       if (property === 'startTransaction') {
         return async (...args: Parameters<SqlDriverAdapter['startTransaction']>) =>
-          observed(await (target as SqlDriverAdapter).startTransaction(...args));
+          observed(endingOnFailure(await (target as SqlDriverAdapter).startTransaction(...args)));
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;

@@ -5,11 +5,20 @@ import { ConnectionLoaders } from './connections.js';
 import { NodeLoaders } from './nodes.js';
 
 export class Loaders {
-  readonly connections: ConnectionLoaders;
-  readonly nodes: NodeLoaders;
+  connections: ConnectionLoaders;
+  nodes: NodeLoaders;
 
-  constructor(db: TenantClient, organizationId: string) {
+  constructor(
+    private readonly db: TenantClient,
+    private readonly organizationId: string,
+  ) {
     this.connections = new ConnectionLoaders(db, organizationId);
     this.nodes = new NodeLoaders(db);
+  }
+
+  /** Forgets everything loaded so far: after a mutation, what was read before is stale. */
+  clear(): void {
+    this.connections = new ConnectionLoaders(this.db, this.organizationId);
+    this.nodes = new NodeLoaders(this.db);
   }
 }

@@ -30,8 +30,18 @@ export interface Ordering {
 export interface Table {
   /** FROM clause; the node's table must be aliased `t`, e.g. `"ContactTag" j JOIN "Tag" t ON t.id = j."tagId"`. */
   from: string;
-  /** The column that links a row to its parent, for nested connections. */
-  parentColumn?: string;
+  /**
+   * For nested connections: the parent's table and the column of `from` that links a row to
+   * its parent. The organization is checked on the parents; their rows are in the same
+   * organization by the composite foreign keys, so the per-parent scans need no heap visit
+   * to check it again.
+   */
+  parent?: { table: string; column: string };
+  /**
+   * For connections through a join table: that table alone, aliased `j`. Counting without
+   * a filter needs only it (an index-only scan), not a join to every row's `t`.
+   */
+  linkFrom?: string;
 }
 
 export interface KeysetQuery {
@@ -108,16 +118,22 @@ function orderBy(ordering: Ordering, reverse: boolean, prefix = ''): Prisma.Sql 
   return raw(terms.join(', '));
 }
 
-function parents(parentKeys: readonly (string | null)[], table: Table): Prisma.Sql {
-  return table.parentColumn
-    ? Prisma.sql`unnest(${parentKeys}::uuid[]) AS parent(key)`
+/** The parents whose rows are asked for: only those of the organization. */
+function parents(parentKeys: readonly (string | null)[], query: Pick<KeysetQuery, 'table' | 'organizationId'>): Prisma.Sql {
+  const { parent } = query.table;
+  return parent
+    ? Prisma.sql`(SELECT p."id" AS key FROM ${raw(parent.table)} p
+        WHERE p."id" = ANY(${parentKeys}::uuid[]) AND p."organizationId" = ${query.organizationId}::uuid) AS parent`
     : Prisma.sql`(VALUES (NULL::uuid)) AS parent(key)`;
 }
 
-function scope(query: Pick<KeysetQuery, 'table' | 'organizationId' | 'conditions'>): Prisma.Sql {
-  const conditions = [Prisma.sql`t."organizationId" = ${query.organizationId}::uuid`, ...query.conditions];
-  if (query.table.parentColumn) conditions.push(Prisma.sql`${raw(query.table.parentColumn)} = parent.key`);
-  return Prisma.join(conditions, ' AND ');
+/** Which rows: those of the parent (nested), or of the organization (root), with the filters. */
+function scope(query: Pick<KeysetQuery, 'table' | 'organizationId' | 'conditions'>, alias = 't'): Prisma.Sql {
+  const { parent } = query.table;
+  const owner = parent
+    ? Prisma.sql`${raw(parent.column)} = parent.key`
+    : Prisma.sql`${raw(alias)}."organizationId" = ${query.organizationId}::uuid`;
+  return Prisma.join([owner, ...query.conditions], ' AND ');
 }
 
 /** One statement: the page of every parent, with whether rows exist before and after it. */
@@ -137,7 +153,7 @@ export function pageSql(query: KeysetQuery, parentKeys: readonly (string | null)
     : Prisma.sql`FALSE`;
   return Prisma.sql`
     SELECT parent.key::text AS "parentKey", o."hasBefore", o."hasAfter", p.*
-    FROM ${parents(parentKeys, table)}
+    FROM ${parents(parentKeys, query)}
     CROSS JOIN LATERAL (SELECT ${hasBefore} AS "hasBefore", ${hasAfter} AS "hasAfter") o
     LEFT JOIN LATERAL (
       SELECT ${keys}
@@ -154,8 +170,10 @@ export function countSql(
   query: Pick<KeysetQuery, 'table' | 'organizationId' | 'conditions'>,
   parentKeys: readonly (string | null)[],
 ): Prisma.Sql {
+  const { linkFrom } = query.table;
+  const [from, alias] = linkFrom && query.conditions.length === 0 ? [linkFrom, 'j'] : [query.table.from, 't'];
   return Prisma.sql`
     SELECT parent.key::text AS "parentKey",
-      (SELECT count(*)::int FROM ${raw(query.table.from)} WHERE ${scope(query)}) AS "count"
-    FROM ${parents(parentKeys, query.table)}`;
+      (SELECT count(*)::int FROM ${raw(from)} WHERE ${scope(query, alias)}) AS "count"
+    FROM ${parents(parentKeys, query)}`;
 }

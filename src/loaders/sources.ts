@@ -93,12 +93,20 @@ const contactOptions = { orderings: contactOrderings, filter: contactConditions 
 export const contacts = source<ContactFilter>('contacts', { from: '"Contact" t' }, contactOptions);
 export const listContacts = source<ContactFilter>(
   'list.contacts',
-  { from: '"ContactListMembership" j JOIN "Contact" t ON t."id" = j."contactId"', parentColumn: 'j."listId"' },
+  {
+    from: '"ContactListMembership" j JOIN "Contact" t ON t."id" = j."contactId"',
+    parent: { table: '"ContactList"', column: 'j."listId"' },
+    linkFrom: '"ContactListMembership" j',
+  },
   contactOptions,
 );
 export const tagContacts = source<ContactFilter>(
   'tag.contacts',
-  { from: '"ContactTag" j JOIN "Contact" t ON t."id" = j."contactId"', parentColumn: 'j."tagId"' },
+  {
+    from: '"ContactTag" j JOIN "Contact" t ON t."id" = j."contactId"',
+    parent: { table: '"Tag"', column: 'j."tagId"' },
+    linkFrom: '"ContactTag" j',
+  },
   contactOptions,
 );
 
@@ -127,13 +135,21 @@ export interface ListCampaignFilter {
 }
 export const listCampaigns = source<ListCampaignFilter>(
   'list.campaigns',
-  { from: '"CampaignList" j JOIN "Campaign" t ON t."id" = j."campaignId"', parentColumn: 'j."listId"' },
+  {
+    from: '"CampaignList" j JOIN "Campaign" t ON t."id" = j."campaignId"',
+    parent: { table: '"ContactList"', column: 'j."listId"' },
+    linkFrom: '"CampaignList" j',
+  },
   { filter: (filter) => [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] },
 );
 
 export const contactLists = source(
   'contact.lists',
-  { from: '"ContactListMembership" j JOIN "ContactList" t ON t."id" = j."listId"', parentColumn: 'j."contactId"' },
+  {
+    from: '"ContactListMembership" j JOIN "ContactList" t ON t."id" = j."listId"',
+    parent: { table: '"Contact"', column: 'j."contactId"' },
+    linkFrom: '"ContactListMembership" j',
+  },
 );
 
 // --- tags -----------------------------------------------------------------------------------
@@ -149,15 +165,18 @@ export const tags = source<TagFilter>(
 );
 export const contactTags = source('contact.tags', {
   from: '"ContactTag" j JOIN "Tag" t ON t."id" = j."tagId"',
-  parentColumn: 'j."contactId"',
+  parent: { table: '"Contact"', column: 'j."contactId"' },
+  linkFrom: '"ContactTag" j',
 });
 export const listTags = source('list.tags', {
   from: '"ListTag" j JOIN "Tag" t ON t."id" = j."tagId"',
-  parentColumn: 'j."listId"',
+  parent: { table: '"ContactList"', column: 'j."listId"' },
+  linkFrom: '"ListTag" j',
 });
 export const conversationTags = source('conversation.tags', {
   from: '"ConversationTag" j JOIN "Tag" t ON t."id" = j."tagId"',
-  parentColumn: 'j."conversationId"',
+  parent: { table: '"Conversation"', column: 'j."conversationId"' },
+  linkFrom: '"ConversationTag" j',
 });
 
 // --- campaigns ------------------------------------------------------------------------------
@@ -221,7 +240,7 @@ const conversationOptions = {
 export const conversations = source<ConversationFilter>('conversations', { from: '"Conversation" t' }, conversationOptions);
 export const contactConversations = source<ConversationFilter>(
   'contact.conversations',
-  { from: '"Conversation" t', parentColumn: 't."contactId"' },
+  { from: '"Conversation" t', parent: { table: '"Contact"', column: 't."contactId"' } },
   conversationOptions,
 );
 
@@ -247,7 +266,7 @@ function messageConditions(filter: MessageFilter): Prisma.Sql[] {
 /** Oldest first, so that `last: 20` is the newest page of a chat and `before` scrolls back. */
 export const conversationMessages = source<MessageFilter>(
   'conversation.messages',
-  { from: '"Message" t', parentColumn: 't."conversationId"' },
+  { from: '"Message" t', parent: { table: '"Conversation"', column: 't."conversationId"' } },
   { filter: messageConditions },
 );
 

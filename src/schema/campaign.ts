@@ -7,6 +7,7 @@ import { resolveConnection } from './connections.js';
 export const CampaignStatus = builder.enumType(CampaignStatusValues, { name: 'CampaignStatus' });
 
 export const Campaign = builder.prismaNode('Campaign', {
+  authScopes: { permission: 'Get:Campaign' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -22,6 +23,7 @@ builder.queryFields((t) => ({
   campaigns: t.connection(
     {
       type: Campaign,
+      authScopes: { permission: 'Get:Campaign' },
       args: { status: t.arg({ type: [CampaignStatus], description: 'Campaigns with any of these statuses.' }) },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {

@@ -17,6 +17,7 @@ import { Tag, TagConnection } from './tag.js';
 export const ContactStatus = builder.enumType(ContactStatusValues, { name: 'ContactStatus' });
 
 export const Contact = builder.prismaNode('Contact', {
+  authScopes: { permission: 'Get:Contact' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -34,6 +35,7 @@ builder.prismaObjectFields(Contact, (t) => ({
   lists: t.connection(
     {
       type: List,
+      authScopes: { permission: 'Get:List' },
       description: 'The lists the contact is in, oldest list first.',
       resolve: (contact, args, ctx, info) =>
         resolveConnection(ctx, info, { source: contactLists, model: 'contactList', parentId: contact.id, args }),
@@ -43,6 +45,7 @@ builder.prismaObjectFields(Contact, (t) => ({
   tags: t.connection(
     {
       type: Tag,
+      authScopes: { permission: 'Get:Tag' },
       description: 'The contact’s tags, oldest tag first.',
       resolve: (contact, args, ctx, info) =>
         resolveConnection(ctx, info, { source: contactTags, model: 'tag', parentId: contact.id, args }),
@@ -52,6 +55,7 @@ builder.prismaObjectFields(Contact, (t) => ({
   conversations: t.connection(
     {
       type: Conversation,
+      authScopes: { permission: 'Get:Conversation' },
       description: 'The contact’s conversations, oldest first.',
       args: { filter: t.arg({ type: ConversationFilter }) },
       resolve: (contact, args, ctx, info) =>
@@ -108,6 +112,7 @@ builder.queryFields((t) => ({
   contacts: t.connection(
     {
       type: Contact,
+      authScopes: { permission: 'Get:Contact' },
       args: {
         filter: t.arg({ type: ContactFilter }),
         orderBy: t.arg({ type: ContactOrder, description: 'Default: CREATED_AT ASC.' }),

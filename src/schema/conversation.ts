@@ -22,6 +22,7 @@ export const ConversationStatus = builder.enumType(ConversationStatusValues, { n
 export const ConversationInitiator = builder.enumType(ConversationInitiatorValues, { name: 'ConversationInitiator' });
 
 export const Conversation = builder.prismaNode('Conversation', {
+  authScopes: { permission: 'Get:Conversation' },
   id: { field: 'id' },
   fields: (t) => ({
     status: t.expose('status', { type: ConversationStatus }),
@@ -61,6 +62,7 @@ builder.prismaObjectFields(Conversation, (t) => ({
   tags: t.connection(
     {
       type: Tag,
+      authScopes: { permission: 'Get:Tag' },
       description: 'The conversation’s tags, oldest tag first.',
       resolve: (conversation, args, ctx, info) =>
         resolveConnection(ctx, info, { source: conversationTags, model: 'tag', parentId: conversation.id, args }),
@@ -138,6 +140,7 @@ builder.queryFields((t) => ({
   conversations: t.connection(
     {
       type: Conversation,
+      authScopes: { permission: 'Get:Conversation' },
       args: {
         filter: t.arg({ type: ConversationFilter }),
         orderBy: t.arg({ type: ConversationOrder, description: 'Default: CREATED_AT ASC.' }),

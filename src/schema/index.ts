@@ -9,6 +9,12 @@ import './tag.js';
 import './campaign.js';
 import './conversation.js';
 import './message.js';
+import './api-key.js';
+import './contact-mutations.js';
+import './list-mutations.js';
+import './tag-mutations.js';
+import './conversation-mutations.js';
+import './message-mutations.js';
 import './node.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

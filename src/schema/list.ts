@@ -10,6 +10,7 @@ const SENT_CAMPAIGN_STATUSES: ('RUNNING' | 'FINISHED')[] = ['RUNNING', 'FINISHED
 
 export const List = builder.prismaNode('ContactList', {
   name: 'List',
+  authScopes: { permission: 'Get:List' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -38,6 +39,7 @@ builder.prismaObjectFields(List, (t) => ({
   tags: t.connection(
     {
       type: Tag,
+      authScopes: { permission: 'Get:Tag' },
       description: 'The list’s tags, oldest tag first.',
       resolve: (list, args, ctx, info) =>
         resolveConnection(ctx, info, { source: listTags, model: 'tag', parentId: list.id, args }),
@@ -47,6 +49,7 @@ builder.prismaObjectFields(List, (t) => ({
   contacts: t.connection(
     {
       type: Contact,
+      authScopes: { permission: 'Get:Contact' },
       description: 'The contacts in the list.',
       args: {
         filter: t.arg({ type: ContactFilter }),
@@ -79,6 +82,7 @@ builder.queryFields((t) => ({
   lists: t.connection(
     {
       type: List,
+      authScopes: { permission: 'Get:List' },
       args: { filter: t.arg({ type: ListFilter }) },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {

@@ -14,6 +14,8 @@ export const MessageStatus = builder.enumType(MessageStatusValues, { name: 'Mess
 export const MessageType = builder.enumType(MessageTypeValues, { name: 'MessageType' });
 
 export const Message = builder.prismaNode('Message', {
+  // Messages are part of conversations: WapiKit has no permission of their own for them.
+  authScopes: { permission: 'Get:Conversation' },
   id: { field: 'id' },
   fields: (t) => ({
     conversation: t.relation('conversation', { type: Conversation }),

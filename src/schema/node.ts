@@ -20,6 +20,7 @@ const NODE_MODELS: Readonly<Record<string, ModelKey>> = {
   Campaign: 'campaign',
   Conversation: 'conversation',
   Message: 'message',
+  ApiKey: 'apiKey',
 };
 
 const MAX_NODES = 100;

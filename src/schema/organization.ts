@@ -15,6 +15,8 @@ export const Organization = builder.prismaNode('Organization', {
 });
 
 export const OrganizationRole = builder.prismaNode('OrganizationRole', {
+  // Roles are part of what a member is: readable with either permission.
+  authScopes: (_role, ctx) => ctx.viewer.permissions.has('Get:OrganizationRole') || { permission: 'Get:OrganizationMember' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -24,6 +26,8 @@ export const OrganizationRole = builder.prismaNode('OrganizationRole', {
 });
 
 export const OrganizationMember = builder.prismaNode('OrganizationMember', {
+  // Every member may read itself (Query.viewer.member); others need the permission.
+  authScopes: (member, ctx) => member.id === ctx.viewer.memberId || { permission: 'Get:OrganizationMember' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -82,6 +86,7 @@ builder.queryFields((t) => ({
   members: t.connection(
     {
       type: OrganizationMember,
+      authScopes: { permission: 'Get:OrganizationMember' },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, { source: membersSource, model: 'organizationMember', args }),
     },

@@ -5,6 +5,7 @@ import { Contact, ContactConnection } from './contact.js';
 import { resolveConnection } from './connections.js';
 
 export const Tag = builder.prismaNode('Tag', {
+  authScopes: { permission: 'Get:Tag' },
   id: { field: 'id' },
   fields: (t) => ({
     label: t.exposeString('label'),
@@ -18,6 +19,7 @@ builder.prismaObjectFields(Tag, (t) => ({
   contacts: t.connection(
     {
       type: Contact,
+      authScopes: { permission: 'Get:Contact' },
       description: 'The contacts with this tag, oldest contact first.',
       resolve: (tag, args, ctx, info) =>
         resolveConnection(ctx, info, { source: tagContacts, model: 'contact', parentId: tag.id, args }),
@@ -32,6 +34,7 @@ builder.queryFields((t) => ({
   tags: t.connection(
     {
       type: Tag,
+      authScopes: { permission: 'Get:Tag' },
       args: { search: t.arg.string({ description: 'Case-insensitive substring of the label.' }) },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {

@@ -4,6 +4,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { pino } from 'pino';
 import { recordStatements } from '../../src/db/client.js';
 import type { Database } from '../../src/db/client.js';
+import type { OutboundTransport } from '../../src/messaging/transport.js';
 import { createWagraphYoga, type WagraphYoga } from '../../src/yoga.js';
 import { testDatabase } from './database.js';
 import type { TestMember } from './factories.js';
@@ -34,9 +35,19 @@ export interface TestClient {
 
 export const silentLogger = pino({ level: 'silent' });
 
-export async function createTestClient(): Promise<TestClient> {
+export interface TestClientOptions {
+  /** Where sendMessage delivers (default: the record-only transport). */
+  transport?: OutboundTransport;
+}
+
+export async function createTestClient(options: TestClientOptions = {}): Promise<TestClient> {
   const db = await testDatabase();
-  const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false });
+  const yoga = createWagraphYoga({
+    db,
+    log: silentLogger,
+    graphiql: false,
+    ...(options.transport ? { transport: options.transport } : {}),
+  });
   const gql: TestClient['gql'] = async (query, variables, options = { as: null }) => {
     const response = await yoga.fetch('http://wagraph.test/graphql', {
       method: 'POST',

@@ -32,7 +32,7 @@ export function runServer(env: Record<string, string>): { child: ChildProcess; o
 }
 
 /** Starts a server and resolves once it listens (or rejects with what it printed). */
-export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, timeoutMs = 150_000): Promise<ServerProcess> {
   const { child, output, exited } = runServer(env);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output()}`)), timeoutMs);

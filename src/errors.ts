@@ -1,0 +1,70 @@
+// Expected failures of mutations: `UserError`s returned in the payload, never thrown to
+// the client. This module is also the one place that turns database errors that a client
+// can cause (a unique value taken by a concurrent request) into user errors.
+import { Prisma } from './generated/prisma/client.js';
+
+export const USER_ERROR_CODES = ['INVALID', 'NOT_FOUND', 'TAKEN', 'FORBIDDEN', 'LIMIT_EXCEEDED'] as const;
+export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
+
+export interface UserError {
+  /** Path to the input field at fault, e.g. ["input", "contacts", "3", "phone"]. */
+  field: string[] | null;
+  message: string;
+  code: UserErrorCode;
+}
+
+/** Thrown inside a mutation to abort it (its transaction rolls back) with these errors. */
+export class UserErrors extends Error {
+  override name = 'UserErrors';
+  constructor(readonly errors: UserError[]) {
+    super(errors.map((error) => error.message).join('; '));
+  }
+}
+
+/** Unique constraints a client can run into, by the column they protect. */
+const UNIQUE_COLUMNS: Record<string, { column: string; message: string }> = {
+  Contact_organizationId_phone_key: { column: 'phone', message: 'A contact with this phone number already exists.' },
+  Tag_organizationId_label_lower_key: { column: 'label', message: 'A tag with this label already exists.' },
+};
+
+interface AdapterCause {
+  kind?: string;
+  code?: string;
+  message?: string;
+  constraint?: { index?: string; fields?: string[] };
+}
+
+/** The name of the unique constraint a database error reports as violated, if it is one. */
+function violatedUniqueConstraint(error: unknown): string | undefined {
+  let cause: AdapterCause | undefined;
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    cause = (error.meta?.driverAdapterError as { cause?: AdapterCause } | undefined)?.cause;
+  } else if (error instanceof Error && error.name === 'DriverAdapterError') {
+    // Adapters pass some violations through as raw PostgreSQL errors (SQLSTATE 23505),
+    // e.g. those of expression indexes, whose columns they cannot parse.
+    const raw = (error as Error & { cause?: AdapterCause }).cause;
+    if (raw?.kind === 'postgres' && raw.code === '23505') cause = raw;
+  }
+  if (!cause) return undefined;
+  if (cause.constraint?.index) return cause.constraint.index;
+  const named = /unique constraint "([^"]+)"/.exec(cause.message ?? '')?.[1];
+  if (named) return named;
+  const fields = cause.constraint?.fields?.map((field) => field.replace(/"/g, ''));
+  if (fields?.includes('phone')) return 'Contact_organizationId_phone_key';
+  if (fields?.some((field) => field.includes('label'))) return 'Tag_organizationId_label_lower_key';
+  return undefined;
+}
+
+/**
+ * The user error a database error stands for, or undefined for an unexpected error.
+ * `fieldOf` maps the column at fault to the input path (default: ["input", column]).
+ */
+export function userErrorFromDatabase(
+  error: unknown,
+  fieldOf: (column: string) => string[] = (column) => ['input', column],
+): UserError | undefined {
+  const constraint = violatedUniqueConstraint(error);
+  const known = constraint ? UNIQUE_COLUMNS[constraint] : undefined;
+  if (!known) return undefined;
+  return { field: fieldOf(known.column), message: known.message, code: 'TAKEN' };
+}

@@ -1,0 +1,27 @@
+// PostgreSQL cannot store the NUL character in text or jsonb: a string holding one fails
+// deep in the database as an unexpected error. Refuse such requests up front, in one place,
+// with a message a client can act on.
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([key, item]) => holdsNul(key) || holdsNul(item));
+  }
+  return false;
+}
+
+export function useRejectNulCharacters(): Plugin {
+  return {
+    onParams({ params }) {
+      // In the document, NUL can only appear escaped inside a string literal.
+      if (holdsNul(params.query) || params.query?.includes('\\u0000') || holdsNul(params.variables)) {
+        throw new GraphQLError('Strings must not contain the NUL character (\\u0000).', {
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,149 @@
+// Writing lists and their membership.
+import { builder } from '../builder.js';
+import { IDS_MAX } from '../validation.js';
+import { List } from './list.js';
+import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
+
+export const CreateListInput = builder.inputType('CreateListInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Trimmed; 1–255 characters.' }),
+    description: t.string({ description: 'At most 2,000 characters.' }),
+    tagIds: t.idList(),
+  }),
+});
+
+export const UpdateListInput = builder.inputType('UpdateListInput', {
+  description: 'An omitted (or null) field is left unchanged; `tagIds` given replaces the whole set.',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string({ description: 'An empty string clears the description.' }),
+    tagIds: t.idList(),
+  }),
+});
+
+export const DeleteListInput = builder.inputType('DeleteListInput', {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+
+
+export const AddContactsToListInput = builder.inputType('AddContactsToListInput', {
+  fields: (t) => ({
+    listId: t.id({ required: true }),
+    contactIds: t.idList({ required: true, description: `At most ${IDS_MAX}. Contacts already in the list are left as they are.` }),
+  }),
+});
+
+export const RemoveContactsFromListInput = builder.inputType('RemoveContactsFromListInput', {
+  fields: (t) => ({
+    listId: t.id({ required: true }),
+    contactIds: t.idList({ required: true, description: `At most ${IDS_MAX}. Contacts not in the list are ignored.` }),
+  }),
+});
+
+export const ListPayload = builder.objectRef<Payload & { listId?: string }>('ListPayload').implement({
+  fields: (t) => ({
+    list: t.field({
+      type: List,
+      nullable: true,
+      resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'contactList', payload.listId),
+    }),
+    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createList: t.field({
+    type: ListPayload,
+    ...requires('Create:List'),
+    args: { input: t.arg({ type: CreateListInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, async (tx, v) => {
+        const name = v.name(['input', 'name'], input.name);
+        const description = v.description(['input', 'description'], input.description ?? null);
+        const tagIds = input.tagIds ? await v.ids(tx.tag, 'Tag', ['input', 'tagIds'], input.tagIds) : [];
+        v.check();
+        const organizationId = ctx.viewer.organizationId;
+        const list = await tx.contactList.create({ data: { organizationId, name: name!, description: description ?? null } });
+        await tx.listTag.createMany({ data: tagIds.map((tagId) => ({ organizationId, listId: list.id, tagId })) });
+        return { listId: list.id };
+      }),
+  }),
+
+  updateList: t.field({
+    type: ListPayload,
+    ...requires('Update:List'),
+    args: { input: t.arg({ type: UpdateListInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, async (tx, v) => {
+        const id = await v.id(tx.contactList, 'List', ['input', 'id'], input.id);
+        const name = input.name != null ? v.name(['input', 'name'], input.name) : undefined;
+        const description = input.description != null ? v.description(['input', 'description'], input.description) : undefined;
+        const tagIds = input.tagIds ? await v.ids(tx.tag, 'Tag', ['input', 'tagIds'], input.tagIds) : undefined;
+        v.check();
+        await tx.contactList.update({
+          where: { id: id! },
+          data: {
+            ...(name !== undefined ? { name } : {}),
+            ...(description !== undefined ? { description } : {}),
+            updatedAt: new Date(),
+          },
+        });
+        if (tagIds) {
+          await tx.listTag.deleteMany({ where: { listId: id!, tagId: { notIn: tagIds } } });
+          await tx.listTag.createMany({
+            data: tagIds.map((tagId) => ({ organizationId: ctx.viewer.organizationId, listId: id!, tagId })),
+            skipDuplicates: true,
+          });
+        }
+        return { listId: id! };
+      }),
+  }),
+
+  deleteList: t.field({
+    type: DeletePayload,
+    ...requires('Delete:List'),
+    description: 'Deletes the list; its contacts stay.',
+    args: { input: t.arg({ type: DeleteListInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, async (tx, v) => {
+        const id = await v.id(tx.contactList, 'List', ['input', 'id'], input.id);
+        v.check();
+        await tx.contactList.deleteMany({ where: { id: id! } });
+        return { deletedId: input.id };
+      }),
+  }),
+
+  addContactsToList: t.field({
+    type: ListPayload,
+    ...requires('Update:List'),
+    args: { input: t.arg({ type: AddContactsToListInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, async (tx, v) => {
+        const listId = await v.id(tx.contactList, 'List', ['input', 'listId'], input.listId);
+        const contactIds = await v.ids(tx.contact, 'Contact', ['input', 'contactIds'], input.contactIds);
+        v.check();
+        await tx.contactListMembership.createMany({
+          data: contactIds.map((contactId) => ({ organizationId: ctx.viewer.organizationId, listId: listId!, contactId })),
+          skipDuplicates: true,
+        });
+        return { listId: listId! };
+      }),
+  }),
+
+  removeContactsFromList: t.field({
+    type: ListPayload,
+    ...requires('Update:List'),
+    args: { input: t.arg({ type: RemoveContactsFromListInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      runMutation(ctx, async (tx, v) => {
+        const listId = await v.id(tx.contactList, 'List', ['input', 'listId'], input.listId);
+        // A contact that is not in the list is left alone; an id that is no contact of this
+        // organization is NOT_FOUND, as everywhere else (../shared/API.md, "Validation").
+        const contactIds = await v.ids(tx.contact, 'Contact', ['input', 'contactIds'], input.contactIds);
+        v.check();
+        await tx.contactListMembership.deleteMany({ where: { listId: listId!, contactId: { in: contactIds } } });
+        return { listId: listId! };
+      }),
+  }),
+}));

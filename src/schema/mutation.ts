@@ -1,0 +1,117 @@
+// What every mutation shares: the UserError type, the transaction that makes a mutation
+// all-or-nothing, and payload fields that read the written rows back through the loaders
+// (so a payload can select as deep as any query, batched the same way).
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
+import { builder } from '../builder.js';
+import { forbiddenMessage, type Permission } from '../auth/permissions.js';
+import type { Context } from '../context.js';
+import type { TenantTransaction } from '../db/tenant.js';
+import { USER_ERROR_CODES, type UserError as UserErrorShape, userErrorFromDatabase, UserErrors } from '../errors.js';
+import type { ModelKey, ModelRows } from '../loaders/nodes.js';
+import { Validator } from '../validation.js';
+
+export const UserErrorCode = builder.enumType('UserErrorCode', { values: USER_ERROR_CODES });
+
+export const UserError = builder.objectRef<UserErrorShape>('UserError').implement({
+  description: 'An expected failure of a mutation: invalid input, a missing or taken value, a missing permission.',
+  fields: (t) => ({
+    field: t.exposeStringList('field', {
+      nullable: true,
+      description: 'The path to the input field at fault, e.g. ["input", "contacts", "3", "phone"].',
+    }),
+    message: t.exposeString('message'),
+    code: t.expose('code', { type: UserErrorCode }),
+  }),
+});
+
+export interface Payload {
+  userErrors: UserErrorShape[];
+}
+
+/**
+ * The permission a mutation needs, as field options: without it the mutation does not run
+ * and its payload carries a FORBIDDEN user error instead (queries get a GraphQL error).
+ */
+export function requires(permission: Permission) {
+  return {
+    authScopes: { permission },
+    unauthorizedResolver: (): Payload => ({
+      userErrors: [{ field: null, message: forbiddenMessage([permission]), code: 'FORBIDDEN' }],
+    }),
+  };
+}
+
+/** How long one mutation may hold its transaction (a 1,000-row import fits easily). */
+const TRANSACTION_TIMEOUT_MS = 20_000;
+
+/**
+ * Runs a mutation in one transaction. `work` validates with the Validator (throwing its
+ * errors through `validator.check()`) and writes through `tx`, the tenant-scoped
+ * transaction client; anything it throws rolls everything back. A user error or a
+ * database error a client can cause (a unique value taken concurrently) becomes the
+ * payload's userErrors; anything else propagates and is masked.
+ */
+export async function runMutation<Result extends object>(
+  ctx: Context,
+  work: (tx: TenantTransaction, validator: Validator) => Promise<Result>,
+  fieldOf?: (column: string) => string[],
+): Promise<(Result & Payload) | Payload> {
+  try {
+    const result = await ctx.db.$transaction((tx) => work(tx, new Validator()), {
+      timeout: TRANSACTION_TIMEOUT_MS,
+      maxWait: TRANSACTION_TIMEOUT_MS,
+    });
+    // What the request loaded before the write is stale now.
+    ctx.loaders.clear();
+    return { ...result, userErrors: [] };
+  } catch (error) {
+    if (error instanceof UserErrors) return { userErrors: error.errors };
+    const userError = userErrorFromDatabase(error, fieldOf);
+    if (userError) return { userErrors: [userError] };
+    throw error;
+  }
+}
+
+/** A payload field's row, loaded with what the query selects under the field. */
+export async function loadPayloadNode<M extends ModelKey>(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  model: M,
+  id: string | null | undefined,
+): Promise<ModelRows[M] | null> {
+  if (!id) return null;
+  const [row] = await ctx.loaders.nodes.load(model, [id], queryFromInfo({ context: ctx, info }));
+  return row ?? null;
+}
+
+export async function loadPayloadNodes<M extends ModelKey>(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  model: M,
+  ids: readonly string[],
+): Promise<ModelRows[M][]> {
+  const rows = await ctx.loaders.nodes.load(model, ids, queryFromInfo({ context: ctx, info }));
+  return rows.filter((row): row is ModelRows[M] => row !== null);
+}
+
+export const DeletePayload = builder.objectRef<Payload & { deletedId?: string | null }>('DeletePayload').implement({
+  fields: (t) => ({
+    deletedId: t.id({
+      nullable: true,
+      description: 'The global id of the deleted object.',
+      resolve: (payload) => payload.deletedId ?? null,
+    }),
+    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
+  }),
+});
+
+export const DeleteManyPayload = builder.objectRef<Payload & { deletedIds?: string[] }>('DeleteManyPayload').implement({
+  fields: (t) => ({
+    deletedIds: t.idList({
+      description: 'The global ids of the deleted objects (empty when nothing was deleted).',
+      resolve: (payload) => payload.deletedIds ?? [],
+    }),
+    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
+  }),
+});
