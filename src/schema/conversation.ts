@@ -11,7 +11,7 @@ import {
   type ConversationFilter as ConversationConditions,
 } from '../loaders/sources.js';
 import { Campaign } from './campaign.js';
-import { inOrganization, OrderDirection } from './common.js';
+import { OrderDirection } from './common.js';
 import { Contact } from './contact.js';
 import { filterId, resolveConnection } from './connections.js';
 import { Message, MessageConnection, MessageFilter, messageConditions } from './message.js';
@@ -47,18 +47,8 @@ export const Conversation = builder.prismaNode('Conversation', {
 // of nodes that refer to each other do not depend on one another.
 builder.prismaObjectFields(Conversation, (t) => ({
   contact: t.relation('contact', { type: Contact }),
-  campaign: t.field({
-    type: Campaign,
-    nullable: true,
-    select: (_args, _ctx, nestedSelection) => ({ campaign: nestedSelection() }),
-    resolve: (conversation, _args, ctx) => inOrganization(ctx, conversation.campaign),
-  }),
-  assignedTo: t.field({
-    type: OrganizationMember,
-    nullable: true,
-    select: (_args, _ctx, nestedSelection) => ({ assignedTo: nestedSelection() }),
-    resolve: (conversation, _args, ctx) => inOrganization(ctx, conversation.assignedTo),
-  }),
+  campaign: t.relation('campaign', { type: Campaign, nullable: true }),
+  assignedTo: t.relation('assignedTo', { type: OrganizationMember, nullable: true }),
   tags: t.connection(
     {
       type: Tag,

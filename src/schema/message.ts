@@ -6,7 +6,6 @@ import {
   MessageType as MessageTypeValues,
 } from '../generated/prisma/enums.js';
 import type { MessageFilter as MessageConditions } from '../loaders/sources.js';
-import { inOrganization } from './common.js';
 import { Conversation } from './conversation.js';
 
 export const MessageDirection = builder.enumType(MessageDirectionValues, { name: 'MessageDirection' });
@@ -39,13 +38,7 @@ export const Message = builder.prismaNode('Message', {
 // Relations and connections are declared apart from the scalar fields, so that the types
 // of nodes that refer to each other do not depend on one another.
 builder.prismaObjectFields(Message, (t) => ({
-  replyTo: t.field({
-    type: Message,
-    nullable: true,
-    description: 'The message this one answers.',
-    select: (_args, _ctx, nestedSelection) => ({ replyTo: nestedSelection() }),
-    resolve: (message, _args, ctx) => inOrganization(ctx, message.replyTo),
-  }),
+  replyTo: t.relation('replyTo', { type: Message, nullable: true, description: 'The message this one answers.' }),
   createdAt: t.expose('createdAt', { type: 'DateTime' }),
 }));
 
