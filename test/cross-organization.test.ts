@@ -190,11 +190,12 @@ describe('two organizations with the same data', () => {
 });
 
 describe('links through plain foreign keys', () => {
-  // A conversation's campaign and assignee and a message's replyTo are plain foreign keys
-  // here (prisma/schema.prisma): only the write API keeps them inside the organization, and
-  // rows written by anything else (an import, WapiKit itself, a bug) may name another
-  // organization's row. Whichever layer stops it, the database refusing such a link or the
-  // read API refusing to follow it, another organization's row must never come back.
+  // A conversation's campaign and assignee and a message's replyTo are optional relations,
+  // which Prisma declares on one column (it cannot null half of a composite key): keeping
+  // them inside the organization takes hand-written composite keys, or a check where they
+  // are read. Rows may be written by more than the write API (an import, WapiKit itself, a
+  // bug). Whichever layer stops it, the database refusing such a link or the read API
+  // refusing to follow it, another organization's row must never come back.
   it('never return the other organization’s campaign, member or message', async () => {
     const a = await createOrganization(client.db);
     const b = await createOrganization(client.db);
@@ -208,7 +209,7 @@ describe('links through plain foreign keys', () => {
     ];
     const accepted: boolean[] = [];
     for (const link of links) accepted.push(await link().then(() => true, () => false));
-    // Composite foreign keys for these relations make the database refuse all three links.
+    // The database refuses all three links (composite foreign keys): nothing to follow.
     if (accepted.every((linked) => !linked)) return;
     expect(accepted).toEqual([true, true, true]);
 
