@@ -71,6 +71,19 @@ function toCursorValue(value: unknown): CursorValue {
   return value instanceof Date ? value.toISOString() : String(value);
 }
 
+/**
+ * A key's `after` and `before`, decoded. Throws the argument's GraphQLError if either is
+ * not a cursor of the key's connection and ordering (an empty string is not a cursor).
+ */
+export function decodeCursors(key: ConnectionKey<unknown>): { after?: CursorValue[]; before?: CursorValue[] } {
+  const { columns } = orderingOf(key);
+  const { after, before } = key.request;
+  return {
+    ...(after !== undefined ? { after: decodeCursor('after', after, cursorName(key), columns) } : {}),
+    ...(before !== undefined ? { before: decodeCursor('before', before, cursorName(key), columns) } : {}),
+  };
+}
+
 export class ConnectionLoaders {
   constructor(
     private readonly db: TenantClient,
@@ -106,14 +119,12 @@ export class ConnectionLoaders {
       [...groupByShape(keys).values()].map(async (indexes) => {
         const first = keys[indexes[0]!]!;
         const ordering = orderingOf(first);
-        const types = ordering.columns.map((column) => column.type);
         const { request } = first;
         // Cursors are checked here, once per shape; a bad one fails every field of the shape.
         let after: CursorValue[] | undefined;
         let before: CursorValue[] | undefined;
         try {
-          after = request.after ? decodeCursor('after', request.after, cursorName(first), types) : undefined;
-          before = request.before ? decodeCursor('before', request.before, cursorName(first), types) : undefined;
+          ({ after, before } = decodeCursors(first));
         } catch (error) {
           for (const index of indexes) results[index] = error as Error;
           return;

@@ -8,12 +8,29 @@ export type SortType = 'timestamptz' | 'text' | 'uuid';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function valid(type: SortType, value: unknown): value is CursorValue {
-  if (value === null) return true;
+/**
+ * Exactly what encodeCursor writes (Date#toISOString). Date.parse alone accepts strings
+ * such as "1" or "2026-02-30T00:00:00.000Z" that PostgreSQL refuses, which would fail the
+ * statement (a masked internal error) instead of the argument.
+ */
+function isIsoTimestamp(value: string): boolean {
+  const time = Date.parse(value);
+  return !Number.isNaN(time) && new Date(time).toISOString() === value;
+}
+
+/** The type of one sort value, and whether NULL is one of its values. */
+export interface CursorColumn {
+  type: SortType;
+  nullable?: boolean;
+}
+
+function valid(column: CursorColumn, value: unknown): value is CursorValue {
+  if (value === null) return column.nullable === true;
   if (typeof value !== 'string') return false;
-  if (type === 'uuid') return UUID.test(value);
-  if (type === 'timestamptz') return !Number.isNaN(Date.parse(value));
-  return true;
+  if (column.type === 'uuid') return UUID.test(value);
+  if (column.type === 'timestamptz') return isIsoTimestamp(value);
+  // A NUL character cannot be sent in a PostgreSQL text parameter.
+  return !value.includes('\u0000');
 }
 
 export function encodeCursor(ordering: string, values: readonly CursorValue[]): string {
@@ -31,7 +48,7 @@ export function decodeCursor(
   argument: 'after' | 'before',
   cursor: string,
   ordering: string,
-  types: readonly SortType[],
+  columns: readonly CursorColumn[],
 ): CursorValue[] {
   let decoded: unknown;
   try {
@@ -39,10 +56,10 @@ export function decodeCursor(
   } catch {
     throw invalid(argument);
   }
-  if (!Array.isArray(decoded) || decoded.length !== types.length + 1 || decoded[0] !== ordering) {
+  if (!Array.isArray(decoded) || decoded.length !== columns.length + 1 || decoded[0] !== ordering) {
     throw invalid(argument);
   }
   const values = decoded.slice(1);
-  if (!values.every((value, index) => valid(types[index]!, value))) throw invalid(argument);
+  if (!values.every((value, index) => valid(columns[index]!, value))) throw invalid(argument);
   return values as CursorValue[];
 }

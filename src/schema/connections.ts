@@ -5,7 +5,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
-import type { ConnectionKey, Source } from '../loaders/connections.js';
+import { type ConnectionKey, decodeCursors, type Source } from '../loaders/connections.js';
 import type { ModelKey, ModelRows } from '../loaders/nodes.js';
 import { type ConnectionArgs, pageRequest } from '../pagination/page-request.js';
 import { rawIdOf } from './global-id.js';
@@ -38,6 +38,9 @@ export function resolveConnection<M extends ModelKey, Filter>(
     ...(options.filter ? { filter: options.filter } : {}),
     ...(options.orderBy ? { ordering: `${options.orderBy.field}_${options.orderBy.direction}` } : {}),
   };
+  // Checked now rather than when the page loads, so that a bad cursor is an error of the
+  // connection's arguments whatever the query selects under it (totalCount alone included).
+  decodeCursors(key as ConnectionKey<unknown>);
   let loaded: Promise<{ edges: Edge<Node>[]; hasNextPage: boolean; hasPreviousPage: boolean }> | undefined;
   const load = () =>
     (loaded ??= ctx.loaders.connections.page(key).then(async (page) => {
