@@ -41,7 +41,7 @@ const pad = (n: number) => String(n).padStart(3, '0');
 function describeStatements(statements: string[]): string[] {
   return statements
     .map((sql) => {
-      if (/AS "parentKey", o\."hasBefore"/.test(sql)) return `page ${/AS "k\d+"\s+FROM "(\w+)"/.exec(sql)?.[1]}`;
+      if (/AS "parentKey", o\."hasBefore"/.test(sql)) return `page ${/AS "k\d+", t\.\*\s+FROM "(\w+)"/.exec(sql)?.[1]}`;
       if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql)) return `count ${/count\(\*\)::int FROM "(\w+)"/.exec(sql)?.[1]}`;
       return `rows ${/FROM "public"\."(\w+)"/.exec(sql)?.[1]}`;
     })
@@ -161,8 +161,7 @@ describe('the inbox', () => {
       'page ContactTag', // every contact's tags
       'page Message', // every conversation's last 10 messages
       'rows Conversation', // the page's conversations, with their contact and assignee joined in
-      'rows Message', // the messages of every page
-      'rows Tag', // the tags of every contact's page
+      // The messages and tags come with their pages: nothing under them selects a relation.
     ].sort();
     for (const n of [5, 50]) {
       const response = await client.gqlWithSql(INBOX, { n }, { as: org.owner });
@@ -254,9 +253,7 @@ describe('the contact table', () => {
       'page Contact', // the page of contacts
       'page ContactListMembership', // every contact's lists
       'page ContactTag', // every contact's tags
-      'rows Contact',
-      'rows ContactList',
-      'rows Tag',
+      // The contacts, lists and tags come with their pages: nothing under them selects a relation.
     ].sort();
     for (const n of [5, 50]) {
       const response = await client.gqlWithSql(CONTACT_TABLE, { n, search: 'SMITH' }, { as: org.owner });
