@@ -132,9 +132,10 @@ describe('Redis unreachable', () => {
 });
 
 // Needs a Redis server: TEST_REDIS_URL, or redis://127.0.0.1:6379 when one answers there (as on
-// every development machine and in CI). Without one these are reported as skipped.
+// every development machine and in CI, where they always run). Without one they are not
+// registered.
 const redisUrl = await testRedisUrl();
-describe.skipIf(!redisUrl)('several instances sharing Redis (REDIS_URL)', () => {
+if (redisUrl) describe('several instances sharing Redis (REDIS_URL)', () => {
   const prefix = `wagraph-test:${randomUUID()}:`;
   const limiters: RedisRateLimiter[] = [];
   let redis: Redis;
