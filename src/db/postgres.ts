@@ -4,8 +4,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { type Database, type DatabaseTarget, DatabaseOpenError, observedFactory } from './database.js';
 
-// --- PostgreSQL --------------------------------------------------------------------------
-
 function describeUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
@@ -18,6 +16,9 @@ export async function openPostgres(target: Extract<DatabaseTarget, { kind: 'post
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
     ...(target.statementTimeoutMs ? { statement_timeout: target.statementTimeoutMs } : {}),
+    // JIT compilation pays off for long analytical queries, never for an API's short ones:
+    // on a contact-table page it cost more than the query itself (bench/RESULTS.md).
+    options: '-c jit=off',
   });
   // An idle connection that the server drops (restart, failover) is reported here; the
   // pool discards it and the next query opens a new one. Without a listener, it would
