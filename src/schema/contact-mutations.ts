@@ -149,7 +149,7 @@ async function createContacts(
   rowPath: (index: number) => FieldPath,
 ) {  const rows = inputs.map((input, index) => validContact(v, rowPath(index), input));
 
-  // Phones must be unique in the organization and within the batch.
+  // Phones must be unique within the batch …
   const firstIndex = new Map<string, number>();
   rows.forEach((row, index) => {
     if (!row) return;
@@ -157,10 +157,8 @@ async function createContacts(
     if (earlier === undefined) firstIndex.set(row.phone, index);
     else v.fail([...rowPath(index), 'phone'], `This phone number is also given at index ${earlier}.`, 'TAKEN');
   });
-  const taken = await tx.contact.findMany({ where: { phone: { in: [...firstIndex.keys()] } }, select: { phone: true } });
-  for (const { phone } of taken) {
+  const takenPhone = (phone: string) =>
     v.fail([...rowPath(firstIndex.get(phone)!), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
-  }
 
   // One lookup per kind of id for the whole batch.
   const lists = await v.lookUp(tx.contactList, 'List', inputs.flatMap((input) => input.listIds ?? []));
@@ -173,11 +171,27 @@ async function createContacts(
     if (input.listIds) v.count([...rowPath(index), 'listIds'], input.listIds, IDS_MAX, 'lists');
     if (input.tagIds) v.count([...rowPath(index), 'tagIds'], input.tagIds, IDS_MAX, 'tags');
   });
-  v.check();
+  if (v.errors.length > 0) {
+    // Failing anyway: report the phones already taken in the organization too.
+    const taken = await tx.contact.findMany({ where: { phone: { in: [...firstIndex.keys()] } }, select: { phone: true } });
+    for (const { phone } of taken) takenPhone(phone);
+    v.check();
+  }
 
+  // … and in the organization. The unique index answers that during the insert itself
+  // (ON CONFLICT DO NOTHING), with no lookup beforehand: a row not inserted is a phone taken.
   const organizationId = ctx.viewer.organizationId;
   const ids = rows.map(() => randomUUID());
-  await tx.contact.createMany({ data: rows.map((row, index) => ({ ...row!, id: ids[index]!, organizationId })) });
+  const inserted = await tx.contact.createManyAndReturn({
+    data: rows.map((row, index) => ({ ...row!, id: ids[index]!, organizationId })),
+    skipDuplicates: true,
+    select: { phone: true },
+  });
+  if (inserted.length < rows.length) {
+    const insertedPhones = new Set(inserted.map((row) => row.phone));
+    for (const phone of firstIndex.keys()) if (!insertedPhones.has(phone)) takenPhone(phone);
+    v.check();
+  }
   await tx.contactListMembership.createMany({
     data: links.flatMap((link, index) => link.listIds.map((listId) => ({ organizationId, contactId: ids[index]!, listId }))),
   });
