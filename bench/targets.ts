@@ -56,6 +56,8 @@ export async function startTarget(target: TargetName, options: StartOptions): Pr
           DATABASE_URL: options.databaseUrl,
           DB_POOL_SIZE: String(POOL_SIZE),
           SEED_DEMO_DATA: 'false',
+          // One API key sends all the load: a per-credential budget would measure the limiter.
+          RATE_LIMIT_PER_MINUTE: '0',
           HOST: '127.0.0.1',
           PORT: String(port),
         },
