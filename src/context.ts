@@ -1,7 +1,7 @@
 // The per-request context: who is asking, the database as that organization sees it, and
 // the request's own loaders. A fresh object per request; nothing in it is shared.
 import type { Viewer } from './auth/authenticate.js';
-import type { PrismaClient } from './generated/prisma/client.js';
+import type { Database } from './db/client.js';
 import { tenantClient, type TenantClient } from './db/tenant.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
@@ -19,14 +19,14 @@ export interface Context {
 }
 
 export interface ContextOptions {
-  prisma: PrismaClient;
+  database: Database;
   viewer: Viewer;
   requestId: string;
   log: Logger;
   transport: OutboundTransport;
 }
 
-export function createContext({ prisma, viewer, requestId, log, transport }: ContextOptions): Context {
-  const db = tenantClient(prisma, viewer.organizationId);
-  return { requestId, log, viewer, db, loaders: new Loaders(db, viewer.organizationId), transport };
+export function createContext({ database, viewer, requestId, log, transport }: ContextOptions): Context {
+  const db = tenantClient(database.prisma, viewer.organizationId);
+  return { requestId, log, viewer, db, loaders: new Loaders(db, database.query, viewer.organizationId), transport };
 }

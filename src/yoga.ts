@@ -101,7 +101,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     context: ({ request }) => {
       const requestId = requestIdOf(request);
       return createContext({
-        prisma: db.prisma,
+        database: db,
         viewer: viewerOf(request),
         requestId,
         log: log.child({ requestId }),

@@ -17,10 +17,23 @@ export interface SqlSession {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
 }
 
+/** A statement built with `Prisma.sql` (its `text` numbers parameters $1, $2, …). */
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
 export interface Database {
   kind: DatabaseTarget['kind'];
   /** The unscoped client. Request code gets a tenant-scoped one from src/db/tenant.ts. */
   prisma: PrismaClient;
+  /**
+   * Runs one statement straight on the driver, outside any transaction: for the hand-written
+   * SQL of src/loaders and src/auth, which needs none of Prisma's query building and whose
+   * rows the driver already returns as Prisma would (Date, parsed JSON, strings).
+   * Recorded like every statement Prisma sends.
+   */
+  query<Row = Record<string, unknown>>(statement: Statement): Promise<Row[]>;
   session<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Copies the whole database (PGlite only): how tests clone a migrated template. */
   dumpDataDir?(): Promise<Blob>;
@@ -49,6 +62,11 @@ export async function recordStatements<T>(work: () => Promise<T>): Promise<{ res
 /** Runs `work` outside any recording: for bookkeeping that is not part of the request. */
 export function unrecorded<T>(work: () => T): T {
   return recording.exit(work);
+}
+
+/** Records a statement sent outside Prisma (Database.query). */
+export function observeStatement(sql: string): void {
+  recording.getStore()?.push(sql);
 }
 
 function observe(query: SqlQuery): void {

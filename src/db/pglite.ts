@@ -6,7 +6,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
-import { type Database, type DatabaseTarget, DatabaseOpenError, observedFactory } from './database.js';
+import { type Database, type DatabaseTarget, DatabaseOpenError, observedFactory, observeStatement } from './database.js';
 
 function prepareDataDir(dataDir: string): string {
   const absolute = path.resolve(dataDir);
@@ -43,6 +43,10 @@ export async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite
   return {
     kind: 'pglite',
     prisma,
+    async query(statement) {
+      observeStatement(statement.text);
+      return (await client.query(statement.text, statement.values)).rows as never;
+    },
     // PGlite has exactly one connection, so the session is the database itself.
     session: (work) =>
       work({

@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { type Database, type DatabaseTarget, DatabaseOpenError, observedFactory } from './database.js';
+import { type Database, type DatabaseTarget, DatabaseOpenError, observedFactory, observeStatement } from './database.js';
 
 function describeUrl(url: string): string {
   const parsed = new URL(url);
@@ -37,6 +37,10 @@ export async function openPostgres(target: Extract<DatabaseTarget, { kind: 'post
   return {
     kind: 'postgres',
     prisma,
+    async query(statement) {
+      observeStatement(statement.text);
+      return (await pool.query(statement.text, statement.values)).rows;
+    },
     async session(work) {
       const client = await pool.connect();
       try {

@@ -4,7 +4,7 @@
 // connection under a list): the statement count does not grow with the page size.
 import DataLoader from 'dataloader';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { TenantClient } from '../db/tenant.js';
+import type { Database } from '../db/client.js';
 import { decodeCursor, encodeCursor, type CursorValue } from '../pagination/cursor.js';
 import type { PageRequest } from '../pagination/page-request.js';
 import { countSql, type KeysetRow, type Ordering, pageSql, type Table } from './keyset.js';
@@ -88,7 +88,7 @@ export function decodeCursors(key: ConnectionKey<unknown>): { after?: CursorValu
 
 export class ConnectionLoaders {
   constructor(
-    private readonly db: TenantClient,
+    private readonly query: Database['query'],
     private readonly organizationId: string,
   ) {}
 
@@ -132,7 +132,7 @@ export class ConnectionLoaders {
           return;
         }
         const parentKeys = [...new Set(indexes.map((index) => keys[index]!.parentId))];
-        const rows = await this.db.$queryRaw<KeysetRow[]>(
+        const rows = await this.query<KeysetRow>(
           pageSql(
             {
               table: first.source.table,
@@ -193,7 +193,7 @@ export class ConnectionLoaders {
       [...groupByShape(keys).values()].map(async (indexes) => {
         const first = keys[indexes[0]!]!;
         const parentKeys = [...new Set(indexes.map((index) => keys[index]!.parentId))];
-        const rows = await this.db.$queryRaw<{ parentKey: string | null; count: number }[]>(
+        const rows = await this.query<{ parentKey: string | null; count: number }>(
           countSql(
             { table: first.source.table, organizationId: this.organizationId, conditions: this.conditions(first) },
             parentKeys,
