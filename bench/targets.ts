@@ -47,6 +47,9 @@ export async function startTarget(target: TargetName, options: StartOptions): Pr
         command: process.execPath,
         args: [
           ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+          // As `npm run serve` runs it (package.json): the heap limit keeps the process's
+          // memory near what it uses rather than what V8 would let it grow to.
+          '--max-old-space-size=192',
           path.join(ROOT_DIR, 'dist', 'src', 'server.js'),
         ],
         cwd: ROOT_DIR,

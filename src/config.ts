@@ -109,6 +109,8 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: nonNegativeInt(1_000_000).default(600),
   RATE_LIMIT_BURST: positiveInt(1_000_000).default(100),
   REDIS_URL: redisUrl.optional(),
+  // Unset: twice the pool, enough to keep every connection busy.
+  MAX_CONCURRENT_REQUESTS: nonNegativeInt(100_000).optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -140,6 +142,8 @@ export interface Config {
   corsOrigins: string[];
   /** `perMinute` 0: no rate limiting. `redisUrl` set: one budget shared by every instance. */
   rateLimit: { perMinute: number; burst: number; redisUrl: string | undefined };
+  /** GraphQL requests executing at once (the rest wait their turn); 0: no limit. */
+  maxConcurrentRequests: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -193,5 +197,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     persistedOperations,
     corsOrigins: env.CORS_ORIGINS ?? [],
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, redisUrl: env.REDIS_URL },
+    maxConcurrentRequests: env.MAX_CONCURRENT_REQUESTS ?? 2 * env.DB_POOL_SIZE,
   };
 }

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     persistedOperations: config.persistedOperations,
     rateLimiter,
     corsOrigins: config.corsOrigins,
+    maxConcurrentRequests: config.maxConcurrentRequests,
   });
   const server = http.createServer(yoga);
 

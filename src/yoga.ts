@@ -4,7 +4,6 @@
 // limit, the persisted-operation allow-list, parsing and validation with the operation
 // limits, the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { type Context, createContext } from './context.js';
@@ -17,6 +16,7 @@ import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { useRateLimit } from './plugins/rate-limit.js';
+import { useConcurrencyLimit } from './plugins/concurrency.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import type { RateLimiter } from './rate-limit/index.js';
@@ -47,6 +47,8 @@ export interface YogaOptions {
   rateLimiter?: RateLimiter | undefined;
   /** Origins allowed cross-origin access; none by default. */
   corsOrigins?: readonly string[];
+  /** GraphQL requests executing at once; the others wait (MAX_CONCURRENT_REQUESTS). Unset or 0: no limit. */
+  maxConcurrentRequests?: number;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -87,7 +89,9 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
             : {}),
         }
       : false,
-    renderGraphiQL,
+    // GraphiQL's bundle is 30 MB of strings in memory: loaded only when it is first served.
+    renderGraphiQL: async (graphiqlOptions) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     maskedErrors: {
       // Never echo an unexpected error's message or stack to the client (not even when
       // NODE_ENV=development); log it with the request id instead.
@@ -110,6 +114,9 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     },
     plugins: [
       useRequestLog(log),
+      ...(options.maxConcurrentRequests
+        ? [useConcurrencyLimit({ max: options.maxConcurrentRequests, maxWaiting: 50 * options.maxConcurrentRequests })]
+        : []),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({ prisma: db.prisma, jwtSecret: options.jwtSecret, log }),

@@ -61,6 +61,7 @@ describe('configuration errors', PROCESS_TEST, () => {
     [{ DEMO_API_KEY: 'demo.key.with.dots' }, /^wagraph: Invalid DEMO_API_KEY="demo\.key\.with\.dots": must not contain "\."/],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^wagraph: Invalid RATE_LIMIT_PER_MINUTE="-1": must be between 0 and 1000000$/],
     [{ RATE_LIMIT_BURST: '0' }, /^wagraph: Invalid RATE_LIMIT_BURST="0": must be between 1 and 1000000$/],
+    [{ MAX_CONCURRENT_REQUESTS: '-1' }, /^wagraph: Invalid MAX_CONCURRENT_REQUESTS="-1": must be between 0 and 100000$/],
     [{ REDIS_URL: 'localhost:6379' }, /^wagraph: Invalid REDIS_URL="localhost:6379": must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, /^wagraph: Invalid DB_STATEMENT_TIMEOUT_MS="10s": must be a number$/],
   ])('%o → one clear line and exit code 1', async (env, message) => {
