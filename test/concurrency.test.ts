@@ -31,10 +31,16 @@ describe('at most MAX_CONCURRENT_REQUESTS requests execute at once', () => {
     const finished: string[] = [];
     const slow = client
       .gql(`mutation($id: ID!) { sendMessage(input: { conversationId: $id, text: "hold" }) { userErrors { code } } }`, { id: conversationId }, { as: org.owner })
-      .then((response) => finished.push('slow') && response);
+      .then((response) => {
+        finished.push('slow');
+        return response;
+      });
     await delivery; // the slow request holds the only slot
     const waiting = Array.from({ length: 50 }, () =>
-      client.gql(`{ viewer { permissions } }`, {}, { as: org.owner }).then((response) => finished.push('waiting') && response),
+      client.gql(`{ viewer { permissions } }`, {}, { as: org.owner }).then((response) => {
+        finished.push('waiting');
+        return response;
+      }),
     );
     const turnedAway = await client.gql(`{ viewer { permissions } }`, {}, { as: org.owner });
     expect(turnedAway.status).toBe(503);
