@@ -99,8 +99,10 @@ describe('the page-cost limit', () => {
     expect(errorsOf('{ contacts { nodes { tags { nodes { id } } } } }')).toEqual([]); // 20 + 20·20
     expect(errorsOf('{ contacts(first: 21) { nodes { tags { nodes { id } } } } }')[0]).toMatch(/found 441:/);
     expect(errorsOf('{ contacts(first: 1, last: 30) { totalCount } }')).toEqual([]);
-    expect(errorsOf('{ contacts(first: 1, last: 500) { totalCount } }')[0]).toMatch(/found 500:/);
-    const two = 'query Small { contacts(first: 1) { totalCount } } query Big { contacts(first: 500) { totalCount } }';
+    expect(errorsOf('{ contacts(first: 1, last: 50) { nodes { tags(first: 9) { totalCount } } } }')[0]).toMatch(/found 500:/);
+    // A page size over 100 is priced at 100: the connection refuses it with the error that says why.
+    expect(errorsOf('{ contacts(first: 500) { nodes { tags(first: 9) { totalCount } } } }')[0]).toMatch(/found 1000:/);
+    const two = 'query Small { contacts(first: 1) { totalCount } } query Big { contacts(first: 50) { nodes { tags(first: 9) { totalCount } } } }';
     expect(errorsOf(two, { operationName: 'Small' })).toEqual([]);
     expect(errorsOf(two, { operationName: 'Big' })).toHaveLength(1);
   });

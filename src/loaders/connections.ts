@@ -34,9 +34,10 @@ export interface ConnectionKey<Filter = never> extends CountKey<Filter> {
 }
 
 export interface Page {
-  /** Row ids in the connection's order, with the cursor of each. */
+  /** Row ids in the connection's order. */
   ids: string[];
-  cursors: string[];
+  /** The cursor of the row at `index`: built only when a client asks for it. */
+  cursor(index: number): string;
   /** The rows themselves: every column of the node's table, as Prisma would return them. */
   rows: Record<string, unknown>[];
   hasPreviousPage: boolean;
@@ -176,12 +177,11 @@ export class ConnectionLoaders {
       ids: inPage.map((row) => String(row[`k${idIndex}`])),
       // The rows keep their key columns (k0…, parentKey): unused by the fields, and cheaper than copying.
       rows: inPage,
-      cursors: inPage.map((row) =>
+      cursor: (index) =>
         encodeCursor(
           name,
-          ordering.columns.map((_, index) => toCursorValue(row[`k${index}`])),
+          ordering.columns.map((_, column) => toCursorValue(inPage[index]![`k${column}`])),
         ),
-      ),
       hasPreviousPage: backward ? hasMore || hasBefore : hasBefore,
       hasNextPage: backward ? hasAfter : hasMore || hasAfter,
     };

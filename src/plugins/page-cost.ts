@@ -30,7 +30,7 @@ import {
   type ValidationRule,
   valueFromASTUntyped,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE } from '../pagination/page-request.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-request.js';
 
 export interface PageCostOptions {
   maxCost: number;
@@ -54,7 +54,9 @@ function multiplier(field: GraphQLField<unknown, unknown>, node: FieldNode, vari
     const sizes = ['first', 'last']
       .map((name) => argumentValue(node, name, variables))
       .filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
-    return sizes.length > 0 ? Math.max(0, ...sizes) : DEFAULT_PAGE_SIZE;
+    // A size over the maximum is priced at the maximum: the connection refuses it anyway,
+    // with the error that says what is wrong (`first` must be at most 100).
+    return sizes.length > 0 ? Math.min(MAX_PAGE_SIZE, Math.max(0, ...sizes)) : DEFAULT_PAGE_SIZE;
   }
   if (names.has('ids') && isListType(getNullableType(field.type))) {
     const ids = argumentValue(node, 'ids', variables);

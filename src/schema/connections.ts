@@ -51,7 +51,18 @@ export function resolveConnection<M extends ModelKey, Filter>(
         ? await ctx.loaders.nodes.load(options.model, page.ids, query)
         : (page.rows as Node[]);
       // A row deleted between the two reads is left out rather than returned as null.
-      const edges = rows.flatMap((node, index) => (node ? [{ cursor: page.cursors[index]!, node }] : []));
+      const edges = rows.flatMap((node, index) =>
+        node
+          ? [
+              {
+                get cursor() {
+                  return page.cursor(index);
+                },
+                node,
+              },
+            ]
+          : [],
+      );
       return { edges, hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage };
     }));
   return {
