@@ -1,8 +1,17 @@
 // The results as Markdown: the table, the ratios, and how everything was measured, so
 // that bench/RESULTS.md is complete every time it is regenerated.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { LoadResult } from './load.js';
 import { OPERATIONS, type OperationName, type TargetName } from './operations.js';
+import { BENCH_DIR } from './paths.js';
 import type { OperationResult, RunResults } from './results.js';
+
+/** The hand-written analysis (bench/ANALYSIS.md), part of every RESULTS.md. */
+function analysis(): string {
+  const file = path.join(BENCH_DIR, 'ANALYSIS.md');
+  return fs.existsSync(file) ? `${fs.readFileSync(file, 'utf8').trim()}\n\n` : '';
+}
 
 function number(value: number | undefined, digits = 0): string {
   return value === undefined || Number.isNaN(value) ? '–' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -119,7 +128,7 @@ target that answered the operation:
 
 ${agreement(results)}
 
-## How this is measured
+${analysis()}## How this is measured
 
 - **Targets.** *wagraph* runs as deployed: \`npm run build\`, then \`node dist/src/server.js\`
   with \`NODE_ENV=production\`, \`SEED_DEMO_DATA=false\`, \`DB_POOL_SIZE=10\`, default log level

@@ -13,6 +13,7 @@ import type {
   MessageStatus,
   MessageType,
 } from '../generated/prisma/enums.js';
+import { type SeededRandom, seededRandom } from '../random.js';
 import type { Database } from './client.js';
 
 /** Fixed ids of the seeded owners, so that DEMO_API_KEY can find them on any later start. */
@@ -23,37 +24,7 @@ export const DEMO_OWNERS = [
 
 const SEED_LOCK = 7_245_021_432;
 
-// --- deterministic randomness -----------------------------------------------------------------
-
-/** mulberry32: small, fast, and good enough for demo data. */
-function generator(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-  const chance = (probability: number) => next() < probability;
-  const sample = <T>(items: readonly T[], count: number): T[] => {
-    const pool = [...items];
-    const chosen: T[] = [];
-    while (chosen.length < count && pool.length > 0) chosen.push(pool.splice(Math.floor(next() * pool.length), 1)[0]!);
-    return chosen;
-  };
-  const uuid = () => {
-    const hex = Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16));
-    hex[12] = '4';
-    hex[16] = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-    const s = hex.join('');
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-  };
-  return { next, int, pick, chance, sample, uuid };
-}
-type Random = ReturnType<typeof generator>;
+type Random = SeededRandom;
 
 // --- realistic values -------------------------------------------------------------------------
 
@@ -386,7 +357,7 @@ export async function seedDemoData(
       if ((await tx.organization.count()) > 0) return undefined;
       const keys: SeededKey[] = [];
       for (const [index, plan] of PLANS.entries()) {
-        await seedOrganization(tx, plan, generator(20_261_121 + index));
+        await seedOrganization(tx, plan, seededRandom(20_261_121 + index));
         const key = newApiKey(apiKeys[index]);
         await tx.apiKey.create({
           data: { organizationId: plan.id, memberId: plan.ownerId, name: 'Demo key', prefix: key.prefix, keyHash: key.keyHash },

@@ -18,24 +18,10 @@ import {
   isObjectType,
   isScalarType,
 } from 'graphql';
+import type { SeededRandom } from '../../src/random.js';
 
-export function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
-    chance: (p: number) => next() < p,
-  };
-}
-export type Random = ReturnType<typeof random>;
+export { seededRandom as random } from '../../src/random.js';
+type Random = SeededRandom;
 
 const HOSTILE_STRINGS = [
   '', ' ', 'a', '%', '_', '\\', "'", '"', "'; DROP TABLE \"Contact\"; --", '%_\\%', '\u0000', '\uffff', '\ud800',
