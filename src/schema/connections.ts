@@ -1,7 +1,8 @@
 // How every connection field of the schema resolves: validate the page arguments, load
-// the page of ids for this parent (batched with its siblings, src/loaders/connections.ts),
-// then load those rows with the selection the query made beneath `edges.node` / `nodes`.
-// Each part runs only if selected: a query for `totalCount` alone runs one count.
+// the page of rows for this parent (batched with its siblings, src/loaders/connections.ts),
+// and, if the query selected relations beneath `edges.node` / `nodes`, load those with one
+// more statement while the nodes' other fields load. Each part runs only if selected: a
+// query for `totalCount` alone runs one count.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
@@ -43,26 +44,15 @@ export function resolveConnection<M extends ModelKey, Filter>(
   decodeCursors(key as ConnectionKey<unknown>);
   let loaded: Promise<{ edges: Edge<Node>[]; hasNextPage: boolean; hasPreviousPage: boolean }> | undefined;
   const load = () =>
-    (loaded ??= ctx.loaders.connections.page(key).then(async (page) => {
+    (loaded ??= ctx.loaders.connections.page(key).then((page) => {
       const query = queryFromInfo({ context: ctx, info, paths: [['edges', 'node'], ['nodes']] });
-      // The page already holds the rows; only relations selected under them need a second
-      // statement, which loads them all with the rows (batched across parents).
-      const rows = selectsRelations(query)
-        ? await ctx.loaders.nodes.load(options.model, page.ids, query)
-        : (page.rows as Node[]);
-      // A row deleted between the two reads is left out rather than returned as null.
-      const edges = rows.flatMap((node, index) =>
-        node
-          ? [
-              {
-                get cursor() {
-                  return page.cursor(index);
-                },
-                node,
-              },
-            ]
-          : [],
-      );
+      const rows = withRelations(page.rows as Node[], query, () => ctx.loaders.nodes.load(options.model, page.ids, query));
+      const edges = rows.map((node, index) => ({
+        get cursor() {
+          return page.cursor(index);
+        },
+        node,
+      }));
       return { edges, hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage };
     }));
   return {
@@ -81,8 +71,42 @@ export function resolveConnection<M extends ModelKey, Filter>(
   };
 }
 
-function selectsRelations(query: { include?: object; select?: object }): boolean {
-  return Object.keys(query.include ?? {}).length > 0 || Object.keys(query.select ?? {}).length > 0;
+/**
+ * The page's rows, ready to resolve now, with the relations the query selected under them
+ * (`include`/`select` entries that are not columns) as promises of one batched statement
+ * that loads them all (`load`: the rows again, with those relations).
+ *
+ * Why promises rather than waiting for that statement: the nodes' other fields (counts,
+ * nested connections) then start loading at once, beside it, instead of one round trip and
+ * Prisma's work later; the inbox's slowest count no longer waits for its contacts. The prisma
+ * plugin answers a relation field from its parent's property, and GraphQL awaits a promise
+ * there like any resolver's; a field that reads a relation property itself must await it
+ * (OrganizationMember.roles). A row deleted between the two statements keeps its place in
+ * the page, and its relations resolve to null.
+ */
+function withRelations<Row extends object>(
+  rows: Row[],
+  query: { include?: object; select?: object },
+  load: () => Promise<(Row | null)[]>,
+): Row[] {
+  const first = rows[0];
+  if (!first) return rows;
+  const relations = [...Object.keys(query.include ?? {}), ...Object.keys(query.select ?? {})].filter(
+    (name) => !(name in first),
+  );
+  if (relations.length === 0) return rows;
+  const loaded = load();
+  return rows.map((row, index) => {
+    const withPromises: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+    for (const name of relations) {
+      const relation = loaded.then((full) => (full[index] as Record<string, unknown> | null)?.[name] ?? null);
+      // A field that is never resolved (its sibling failed first) must not leave an unhandled
+      // rejection behind: GraphQL reports the error where the field is awaited.
+      relation.catch(() => undefined);
+      withPromises[name] = relation;
+    }
+    return withPromises as Row;
+  });
 }
 
 /**

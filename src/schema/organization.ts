@@ -39,7 +39,8 @@ export const OrganizationMember = builder.prismaNode('OrganizationMember', {
       select: (_args, _ctx, nestedSelection) => ({
         roleAssignments: { select: { role: nestedSelection() }, orderBy: { createdAt: 'asc' } },
       }),
-      resolve: (member) => member.roleAssignments.map((assignment) => assignment.role),
+      // Awaited: under a connection the relation arrives as a promise (src/schema/connections.ts).
+      resolve: async (member) => (await member.roleAssignments).map((assignment) => assignment.role),
     }),
   }),
 });
