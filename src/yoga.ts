@@ -119,7 +119,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         : []),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
-      useAuthentication({ prisma: db.prisma, jwtSecret: options.jwtSecret, log }),
+      useAuthentication({ database: db, jwtSecret: options.jwtSecret, log }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),

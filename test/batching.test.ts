@@ -32,8 +32,8 @@ const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 const pad = (n: number) => String(n).padStart(3, '0');
 
 /**
- * What a statement is, in words: `rows <Table>` for the prisma plugin's row loads (the
- * table of its FROM), `page <Table>` / `count <Table>` for the batched keyset pages and
+ * What a statement is, in words: `rows <Table>` for loads of rows by id, by Prisma or by
+ * src/loaders and src/auth (the table of its FROM), `page <Table>` / `count <Table>` for the batched keyset pages and
  * counts of src/loaders (the first table of the rows they page or count, e.g. the join
  * table of a contact's tags). Sorted, since independent loaders run concurrently and their
  * order is not fixed.
@@ -43,7 +43,7 @@ function describeStatements(statements: string[]): string[] {
     .map((sql) => {
       if (/AS "parentKey", o\."hasBefore"/.test(sql)) return `page ${/AS "k\d+", t\.\*\s+FROM "(\w+)"/.exec(sql)?.[1]}`;
       if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql)) return `count ${/count\(\*\)::int FROM "(\w+)"/.exec(sql)?.[1]}`;
-      return `rows ${/FROM "public"\."(\w+)"/.exec(sql)?.[1]}`;
+      return `rows ${/FROM (?:"public"\.)?"(\w+)"/.exec(sql)?.[1]}`;
     })
     .sort();
 }

@@ -19,12 +19,12 @@ export class Loaders {
     private readonly organizationId: string,
   ) {
     this.connections = new ConnectionLoaders(query, organizationId);
-    this.nodes = new NodeLoaders(db);
+    this.nodes = new NodeLoaders(db, query, organizationId);
   }
 
   /** Forgets everything loaded so far: after a mutation, what was read before is stale. */
   clear(): void {
     this.connections = new ConnectionLoaders(this.query, this.organizationId);
-    this.nodes = new NodeLoaders(this.db);
+    this.nodes = new NodeLoaders(this.db, this.query, this.organizationId);
   }
 }

@@ -7,7 +7,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { type ConnectionKey, decodeCursors, type Source } from '../loaders/connections.js';
-import type { ModelKey, ModelRows } from '../loaders/nodes.js';
+import { type ModelKey, type ModelRows, selectedRelations } from '../loaders/nodes.js';
 import { type ConnectionArgs, pageRequest } from '../pagination/page-request.js';
 import { rawIdOf } from './global-id.js';
 
@@ -46,7 +46,9 @@ export function resolveConnection<M extends ModelKey, Filter>(
   const load = () =>
     (loaded ??= ctx.loaders.connections.page(key).then((page) => {
       const query = queryFromInfo({ context: ctx, info, paths: [['edges', 'node'], ['nodes']] });
-      const rows = withRelations(page.rows as Node[], query, () => ctx.loaders.nodes.load(options.model, page.ids, query));
+      const rows = withRelations(page.rows as Node[], selectedRelations(options.model, query), () =>
+        ctx.loaders.nodes.load(options.model, page.ids, query),
+      );
       const edges = rows.map((node, index) => ({
         get cursor() {
           return page.cursor(index);
@@ -73,8 +75,8 @@ export function resolveConnection<M extends ModelKey, Filter>(
 
 /**
  * The page's rows, ready to resolve now, with the relations the query selected under them
- * (`include`/`select` entries that are not columns) as promises of one batched statement
- * that loads them all (`load`: the rows again, with those relations).
+ * as promises of one batched statement that loads them all (`load`: the rows again, with
+ * those relations).
  *
  * Why promises rather than waiting for that statement: the nodes' other fields (counts,
  * nested connections) then start loading at once, beside it, instead of one round trip and
@@ -84,17 +86,8 @@ export function resolveConnection<M extends ModelKey, Filter>(
  * (OrganizationMember.roles). A row deleted between the two statements keeps its place in
  * the page, and its relations resolve to null.
  */
-function withRelations<Row extends object>(
-  rows: Row[],
-  query: { include?: object; select?: object },
-  load: () => Promise<(Row | null)[]>,
-): Row[] {
-  const first = rows[0];
-  if (!first) return rows;
-  const relations = [...Object.keys(query.include ?? {}), ...Object.keys(query.select ?? {})].filter(
-    (name) => !(name in first),
-  );
-  if (relations.length === 0) return rows;
+function withRelations<Row extends object>(rows: Row[], relations: string[], load: () => Promise<(Row | null)[]>): Row[] {
+  if (relations.length === 0 || rows.length === 0) return rows;
   const loaded = load();
   return rows.map((row, index) => {
     const withPromises: Record<string, unknown> = { ...(row as Record<string, unknown>) };
