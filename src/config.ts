@@ -2,6 +2,7 @@
 // `loadConfig` is pure (it takes the environment as an argument) so that tests can
 // check each rule; src/server.ts turns a ConfigError into one line and exit code 1.
 import { z } from 'zod';
+import type { JwtSettings } from './auth/jwt.js';
 import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 
@@ -95,6 +96,8 @@ const schema = z.object({
   SEED_DEMO_DATA: bool.optional(),
   // HS256 needs a key of at least 256 bits (RFC 7518 §3.2).
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters long').optional(),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
   DB_STATEMENT_TIMEOUT_MS: nonNegativeInt(3_600_000).default(10_000),
   MAX_DEPTH: positiveInt(1000).default(DEFAULT_LIMITS.maxDepth),
   MAX_ALIASES: positiveInt(1000).default(DEFAULT_LIMITS.maxAliases),
@@ -127,8 +130,8 @@ export interface Config {
   demoApiKeys: [string | undefined, string | undefined];
   /** Seed the demo organizations into an empty database at start-up (default: not in production). */
   seedDemoData: boolean;
-  /** HS256 secret for `Authorization: Bearer <JWT>`; unset: JWTs are refused. */
-  jwtSecret: string | undefined;
+  /** HS256 secret for `Authorization: Bearer <JWT>` and the `iss`/`aud` it must carry; unset: JWTs are refused. */
+  jwt: JwtSettings | undefined;
   /** PostgreSQL `statement_timeout` of request connections; 0: none. */
   dbStatementTimeoutMs: number;
   limits: OperationLimits;
@@ -159,6 +162,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     throw new ConfigError(`Invalid ${name}${shown}: ${issue.message}`);
   }
   const env = parsed.data;
+  for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
+    if (env[name] !== undefined && env.JWT_SECRET === undefined) {
+      throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name])}: needs JWT_SECRET (without it, JWTs are not accepted at all)`);
+    }
+  }
   const developing = env.NODE_ENV !== 'production';
   const introspection = env.INTROSPECTION ?? developing;
   let persistedOperations: OperationManifest | undefined;
@@ -181,7 +189,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     demoApiKeys: [env.DEMO_API_KEY, env.DEMO_API_KEY_2],
     seedDemoData: env.SEED_DEMO_DATA ?? developing,
-    jwtSecret: env.JWT_SECRET,
+    jwt: env.JWT_SECRET ? { secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE } : undefined,
     dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     limits: {
       maxDepth: env.MAX_DEPTH,

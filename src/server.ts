@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const rateLimiter = await createRateLimiter(config.rateLimit, log);
   log.info(
     {
-      jwt: config.jwtSecret !== undefined,
+      // Whether JWTs are accepted, and the claims they must carry; never the secret.
+      jwt: config.jwt ? { issuer: config.jwt.issuer ?? 'any', audience: config.jwt.audience ?? 'any' } : 'off',
       // REDIS_URL may hold a password: only whether the budget is shared is logged.
       rateLimit:
         config.rateLimit.perMinute === 0
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     graphiql: config.graphiql,
     graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? seededKeys?.[0]?.secret) : undefined,
     isShuttingDown: () => shuttingDown,
-    jwtSecret: config.jwtSecret,
+    jwt: config.jwt,
     limits: config.limits,
     introspection: config.introspection,
     fieldSuggestions: config.fieldSuggestions,

@@ -6,6 +6,7 @@
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import type { JwtSettings } from './auth/jwt.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { pendingMigrations } from './db/migrate.js';
@@ -33,8 +34,8 @@ export interface YogaOptions {
   isShuttingDown?: () => boolean;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
-  /** HS256 secret for JWTs (JWT_SECRET); unset: only API keys are accepted. */
-  jwtSecret?: string | undefined;
+  /** JWT_SECRET and the expected issuer and audience; unset: only API keys are accepted. */
+  jwt?: JwtSettings | undefined;
   /** Default: DEFAULT_LIMITS. */
   limits?: OperationLimits;
   /** Default: true. */
@@ -119,7 +120,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         : []),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
-      useAuthentication({ database: db, jwtSecret: options.jwtSecret, log }),
+      useAuthentication({ database: db, jwt: options.jwt, log }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),

@@ -15,7 +15,7 @@ let globex: TestOrganization;
 let agent: TestMember;
 
 beforeAll(async () => {
-  client = await createTestClient({ jwtSecret: loadConfig({ JWT_SECRET }).jwtSecret });
+  client = await createTestClient({ jwt: loadConfig({ JWT_SECRET }).jwt });
   acme = await createOrganization(client.db, 'JWT Acme');
   globex = await createOrganization(client.db, 'JWT Globex');
   agent = await createMember(client.db, acme.id, { name: 'Agent', permissions: ['Get:Contact'] });
@@ -134,11 +134,49 @@ describe('telling a JWT from an API key', () => {
   });
 });
 
+describe('JWT_ISSUER and JWT_AUDIENCE', () => {
+  const ISSUER = 'https://id.example.com';
+  const AUDIENCE = 'wagraph';
+
+  async function statusWith(checked: TestClient, claims: Record<string, unknown>) {
+    const token = await signJwt(memberClaims(agent, claims));
+    return (await checked.gql(VIEWER, {}, { as: null, headers: { authorization: `Bearer ${token}` } })).status;
+  }
+
+  it('when set, require a token issued by that issuer for that audience', async () => {
+    const checked = await createTestClient({
+      jwt: loadConfig({ JWT_SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE }).jwt,
+    });
+    expect(await statusWith(checked, { iss: ISSUER, aud: AUDIENCE })).toBe(200);
+    expect(await statusWith(checked, { iss: ISSUER, aud: ['another-api', AUDIENCE] })).toBe(200);
+    expect(await statusWith(checked, {})).toBe(401);
+    expect(await statusWith(checked, { aud: AUDIENCE })).toBe(401);
+    expect(await statusWith(checked, { iss: ISSUER })).toBe(401);
+    expect(await statusWith(checked, { iss: 'https://evil.example.com', aud: AUDIENCE })).toBe(401);
+    expect(await statusWith(checked, { iss: ISSUER, aud: 'another-api' })).toBe(401);
+    // The refusal reads like every other one: which claim was wrong goes to the log only.
+    const token = await signJwt(memberClaims(agent, { iss: ISSUER, aud: 'another-api' }));
+    const refused = await checked.gql(VIEWER, {}, { as: null, headers: { authorization: `Bearer ${token}` } });
+    expect(refused.errors).toEqual([{ message: INVALID, extensions: { code: 'UNAUTHENTICATED' } }]);
+  });
+
+  it('when unset, leave iss and aud unchecked', async () => {
+    expect(await statusWith(client, { iss: 'anyone', aud: 'anything' })).toBe(200);
+  });
+
+  it('need JWT_SECRET', () => {
+    expect(() => loadConfig({ JWT_ISSUER: ISSUER })).toThrow(
+      'Invalid JWT_ISSUER="https://id.example.com": needs JWT_SECRET (without it, JWTs are not accepted at all)',
+    );
+    expect(() => loadConfig({ JWT_AUDIENCE: AUDIENCE })).toThrow(/^Invalid JWT_AUDIENCE="wagraph": needs JWT_SECRET/);
+  });
+});
+
 describe('JWT_SECRET', () => {
   it('must be at least 32 characters, and a bad one is never printed', () => {
     expect(() => loadConfig({ JWT_SECRET: 'too-short-secret' })).toThrow(
       'Invalid JWT_SECRET (value not shown): must be at least 32 characters long',
     );
-    expect(loadConfig({}).jwtSecret).toBeUndefined();
+    expect(loadConfig({}).jwt).toBeUndefined();
   });
 });

@@ -59,7 +59,7 @@ describe('the rate limit through the API (in memory)', () => {
 
   beforeAll(async () => {
     client = await createTestClient({
-      jwtSecret: JWT_SECRET,
+      jwt: { secret: JWT_SECRET },
       // One token a minute: no refill can happen between a test's requests, however slow.
       rateLimiter: new MemoryRateLimiter({ perMinute: 1, burst: 2 }),
     });

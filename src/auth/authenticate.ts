@@ -8,7 +8,7 @@ import { type Database, unrecorded } from '../db/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { apiKeyMatches, apiKeyPrefix } from './api-keys.js';
 import { AuthenticationError, credentialOf } from './credentials.js';
-import { JwtRejected, verifyJwt } from './jwt.js';
+import { JwtRejected, type JwtVerifier, verifyJwt } from './jwt.js';
 import { effectivePermissions, type Permission } from './permissions.js';
 
 export { AuthenticationError } from './credentials.js';
@@ -28,8 +28,8 @@ export type Viewer = Member &
   );
 
 export interface AuthenticationOptions {
-  /** The HS256 key for JWTs (JWT_SECRET); undefined: JWTs are refused. */
-  jwtKey?: Uint8Array | undefined;
+  /** How JWTs are checked (JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE); undefined: JWTs are refused. */
+  jwt?: JwtVerifier | undefined;
 }
 
 /** lastUsedAt is written at most this often per key, so that reads do not all become writes. */
@@ -74,10 +74,10 @@ export async function authenticate(
 ): Promise<Viewer> {
   const credential = credentialOf(headers);
   if (credential.kind === 'jwt') {
-    if (!options.jwtKey) {
+    if (!options.jwt) {
       throw new AuthenticationError('JWT authentication is not enabled on this server: use an API key.');
     }
-    return authenticateJwt(database, credential.token, options.jwtKey);
+    return authenticateJwt(database, credential.token, options.jwt);
   }
   const viewer = await authenticateApiKey(database, credential.secret);
   if (!viewer) throw new AuthenticationError('The API key is not valid (unknown or revoked).');
@@ -112,7 +112,7 @@ export async function authenticateApiKey(database: Queryable, secret: string): P
  * A JWT is only as good as its member: one that was removed, or that is not in the
  * organization the token names, is refused even though the signature is valid.
  */
-export async function authenticateJwt(database: Queryable, token: string, key: Uint8Array): Promise<Viewer> {
+export async function authenticateJwt(database: Queryable, token: string, verifier: JwtVerifier): Promise<Viewer> {
   // Every refusal but expiry reads the same to the client: which check failed would tell
   // someone probing with forged or stolen tokens what to try next.
   const invalid = (reason: string) =>
@@ -122,7 +122,7 @@ export async function authenticateJwt(database: Queryable, token: string, key: U
     );
   let subject;
   try {
-    subject = await verifyJwt(token, key);
+    subject = await verifyJwt(token, verifier);
   } catch (error) {
     if (!(error instanceof JwtRejected)) throw error;
     if (error.expired) throw new AuthenticationError('The JWT has expired: get a new one.', error.reason);

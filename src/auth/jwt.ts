@@ -1,7 +1,9 @@
 // JWTs signed by the operator's own identity service (HS256 with JWT_SECRET). Claims:
-// `sub` the member's global id, `org` its organization's global id, `exp` required. Only
-// HS256 is accepted: naming the one algorithm shuts out `alg: none` and algorithm
-// confusion (https://www.rfc-editor.org/rfc/rfc8725#section-3.1).
+// `sub` the member's global id, `org` its organization's global id, `exp` required; `iss`
+// and `aud` required and checked when JWT_ISSUER / JWT_AUDIENCE are set, so that a token
+// the identity service issued for another audience is not accepted here. Only HS256 is
+// accepted: naming the one algorithm shuts out `alg: none` and algorithm confusion
+// (https://www.rfc-editor.org/rfc/rfc8725#section-3.1).
 import { jwtVerify } from 'jose';
 import { parseGlobalId } from '../schema/global-id.js';
 
@@ -24,17 +26,37 @@ export class JwtRejected extends Error {
 /** Seconds of clock difference tolerated between the token's issuer and this server. */
 const CLOCK_TOLERANCE_S = 5;
 
+/** The JWT settings (JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE). */
+export interface JwtSettings {
+  secret: string;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
+/** What a token is checked against: the key and the expected issuer and audience. */
+export interface JwtVerifier {
+  key: Uint8Array;
+  issuer?: string | undefined;
+  audience?: string | undefined;
+}
+
 export function jwtKey(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
-export async function verifyJwt(token: string, key: Uint8Array): Promise<JwtSubject> {
+export function jwtVerifier(settings: JwtSettings): JwtVerifier {
+  return { key: jwtKey(settings.secret), issuer: settings.issuer, audience: settings.audience };
+}
+
+export async function verifyJwt(token: string, verifier: JwtVerifier): Promise<JwtSubject> {
   let payload;
   try {
-    ({ payload } = await jwtVerify(token, key, {
+    ({ payload } = await jwtVerify(token, verifier.key, {
       algorithms: ['HS256'],
       requiredClaims: ['exp', 'sub', 'org'],
       clockTolerance: CLOCK_TOLERANCE_S,
+      ...(verifier.issuer !== undefined ? { issuer: verifier.issuer } : {}),
+      ...(verifier.audience !== undefined ? { audience: verifier.audience } : {}),
     }));
   } catch (error) {
     // jose checks the signature before the claims, so "expired" is only ever said of a

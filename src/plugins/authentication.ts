@@ -5,7 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { AuthenticationError, authenticate, type Viewer } from '../auth/authenticate.js';
-import { jwtKey } from '../auth/jwt.js';
+import { type JwtSettings, jwtVerifier } from '../auth/jwt.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { requestIdOf } from './request-log.js';
@@ -24,12 +24,12 @@ function unauthenticated(message: string): GraphQLError {
   });
 }
 
-export function useAuthentication(options: { database: Pick<Database, 'query'>; jwtSecret?: string | undefined; log: Logger }): Plugin {
-  const key = options.jwtSecret ? jwtKey(options.jwtSecret) : undefined;
+export function useAuthentication(options: { database: Pick<Database, 'query'>; jwt?: JwtSettings | undefined; log: Logger }): Plugin {
+  const jwt = options.jwt ? jwtVerifier(options.jwt) : undefined;
   return {
     async onParams({ request }) {
       try {
-        viewers.set(request, await authenticate(options.database, request.headers, { jwtKey: key }));
+        viewers.set(request, await authenticate(options.database, request.headers, { jwt }));
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         options.log.debug({ requestId: requestIdOf(request), reason: error.reason }, 'authentication refused');
