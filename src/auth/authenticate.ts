@@ -101,7 +101,10 @@ export async function authenticateApiKey(database: Queryable, secret: string): P
     // keep it out of the request's statement count (it happens once a minute per key).
     unrecorded(() =>
       database
-        .query(Prisma.sql`UPDATE "ApiKey" SET "lastUsedAt" = now(), "updatedAt" = now() WHERE "id" = ${key.id}::uuid`)
+        .query(
+          Prisma.sql`UPDATE "ApiKey" SET "lastUsedAt" = now(), "updatedAt" = now()
+            WHERE "id" = ${key.id}::uuid AND "organizationId" = ${key.organizationId}::uuid`,
+        )
         .catch(() => {}),
     );
   }

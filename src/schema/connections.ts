@@ -1,8 +1,8 @@
 // How every connection field of the schema resolves: validate the page arguments, load
 // the page of rows for this parent (batched with its siblings, src/loaders/connections.ts),
 // and, if the query selected relations beneath `edges.node` / `nodes`, load those with one
-// more statement while the nodes' other fields load. Each part runs only if selected: a
-// query for `totalCount` alone runs one count.
+// more statement. Each part runs only if selected: a query for `totalCount` alone runs one
+// count.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
@@ -44,17 +44,29 @@ export function resolveConnection<M extends ModelKey, Filter>(
   decodeCursors(key as ConnectionKey<unknown>);
   let loaded: Promise<{ edges: Edge<Node>[]; hasNextPage: boolean; hasPreviousPage: boolean }> | undefined;
   const load = () =>
-    (loaded ??= ctx.loaders.connections.page(key).then((page) => {
+    (loaded ??= ctx.loaders.connections.page(key).then(async (page) => {
       const query = queryFromInfo({ context: ctx, info, paths: [['edges', 'node'], ['nodes']] });
-      const rows = withRelations(page.rows as Node[], selectedRelations(options.model, query), () =>
-        ctx.loaders.nodes.load(options.model, page.ids, query),
+      // The page already holds the rows; only relations selected under them need a second
+      // statement, which loads them all with the rows (batched across parents). The nodes
+      // wait for it (rather than taking their relations as promises, so that their counts
+      // start sooner): a row deleted between the two reads is then left out, where a node
+      // without its required relation would fail the whole connection.
+      const rows =
+        selectedRelations(options.model, query).length > 0
+          ? await ctx.loaders.nodes.load(options.model, page.ids, query)
+          : (page.rows as Node[]);
+      const edges = rows.flatMap((node, index) =>
+        node
+          ? [
+              {
+                get cursor() {
+                  return page.cursor(index);
+                },
+                node,
+              },
+            ]
+          : [],
       );
-      const edges = rows.map((node, index) => ({
-        get cursor() {
-          return page.cursor(index);
-        },
-        node,
-      }));
       return { edges, hasNextPage: page.hasNextPage, hasPreviousPage: page.hasPreviousPage };
     }));
   return {
@@ -71,35 +83,6 @@ export function resolveConnection<M extends ModelKey, Filter>(
     },
     totalCount: () => ctx.loaders.connections.count(key),
   };
-}
-
-/**
- * The page's rows, ready to resolve now, with the relations the query selected under them
- * as promises of one batched statement that loads them all (`load`: the rows again, with
- * those relations).
- *
- * Why promises rather than waiting for that statement: the nodes' other fields (counts,
- * nested connections) then start loading at once, beside it, instead of one round trip and
- * Prisma's work later; the inbox's slowest count no longer waits for its contacts. The prisma
- * plugin answers a relation field from its parent's property, and GraphQL awaits a promise
- * there like any resolver's; a field that reads a relation property itself must await it
- * (OrganizationMember.roles). A row deleted between the two statements keeps its place in
- * the page, and its relations resolve to null.
- */
-function withRelations<Row extends object>(rows: Row[], relations: string[], load: () => Promise<(Row | null)[]>): Row[] {
-  if (relations.length === 0 || rows.length === 0) return rows;
-  const loaded = load();
-  return rows.map((row, index) => {
-    const withPromises: Record<string, unknown> = { ...(row as Record<string, unknown>) };
-    for (const name of relations) {
-      const relation = loaded.then((full) => (full[index] as Record<string, unknown> | null)?.[name] ?? null);
-      // A field that is never resolved (its sibling failed first) must not leave an unhandled
-      // rejection behind: GraphQL reports the error where the field is awaited.
-      relation.catch(() => undefined);
-      withPromises[name] = relation;
-    }
-    return withPromises as Row;
-  });
 }
 
 /**

@@ -39,8 +39,7 @@ export const OrganizationMember = builder.prismaNode('OrganizationMember', {
       select: (_args, _ctx, nestedSelection) => ({
         roleAssignments: { select: { role: nestedSelection() }, orderBy: { createdAt: 'asc' } },
       }),
-      // Awaited: under a connection the relation arrives as a promise (src/schema/connections.ts).
-      resolve: async (member) => (await member.roleAssignments).map((assignment) => assignment.role),
+      resolve: (member) => member.roleAssignments.map((assignment) => assignment.role),
     }),
   }),
 });
