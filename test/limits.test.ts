@@ -74,6 +74,22 @@ describe('the page-cost limit', () => {
     expectLimitError(response, /found 1010100/);
   });
 
+  it('prices the contacts createContacts returns as a page of as many as it was sent', () => {
+    const errorsOf = (source: string, variables: Record<string, unknown>) =>
+      validate(schema, parse(source), [pageCostRule({ maxCost: 25_000, variables })]).map((error) => error.message);
+    // Each created contact can reach 100 lists of 100 contacts: 100 + 100·100 rows.
+    const deep = `fragment Reach on ContactsPayload { contacts { lists(first: 100) { nodes { contacts(first: 100) { nodes { id } } } } } }`;
+    const mutation = `mutation($input: CreateContactsInput!) { createContacts(input: $input) { ...Reach } } ${deep}`;
+    const input = (count: number) => ({
+      input: { contacts: Array.from({ length: count }, (_, index) => ({ name: 'C', phone: `+1555000${1000 + index}` })) },
+    });
+    expect(errorsOf(mutation, input(2))).toEqual([]); // 2 + 2·10,100
+    expect(errorsOf(mutation, input(3))[0]).toMatch(/found 30303:/);
+    // Written inline, and with the list unknown (not sent): priced at the 1,000 it may hold.
+    expect(errorsOf(`mutation { createContacts(input: { contacts: [{ name: "C", phone: "+15550001000" }] }) { ...Reach } } ${deep}`, {})).toEqual([]);
+    expect(errorsOf(mutation, {})[0]).toMatch(/found 10101000:/);
+  });
+
   it('counts a fragment every time it is spread, without expanding it every time', () => {
     // Each level spreads the one below twice: 2^40 expansions if walked naively.
     const levels = Array.from(

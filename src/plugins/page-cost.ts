@@ -6,7 +6,9 @@
 // asks for up to a million messages. Here each connection field costs the rows it can
 // return: its own page size (`first`/`last`, 20 when omitted) times the page sizes of every
 // connection around it; an operation's cost is the sum over its connection fields. A list
-// field taking `ids` (Query.nodes) multiplies by the number of ids in the same way.
+// field taking `ids` (Query.nodes) multiplies by the number of ids in the same way, and so
+// does a plain list that declares its size with the `pageCost` extension (a mutation
+// payload's list of what its input created: createContacts' contacts, as many as were sent).
 //
 // Page sizes come from the request's variables, so the rule is built per request with them
 // and must not run under Yoga's validation cache, which remembers a result per document
@@ -42,13 +44,36 @@ export interface PageCostOptions {
 
 type Variables = Readonly<Record<string, unknown>>;
 
+/**
+ * The `pageCost` field extension of a plain list field: at most `max` items, or, when the
+ * field's parent field was given the arguments `items` reads them from, that many.
+ */
+export interface ListPageCost {
+  max: number;
+  items(parentArguments: Variables): number | undefined;
+}
+
+function argumentsOf(node: FieldNode, variables: Variables): Variables {
+  return Object.fromEntries((node.arguments ?? []).map((argument) => [argument.name.value, valueFromASTUntyped(argument.value, variables)]));
+}
+
 function argumentValue(node: FieldNode, name: string, variables: Variables): unknown {
   const argument = node.arguments?.find((candidate) => candidate.name.value === name);
   return argument ? valueFromASTUntyped(argument.value, variables) : undefined;
 }
 
 /** How many items a field returns per parent, if it returns several: undefined for a plain field. */
-function multiplier(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Variables): number | undefined {
+function multiplier(
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  parentField: FieldNode | undefined,
+  variables: Variables,
+): number | undefined {
+  const listCost = field.extensions['pageCost'] as ListPageCost | undefined;
+  if (listCost) {
+    const items = parentField ? listCost.items(argumentsOf(parentField, variables)) : undefined;
+    return typeof items === 'number' && Number.isFinite(items) ? Math.min(listCost.max, Math.max(0, items)) : listCost.max;
+  }
   const names = new Set(field.args.map((argument) => argument.name));
   if (names.has('first') || names.has('last')) {
     const sizes = ['first', 'last']
@@ -82,43 +107,51 @@ export function operationPageCost(
 ): number {
   const variables = withDefaults(operation, givenVariables);
   // The cost of a selection is linear in the number of parents it is read for, so a
-  // fragment's cost per parent is computed once, however often it is spread.
-  const fragmentCosts = new Map<string, number>();
+  // fragment's cost per parent is computed once, however often it is spread: once per field
+  // it is spread under (a `pageCost` list reads that field's arguments), of which a document
+  // has finitely many.
+  const fragmentCosts = new Map<FieldNode | undefined, Map<string, number>>();
   const visiting = new Set<string>();
 
-  const fragmentCost = (name: string): number => {
-    const known = fragmentCosts.get(name);
-    if (known !== undefined) return known;
+  const fragmentCost = (name: string, parentField: FieldNode | undefined): number => {
+    let known = fragmentCosts.get(parentField);
+    if (!known) fragmentCosts.set(parentField, (known = new Map()));
+    const cost = known.get(name);
+    if (cost !== undefined) return cost;
     const definition = fragment(name);
     if (!definition || visiting.has(name)) return 0;
     visiting.add(name);
-    const cost = selectionCost(definition.selectionSet, schema.getType(definition.typeCondition.name.value));
+    const computed = selectionCost(definition.selectionSet, schema.getType(definition.typeCondition.name.value), parentField);
     visiting.delete(name);
-    fragmentCosts.set(name, cost);
-    return cost;
+    known.set(name, computed);
+    return computed;
   };
 
-  const selectionCost = (selectionSet: SelectionSetNode, parent: GraphQLNamedType | null | undefined): number => {
+  const selectionCost = (
+    selectionSet: SelectionSetNode,
+    parent: GraphQLNamedType | null | undefined,
+    parentField: FieldNode | undefined,
+  ): number => {
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        cost += fragmentCost(selection.name.value);
+        cost += fragmentCost(selection.name.value, parentField);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        cost += selectionCost(selection.selectionSet, type);
+        cost += selectionCost(selection.selectionSet, type, parentField);
       } else {
         const field =
           isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
         if (!field) continue;
-        const below = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(field.type)) : 0;
-        const count = multiplier(field, selection, variables);
+        const below = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(field.type), selection) : 0;
+        const count = multiplier(field, selection, parentField, variables);
         cost += count === undefined ? below : count + count * below;
       }
     }
     return cost;
   };
 
-  return selectionCost(operation.selectionSet, schema.getRootType(operation.operation));
+  return selectionCost(operation.selectionSet, schema.getRootType(operation.operation), undefined);
 }
 
 export function pageCostRule(options: PageCostOptions): ValidationRule {

@@ -4,6 +4,7 @@ import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import type { ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
+import type { ListPageCost } from '../plugins/page-cost.js';
 import { type FieldPath, IDS_MAX, type Validator } from '../validation.js';
 import { Contact, ContactStatus } from './contact.js';
 import { rawIdOf } from './global-id.js';
@@ -88,6 +89,16 @@ export const ContactsPayload = builder.objectRef<Payload & { contactIds?: string
     contacts: t.field({
       type: [Contact],
       description: 'The created contacts, in the order given (empty when nothing was created).',
+      // Priced like a page of as many contacts as the input holds (src/plugins/page-cost.ts).
+      extensions: {
+        pageCost: {
+          max: CONTACT_BATCH_MAX,
+          items: (args) => {
+            const contacts = (args['input'] as { contacts?: unknown } | null | undefined)?.contacts;
+            return Array.isArray(contacts) ? contacts.length : undefined;
+          },
+        } satisfies ListPageCost,
+      },
       resolve: (payload, _args, ctx, info) => loadPayloadNodes(ctx, info, 'contact', payload.contactIds ?? []),
     }),
     userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
