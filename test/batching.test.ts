@@ -10,6 +10,7 @@ import { conversationMessages } from '../src/loaders/sources.js';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf } from './helpers/connections.js';
 import {
+  at,
   createCampaign,
   createContact,
   createConversation,
@@ -27,8 +28,6 @@ beforeAll(async () => {
   client = await createTestClient();
 });
 
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 const pad = (n: number) => String(n).padStart(3, '0');
 
 /**

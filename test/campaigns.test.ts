@@ -2,7 +2,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf, rawIds } from './helpers/connections.js';
-import { createCampaign, createContact, createConversation, createOrganization } from './helpers/factories.js';
+import {
+  at,
+  createCampaign,
+  createContact,
+  createConversation,
+  createOrganization,
+} from './helpers/factories.js';
 
 let client: TestClient;
 
@@ -10,8 +16,6 @@ beforeAll(async () => {
   client = await createTestClient();
 });
 
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 const STATUSES = ['DRAFT', 'SCHEDULED', 'RUNNING', 'PAUSED', 'FINISHED', 'CANCELLED'] as const;
 
 describe('Campaign', () => {

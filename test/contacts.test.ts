@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf, errorOf, rawIds } from './helpers/connections.js';
 import {
+  at,
   createContact,
   createConversation,
   createList,
@@ -17,9 +18,6 @@ let client: TestClient;
 beforeAll(async () => {
   client = await createTestClient();
 });
-
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 
 async function contactsWhere(org: TestOrganization, filter: Record<string, unknown>, orderBy?: Record<string, unknown>) {
   const data = dataOf(

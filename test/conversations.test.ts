@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf, errorOf, rawIds } from './helpers/connections.js';
 import {
+  at,
   createCampaign,
   createContact,
   createConversation,
@@ -20,9 +21,6 @@ let client: TestClient;
 beforeAll(async () => {
   client = await createTestClient();
 });
-
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 
 describe('Conversation', () => {
   it('exposes its fields, relations, counts and connections', async () => {

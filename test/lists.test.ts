@@ -2,16 +2,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf, errorOf, rawIds } from './helpers/connections.js';
-import { createCampaign, createContact, createList, createOrganization, createTag, type TestOrganization } from './helpers/factories.js';
+import {
+  at,
+  createCampaign,
+  createContact,
+  createList,
+  createOrganization,
+  createTag,
+  type TestOrganization,
+} from './helpers/factories.js';
 
 let client: TestClient;
 
 beforeAll(async () => {
   client = await createTestClient();
 });
-
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 
 const CAMPAIGN_STATUSES = ['DRAFT', 'SCHEDULED', 'RUNNING', 'PAUSED', 'FINISHED', 'CANCELLED'] as const;
 

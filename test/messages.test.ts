@@ -2,16 +2,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf, rawIds } from './helpers/connections.js';
-import { createContact, createConversation, createMessages, createOrganization, type TestOrganization } from './helpers/factories.js';
+import {
+  at,
+  createContact,
+  createConversation,
+  createMessages,
+  createOrganization,
+  type TestOrganization,
+} from './helpers/factories.js';
 
 let client: TestClient;
 
 beforeAll(async () => {
   client = await createTestClient();
 });
-
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 
 const MESSAGE_TYPES = ['TEXT', 'IMAGE', 'VIDEO', 'AUDIO', 'DOCUMENT', 'STICKER', 'LOCATION', 'CONTACTS', 'REACTION', 'ADDRESS', 'INTERACTIVE', 'TEMPLATE'] as const;
 

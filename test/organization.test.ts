@@ -4,16 +4,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS } from '../src/auth/permissions.js';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf } from './helpers/connections.js';
-import { createMember, createOrganization, type TestOrganization } from './helpers/factories.js';
+import {
+  at,
+  createMember,
+  createOrganization,
+  type TestOrganization,
+} from './helpers/factories.js';
 
 let client: TestClient;
 
 beforeAll(async () => {
   client = await createTestClient();
 });
-
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 
 /** A member with two roles, assigned in a known order, one of them without a description. */
 async function memberWithRoles(org: TestOrganization) {

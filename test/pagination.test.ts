@@ -18,6 +18,7 @@ import {
   type FetchPage,
 } from './helpers/connections.js';
 import {
+  at,
   createCampaign,
   createContact,
   createConversation,
@@ -35,11 +36,9 @@ beforeAll(async () => {
   client = await createTestClient();
 });
 
-const BASE = Date.UTC(2026, 0, 1);
 /** Ids that sort before / after (almost surely) every random UUID, yet unique. */
 const lowId = () => `00000000-0000-4000-8000-${randomBytes(6).toString('hex')}`;
 const highId = () => `ffffffff-ffff-4fff-bfff-${randomBytes(6).toString('hex')}`;
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 
 interface Row {
   id: string;

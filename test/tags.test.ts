@@ -2,16 +2,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf, rawIds } from './helpers/connections.js';
-import { createContact, createOrganization, createTag, type TestOrganization } from './helpers/factories.js';
+import {
+  at,
+  createContact,
+  createOrganization,
+  createTag,
+  type TestOrganization,
+} from './helpers/factories.js';
 
 let client: TestClient;
 
 beforeAll(async () => {
   client = await createTestClient();
 });
-
-const BASE = Date.UTC(2026, 0, 1);
-const at = (seconds: number) => new Date(BASE + seconds * 1_000);
 
 describe('Tag', () => {
   it('exposes its fields and its contacts, oldest contact first', async () => {

@@ -62,10 +62,9 @@ export async function createOrganization(db: Database, name = `Organization ${ne
   return { id: organization.id, name, owner };
 }
 
-/** Timestamps `step` milliseconds apart, so that orderings are predictable. */
-export function timeline(start = Date.UTC(2026, 0, 1), step = 60_000) {
-  let at = start;
-  return () => new Date((at += step));
+/** A fixed instant plus `seconds`: creation times that make orderings predictable. */
+export function at(seconds: number): Date {
+  return new Date(Date.UTC(2026, 0, 1) + seconds * 1_000);
 }
 
 export async function createContact(
