@@ -56,4 +56,36 @@ describe('loadConfig', () => {
   it('names the variable and the rule it breaks', () => {
     expect(() => loadConfig({ MAX_COST: '0' })).toThrow(new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'));
   });
+
+  it.each([
+    [{ PORT: 'eighty' }, /^Invalid PORT="eighty": must be a number$/],
+    [{ PORT: '70000' }, /^Invalid PORT="70000": must be between 0 and 65535$/],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, /^Invalid DATABASE_URL="mysql:\/\/localhost\/db": must be a postgres:\/\//],
+    [{ DB_POOL_SIZE: '0' }, /^Invalid DB_POOL_SIZE="0": must be between 1 and 1000$/],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid LOG_LEVEL="loud": must be one of/],
+    [{ DEMO_API_KEY: 'short' }, /^Invalid DEMO_API_KEY="short": must be at least 16 characters long$/],
+    [{ MAX_DEPTH: '0' }, /^Invalid MAX_DEPTH="0": must be between 1 and 1000$/],
+    [{ MAX_ALIASES: 'many' }, /^Invalid MAX_ALIASES="many": must be a number$/],
+    [{ MAX_DIRECTIVES: '2.5' }, /^Invalid MAX_DIRECTIVES="2.5": must be a whole number$/],
+    [{ MAX_TOKENS: '-1' }, /^Invalid MAX_TOKENS="-1": must be between 1 and 1000000$/],
+    [{ MAX_COST: 'lots' }, /^Invalid MAX_COST="lots": must be a number$/],
+    [{ MAX_BODY_BYTES: '0' }, /^Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
+    [{ INTROSPECTION: 'yes' }, /^Invalid INTROSPECTION="yes": must be true or false$/],
+    [{ GRAPHIQL: 'off' }, /^Invalid GRAPHIQL="off": must be true or false$/],
+    [
+      { PERSISTED_OPERATIONS: '/nonexistent/operations.json' },
+      /^Invalid PERSISTED_OPERATIONS="\/nonexistent\/operations\.json": cannot read the manifest: ENOENT/,
+    ],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, /^Invalid CORS_ORIGINS="https:\/\/app\.example\.com\/path": must be a comma-separated list of origins/],
+    [{ JWT_SECRET: 'not-long-enough' }, /^Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/],
+    [{ DEMO_API_KEY: 'demo.key.with.dots' }, /^Invalid DEMO_API_KEY="demo\.key\.with\.dots": must not contain "\."/],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^Invalid RATE_LIMIT_PER_MINUTE="-1": must be between 0 and 1000000$/],
+    [{ RATE_LIMIT_BURST: '0' }, /^Invalid RATE_LIMIT_BURST="0": must be between 1 and 1000000$/],
+    [{ MAX_CONCURRENT_REQUESTS: '-1' }, /^Invalid MAX_CONCURRENT_REQUESTS="-1": must be between 0 and 100000$/],
+    [{ REDIS_URL: 'localhost:6379' }, /^Invalid REDIS_URL="localhost:6379": must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, /^Invalid DB_STATEMENT_TIMEOUT_MS="10s": must be a number$/],
+  ])('%o → a ConfigError naming the variable and the rule', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
 });
