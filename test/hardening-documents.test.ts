@@ -63,10 +63,12 @@ describe('class 1: memory — a separate document size limit, and a parse cache 
     const limit = DEFAULT_LIMITS.maxDocumentBytes;
     expect(limit).toBeLessThanOrEqual(DEFAULT_LIMITS.maxBodyBytes / 8);
     const over = commentedDocument(0, limit + 1);
-    expectLimitError(
-      await client.gql(over, undefined, { as: org.owner }),
-      new RegExp(`^Document size limit of ${limit} bytes exceeded, found ${limit + 1}\\.$`),
-    );
+    for (const accept of ['application/json', 'application/graphql-response+json']) {
+      expectLimitError(
+        await client.gql(over, undefined, { as: org.owner, headers: { accept } }),
+        new RegExp(`^Document size limit of ${limit} bytes exceeded, found ${limit + 1}\\.$`),
+      );
+    }
     // Bytes, not characters: 30,000 "é" are 60,000 bytes.
     const accented = `# ${'é'.repeat(limit / 2)}\n{ viewer { permissions } }`;
     expectLimitError(await client.gql(accented, undefined, { as: org.owner }), /^Document size limit of \d+ bytes exceeded/);
@@ -128,7 +130,10 @@ describe('class 4: CPU — a limit on the fields a document asks validation to c
   const report = `{ ${Array.from({ length: 440 }, () => 'viewer { permissions }').join(' ')} }`;
 
   it('refuses { viewer { permissions } } written 440 times with 400, before validating it', async () => {
-    expectLimitError(await client.gql(report, undefined, { as: org.owner }), /^Field limit of 300 exceeded, found 880\.$/);
+    for (const accept of ['application/json', 'application/graphql-response+json']) {
+      const response = await client.gql(report, undefined, { as: org.owner, headers: { accept } });
+      expectLimitError(response, /^Field limit of 300 exceeded, found 880\.$/);
+    }
     // Refused before validation: an unknown field in it is not even reported.
     const invalid = report.replace(/ }$/, ' noSuchField }');
     expectLimitError(await client.gql(invalid, undefined, { as: org.owner }), /^Field limit of 300 exceeded, found 881\.$/);
