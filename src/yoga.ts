@@ -1,8 +1,8 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
 // A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
 // authentication (no valid credentials: 401, before the document is even parsed), the rate
-// limit, the persisted-operation allow-list, parsing and validation with the operation
-// limits, the page-cost limit, and only then execution.
+// limit, the persisted-operation allow-list, the document size limit, parsing and validation
+// with the operation limits, the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
 import { useAuthentication, viewerOf } from './plugins/authentication.js';
 import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
+import { createDocumentCache, type DocumentCache } from './plugins/document-cache.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { useRateLimit } from './plugins/rate-limit.js';
@@ -50,6 +51,8 @@ export interface YogaOptions {
   corsOrigins?: readonly string[];
   /** GraphQL requests executing at once; the others wait (MAX_CONCURRENT_REQUESTS). Unset or 0: no limit. */
   maxConcurrentRequests?: number;
+  /** Parsed documents kept for reuse, bounded in bytes. Default: a new DEFAULT_DOCUMENT_CACHE. */
+  documentCache?: DocumentCache;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -80,6 +83,8 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     // a body over the limit is refused with 413 before it is read further.
     batching: false,
     maxRequestBodySize: (options.limits ?? DEFAULT_LIMITS).maxBodyBytes,
+    // Yoga's own parse cache is bounded only in entries (./plugins/document-cache.ts).
+    parserAndValidationCache: options.documentCache ?? createDocumentCache(),
     cors: corsPolicy(corsOrigins),
     graphiql: options.graphiql
       ? {

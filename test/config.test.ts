@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       maxAliases: 15,
       maxDirectives: 50,
       maxTokens: 2_000,
+      maxDocumentBytes: 65_536,
+      maxFields: 300,
       maxCost: 25_000,
       maxBodyBytes: 1_048_576,
     });
@@ -40,6 +42,8 @@ describe('loadConfig', () => {
       MAX_ALIASES: '4',
       MAX_DIRECTIVES: '5',
       MAX_TOKENS: '600',
+      MAX_DOCUMENT_BYTES: '16384',
+      MAX_FIELDS: '120',
       MAX_COST: '5000',
       MAX_BODY_BYTES: '65536',
     });
@@ -48,6 +52,8 @@ describe('loadConfig', () => {
       maxAliases: 4,
       maxDirectives: 5,
       maxTokens: 600,
+      maxDocumentBytes: 16_384,
+      maxFields: 120,
       maxCost: 5_000,
       maxBodyBytes: 65_536,
     });

@@ -1,13 +1,16 @@
-// Bounds on what one operation may ask for, checked before anything runs: graphql-armor's
-// depth, alias, directive and token limits, plus our page-cost limit (./page-cost.ts).
+// Bounds on what one operation may ask for, checked before anything runs: the document's
+// size in bytes (before it is parsed), graphql-armor's token limit (while it is parsed), our
+// field limit (./field-count.ts, once it is parsed), graphql-armor's depth, alias and
+// directive limits (while it is validated), and our page-cost limit (./page-cost.ts).
 // The request body size is bounded by Yoga itself (`maxRequestBodySize`, src/yoga.ts).
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { type GraphQLError, validate } from 'graphql';
+import { type DocumentNode, GraphQLError, validate } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
+import { countFieldSelections } from './field-count.js';
 import { pageCostRule } from './page-cost.js';
 
 export interface OperationLimits {
@@ -15,8 +18,12 @@ export interface OperationLimits {
   maxDepth: number;
   maxAliases: number;
   maxDirectives: number;
-  /** Lexical tokens of the document (variables are not part of it). */
+  /** Lexical tokens of the document (variables are not part of it); comments are not tokens. */
   maxTokens: number;
+  /** The document's size in UTF-8 bytes, comments included (variables are not part of it). */
+  maxDocumentBytes: number;
+  /** Field selections, a fragment's counted wherever it is spread (./field-count.ts). */
+  maxFields: number;
   /** Rows an operation may ask for through its connections (./page-cost.ts). */
   maxCost: number;
   maxBodyBytes: number;
@@ -26,11 +33,17 @@ export interface OperationLimits {
 // of 12 still allows three nested connections read through edges and a field or two below.
 // The cost limit allows 100 × 100 (10 100) or 50 × 20 × 20 (21 050) rows, and refuses the
 // 100 × 100 × 100 walk of contacts → conversations → messages (1 010 100).
+// 2,000 tokens written out generously (long names, deep indentation, a comment here and there)
+// come to some 40 kB, so 64 KiB of document leaves room; the rest of the body (variables, a
+// thousand contacts for createContacts) may still use MAX_BODY_BYTES. 300 fields take at most
+// about 15 ms to validate on our machines (bench/parse-validate.ts); the inbox asks for 12.
 export const DEFAULT_LIMITS: OperationLimits = {
   maxDepth: 12,
   maxAliases: 15,
   maxDirectives: 50,
   maxTokens: 2_000,
+  maxDocumentBytes: 65_536,
+  maxFields: 300,
   maxCost: 25_000,
   maxBodyBytes: 1_048_576,
 };
@@ -41,6 +54,45 @@ export const LIMIT_ERROR_CODE = 'OPERATION_LIMIT_EXCEEDED';
 function asLimitError(_context: unknown, error: GraphQLError): void {
   error.message = error.message.replace(/^Syntax Error: /, '');
   (error.extensions as Record<string, unknown>).code = LIMIT_ERROR_CODE;
+}
+
+function limitError(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: LIMIT_ERROR_CODE, http: { status: 400 } } });
+}
+
+/**
+ * Refuses a document over `maxBytes` before it is parsed, and so before it can reach the parse
+ * cache (./document-cache.ts). It runs after authentication and the rate limit (src/yoga.ts):
+ * an anonymous client still learns nothing but 401, and a member pays for refused documents
+ * out of its rate budget. The body around it was already bounded by MAX_BODY_BYTES.
+ */
+function useDocumentSizeLimit(maxBytes: number): Plugin {
+  return {
+    onParams({ params }) {
+      const { query } = params;
+      // A UTF-16 code unit is at most three UTF-8 bytes: most documents need no counting.
+      if (typeof query !== 'string' || query.length * 3 <= maxBytes) return;
+      const bytes = Buffer.byteLength(query, 'utf8');
+      if (bytes > maxBytes) throw limitError(`Document size limit of ${maxBytes} bytes exceeded, found ${bytes}.`);
+    },
+  };
+}
+
+/**
+ * Refuses a document of more than `maxFields` field selections once it is parsed, before it
+ * is validated (see ./field-count.ts for why and what is counted). The refusal replaces the
+ * parse result, so Yoga's parse cache remembers it as it remembers a syntax error.
+ */
+function useFieldLimit(maxFields: number): Plugin {
+  return {
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (!result || result instanceof Error) return;
+        const fields = countFieldSelections(result as DocumentNode);
+        if (fields > maxFields) replaceParseResult(limitError(`Field limit of ${maxFields} exceeded, found ${fields}.`));
+      };
+    },
+  };
 }
 
 /**
@@ -81,7 +133,9 @@ function useLimitErrorStatus(): Plugin {
 export function useOperationLimits(limits: OperationLimits, options: { fieldSuggestions: boolean }): Plugin[] {
   const armor = { exposeLimits: true, onReject: [asLimitError] };
   return [
+    useDocumentSizeLimit(limits.maxDocumentBytes),
     maxTokensPlugin<YogaInitialContext>({ n: limits.maxTokens, ...armor }),
+    useFieldLimit(limits.maxFields),
     maxDepthPlugin<YogaInitialContext>({ n: limits.maxDepth, ...armor }),
     maxAliasesPlugin<YogaInitialContext>({ n: limits.maxAliases, ...armor }),
     maxDirectivesPlugin<YogaInitialContext>({ n: limits.maxDirectives, ...armor }),
