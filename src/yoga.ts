@@ -20,6 +20,7 @@ import { useRateLimit } from './plugins/rate-limit.js';
 import { useConcurrencyLimit } from './plugins/concurrency.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
+import { AuthFailureThrottle } from './rate-limit/auth-failures.js';
 import type { RateLimiter } from './rate-limit/index.js';
 import { schema } from './schema/index.js';
 
@@ -46,6 +47,12 @@ export interface YogaOptions {
   persistedOperations?: OperationManifest | undefined;
   /** Unset: no rate limiting. */
   rateLimiter?: RateLimiter | undefined;
+  /** Refused credentials per client address and minute (AUTH_FAILURES_PER_MINUTE); unset or 0: not throttled. */
+  authFailuresPerMinute?: number;
+  /** TRUST_PROXY: proxies in front whose X-Forwarded-For entries are believed. Default 0. */
+  trustProxy?: number;
+  /** Active API keys per member (MAX_API_KEYS_PER_MEMBER). Default 10. */
+  maxApiKeysPerMember?: number;
   /** Origins allowed cross-origin access; none by default. */
   corsOrigins?: readonly string[];
   /** GraphQL requests executing at once; the others wait (MAX_CONCURRENT_REQUESTS). Unset or 0: no limit. */
@@ -111,6 +118,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         requestId,
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,
+        maxApiKeysPerMember: options.maxApiKeysPerMember,
       });
     },
     plugins: [
@@ -120,7 +128,13 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         : []),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
-      useAuthentication({ database: db, jwt: options.jwt, log }),
+      useAuthentication({
+        database: db,
+        jwt: options.jwt,
+        log,
+        failures: options.authFailuresPerMinute ? new AuthFailureThrottle(options.authFailuresPerMinute) : undefined,
+        trustProxy: options.trustProxy,
+      }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
