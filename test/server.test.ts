@@ -9,7 +9,7 @@ import { loadMigrations } from '../src/db/migrate.js';
 import { testDatabaseTarget } from './helpers/database.js';
 import { post, runServer, startServer, type ServerProcess } from './helpers/process.js';
 
-const DEMO_KEY = 'demo-key-for-server-tests-1';
+const DEMO_KEY = 'demo-key-for-server-tests-1-local-only';
 const MIGRATIONS = loadMigrations().map((migration) => migration.name);
 const FIRST_CONTACTS = `{ contacts(first: 5) { totalCount nodes { id name phone } } }`;
 
@@ -43,7 +43,7 @@ describe('configuration errors', PROCESS_TEST, () => {
     [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/wagraph' }, /^wagraph: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/wagraph \(DATABASE_URL\): .*ECONNREFUSED/],
     [{ DB_POOL_SIZE: '0' }, /^wagraph: Invalid DB_POOL_SIZE="0": must be between 1 and 1000$/],
     [{ LOG_LEVEL: 'loud' }, /^wagraph: Invalid LOG_LEVEL="loud": must be one of/],
-    [{ DEMO_API_KEY: 'short' }, /^wagraph: Invalid DEMO_API_KEY="short": must be at least 16 characters long$/],
+    [{ DEMO_API_KEY: 'short' }, /^wagraph: Invalid DEMO_API_KEY="short": must be at least 32 characters long$/],
     [{ MAX_DEPTH: '0' }, /^wagraph: Invalid MAX_DEPTH="0": must be between 1 and 1000$/],
     [{ MAX_ALIASES: 'many' }, /^wagraph: Invalid MAX_ALIASES="many": must be a number$/],
     [{ MAX_DIRECTIVES: '2.5' }, /^wagraph: Invalid MAX_DIRECTIVES="2.5": must be a whole number$/],
@@ -87,7 +87,7 @@ describe('the embedded database', PROCESS_TEST, () => {
     const first = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
     running.push(first);
     expect(first.output()).toContain(`"applied":${JSON.stringify(MIGRATIONS)}`);
-    expect(first.output()).toMatch(/Demo data seeded\. API key of owner@acme-coffee\.example .*: demo-key-for-server-tests-1/);
+    expect(first.output()).toMatch(/Demo data seeded\. API key of owner@acme-coffee\.example .*: demo-key-for-server-tests-1-local-only/);
 
     const response = await post(first.url, DEMO_KEY, FIRST_CONTACTS);
     expect(response.status).toBe(200);
