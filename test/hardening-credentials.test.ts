@@ -351,6 +351,10 @@ describe('class 6 (c): a member manages its own keys; others’ need an owner or
       expect.objectContaining({ code: 'FORBIDDEN' }),
     ]);
     expect((await revoke(await keyOf(secondOwner), org.owner)).userErrors).toEqual([]);
+    // Its own keys are managed with Regenerate:ApiKey, which it does not have.
+    expect((await revoke(await keyOf(admin), admin)).userErrors).toEqual([
+      { field: ['input', 'id'], message: 'You do not have the Regenerate:ApiKey permission.', code: 'FORBIDDEN' },
+    ]);
     expect((await client.gql(VIEWER, {}, { as: secondOwner })).status).toBe(401);
   });
 

@@ -58,7 +58,7 @@ describe('configuration errors', PROCESS_TEST, () => {
     ],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, /^wagraph: Invalid CORS_ORIGINS="https:\/\/app\.example\.com\/path": must be a comma-separated list of origins/],
     [{ JWT_SECRET: 'not-long-enough' }, /^wagraph: Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/],
-    [{ DEMO_API_KEY: 'demo.key.with.dots' }, /^wagraph: Invalid DEMO_API_KEY="demo\.key\.with\.dots": must not contain "\."/],
+    [{ DEMO_API_KEY: 'demo.key.with.dots.and-long-enough-to-pass' }, /^wagraph: Invalid DEMO_API_KEY="demo\.key\.with\.dots\.and-long-enough-to-pass": must not contain "\."/],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^wagraph: Invalid RATE_LIMIT_PER_MINUTE="-1": must be between 0 and 1000000$/],
     [{ RATE_LIMIT_BURST: '0' }, /^wagraph: Invalid RATE_LIMIT_BURST="0": must be between 1 and 1000000$/],
     [{ MAX_CONCURRENT_REQUESTS: '-1' }, /^wagraph: Invalid MAX_CONCURRENT_REQUESTS="-1": must be between 0 and 100000$/],

@@ -166,19 +166,23 @@ builder.mutationFields((t) => ({
       runMutation(ctx, async (tx, v) => {
         const id = await v.id(tx.apiKey, 'ApiKey', ['input', 'id'], input.id);
         v.check();
-        const key = await tx.apiKey.findUniqueOrThrow({
+        const key = await tx.apiKey.findUnique({
           where: { id: id! },
           select: { id: true, prefix: true, memberId: true, member: { select: { id: true, accessLevel: true } } },
         });
-        if (!mayRevoke(ctx, key.member)) {
+        // Gone since the lookup (its member was removed): as missing as it would have been before.
+        if (!key) v.notFound(['input', 'id'], 'ApiKey', input.id);
+        else if (!mayRevoke(ctx, key.member)) {
+          const own = key.memberId === ctx.viewer.memberId;
           // To a member that cannot list keys, another member's key reads as a missing one.
-          if (!ctx.viewer.permissions.has('Get:ApiKey')) v.notFound(['input', 'id'], 'ApiKey', input.id);
+          if (!own && !ctx.viewer.permissions.has('Get:ApiKey')) v.notFound(['input', 'id'], 'ApiKey', input.id);
+          else if (own) v.fail(['input', 'id'], forbiddenMessage(['Regenerate:ApiKey']), 'FORBIDDEN');
           else if (key.member.accessLevel === 'OWNER') v.fail(['input', 'id'], 'Only an owner can revoke an owner’s API key.', 'FORBIDDEN');
           else v.fail(['input', 'id'], `${forbiddenMessage(['Revoke:ApiKey'])} It is needed to revoke another member’s API key.`, 'FORBIDDEN');
-          v.check();
         }
+        v.check();
         const revoked = await tx.apiKey.updateMany({ where: { id: id!, revokedAt: null }, data: { revokedAt: new Date() } });
-        if (revoked.count > 0) await recordEvent(tx, ctx, 'REVOKED', key);
+        if (revoked.count > 0) await recordEvent(tx, ctx, 'REVOKED', key!);
         return { apiKeyId: id! };
       }),
   }),
