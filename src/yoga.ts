@@ -1,7 +1,8 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
-// A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
-// authentication (no valid credentials: 401, before the document is even parsed), the rate
-// limit, the persisted-operation allow-list, parsing and validation with the operation
+// A GraphQL request passes, in order: Yoga's body-size limit and batching refusal, the
+// throttle of addresses that keep presenting refused credentials (429), authentication (no
+// valid credentials: 401, before the document is even parsed), the rate limit (member and
+// organization), the persisted-operation allow-list, parsing and validation with the operation
 // limits, the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError } from 'graphql';
