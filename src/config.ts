@@ -34,6 +34,12 @@ const nonNegativeInt = (max: number) =>
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true');
 
+// TRUST_PROXY: how many proxies in front of wagraph append to X-Forwarded-For. "true" is one.
+const trustProxy = z
+  .string()
+  .regex(/^(true|false|\d{1,2})$/, 'must be true, false or a number of proxies (0-99)')
+  .transform((value) => (value === 'true' ? 1 : value === 'false' ? 0 : Number(value)));
+
 const postgresUrl = z.string().refine(
   (value) => {
     try {
@@ -75,10 +81,15 @@ const originList = z
   );
 
 // A credential with dots is read as a JWT (src/auth/credentials.ts), so a demo key must not have any.
+// 32 characters: the API shows the first few of every key to whoever may list keys
+// (src/auth/api-keys.ts), and what stays unknown must still be far beyond guessing.
 const demoKey = z
   .string()
-  .min(16, 'must be at least 16 characters long')
+  .min(32, 'must be at least 32 characters long')
   .refine((value) => !value.includes('.'), { error: 'must not contain "." (a dotted credential is read as a JWT)' });
+
+/** The organization-wide rate budget, unless set: as many members as this at their full budget. */
+export const ORGANIZATION_BUDGET_MEMBERS = 5;
 
 /** Variables whose value must never be printed, not even in a start-up error. */
 const SECRETS = new Set(['JWT_SECRET']);
@@ -98,6 +109,7 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters long').optional(),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
+  JWT_MAX_LIFETIME_SECONDS: positiveInt(31_536_000).default(86_400),
   DB_STATEMENT_TIMEOUT_MS: nonNegativeInt(3_600_000).default(10_000),
   MAX_DEPTH: positiveInt(1000).default(DEFAULT_LIMITS.maxDepth),
   MAX_ALIASES: positiveInt(1000).default(DEFAULT_LIMITS.maxAliases),
@@ -113,6 +125,12 @@ const schema = z.object({
   CORS_ORIGINS: originList.optional(),
   RATE_LIMIT_PER_MINUTE: nonNegativeInt(1_000_000).default(600),
   RATE_LIMIT_BURST: positiveInt(1_000_000).default(100),
+  // Unset: ORGANIZATION_BUDGET_MEMBERS times the member's budget.
+  RATE_LIMIT_ORGANIZATION_PER_MINUTE: nonNegativeInt(100_000_000).optional(),
+  RATE_LIMIT_ORGANIZATION_BURST: positiveInt(100_000_000).optional(),
+  MAX_API_KEYS_PER_MEMBER: positiveInt(1_000).default(10),
+  AUTH_FAILURES_PER_MINUTE: nonNegativeInt(1_000_000).default(30),
+  TRUST_PROXY: trustProxy.default(0),
   REDIS_URL: redisUrl.optional(),
   // Unset: twice the pool, enough to keep every connection busy.
   MAX_CONCURRENT_REQUESTS: nonNegativeInt(100_000).optional(),
@@ -145,8 +163,23 @@ export interface Config {
   persistedOperations: OperationManifest | undefined;
   /** Origins allowed to call the API from a browser; empty: none. */
   corsOrigins: string[];
-  /** `perMinute` 0: no rate limiting. `redisUrl` set: one budget shared by every instance. */
-  rateLimit: { perMinute: number; burst: number; redisUrl: string | undefined };
+  /**
+   * Per member: `perMinute` 0: no rate limiting. Per organization, on top:
+   * `organizationPerMinute` 0: no ceiling. `redisUrl` set: budgets shared by every instance.
+   */
+  rateLimit: {
+    perMinute: number;
+    burst: number;
+    organizationPerMinute: number;
+    organizationBurst: number;
+    redisUrl: string | undefined;
+  };
+  /** Active (unrevoked) API keys one member may hold. */
+  maxApiKeysPerMember: number;
+  /** Refused credentials per client address and minute before the address is refused outright; 0: no limit. */
+  authFailuresPerMinute: number;
+  /** Proxies in front of the server whose X-Forwarded-For entries are believed (0: none). */
+  trustProxy: number;
   /** GraphQL requests executing at once (the rest wait their turn); 0: no limit. */
   maxConcurrentRequests: number;
 }
@@ -191,7 +224,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     demoApiKeys: [env.DEMO_API_KEY, env.DEMO_API_KEY_2],
     seedDemoData: env.SEED_DEMO_DATA ?? developing,
-    jwt: env.JWT_SECRET ? { secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE } : undefined,
+    jwt: env.JWT_SECRET
+      ? {
+          secret: env.JWT_SECRET,
+          issuer: env.JWT_ISSUER,
+          audience: env.JWT_AUDIENCE,
+          maxLifetimeSeconds: env.JWT_MAX_LIFETIME_SECONDS,
+        }
+      : undefined,
     dbStatementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     limits: {
       maxDepth: env.MAX_DEPTH,
@@ -208,7 +248,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     fieldSuggestions: developing && introspection,
     persistedOperations,
     corsOrigins: env.CORS_ORIGINS ?? [],
-    rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, redisUrl: env.REDIS_URL },
+    rateLimit: {
+      perMinute: env.RATE_LIMIT_PER_MINUTE,
+      burst: env.RATE_LIMIT_BURST,
+      organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE ?? ORGANIZATION_BUDGET_MEMBERS * env.RATE_LIMIT_PER_MINUTE,
+      organizationBurst: env.RATE_LIMIT_ORGANIZATION_BURST ?? ORGANIZATION_BUDGET_MEMBERS * env.RATE_LIMIT_BURST,
+      redisUrl: env.REDIS_URL,
+    },
+    maxApiKeysPerMember: env.MAX_API_KEYS_PER_MEMBER,
+    authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+    trustProxy: env.TRUST_PROXY,
     maxConcurrentRequests: env.MAX_CONCURRENT_REQUESTS ?? 2 * env.DB_POOL_SIZE,
   };
 }

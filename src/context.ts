@@ -16,7 +16,11 @@ export interface Context {
   loaders: Loaders;
   /** Where sendMessage delivers outbound messages. */
   transport: OutboundTransport;
+  /** Active API keys one member may hold (MAX_API_KEYS_PER_MEMBER). */
+  maxApiKeysPerMember: number;
 }
+
+export const DEFAULT_MAX_API_KEYS_PER_MEMBER = 10;
 
 export interface ContextOptions {
   database: Database;
@@ -24,9 +28,18 @@ export interface ContextOptions {
   requestId: string;
   log: Logger;
   transport: OutboundTransport;
+  maxApiKeysPerMember?: number | undefined;
 }
 
-export function createContext({ database, viewer, requestId, log, transport }: ContextOptions): Context {
+export function createContext({ database, viewer, requestId, log, transport, maxApiKeysPerMember }: ContextOptions): Context {
   const db = tenantClient(database.prisma, viewer.organizationId);
-  return { requestId, log, viewer, db, loaders: new Loaders(db, database.query, viewer.organizationId), transport };
+  return {
+    requestId,
+    log,
+    viewer,
+    db,
+    loaders: new Loaders(db, database.query, viewer.organizationId),
+    transport,
+    maxApiKeysPerMember: maxApiKeysPerMember ?? DEFAULT_MAX_API_KEYS_PER_MEMBER,
+  };
 }

@@ -45,7 +45,16 @@ async function main(): Promise<void> {
       rateLimit:
         config.rateLimit.perMinute === 0
           ? 'off'
-          : { perMinute: config.rateLimit.perMinute, burst: config.rateLimit.burst, shared: config.rateLimit.redisUrl !== undefined },
+          : {
+              perMinute: config.rateLimit.perMinute,
+              burst: config.rateLimit.burst,
+              organizationPerMinute: config.rateLimit.organizationPerMinute || 'off',
+              organizationBurst: config.rateLimit.organizationBurst,
+              shared: config.rateLimit.redisUrl !== undefined,
+            },
+      authFailuresPerMinute: config.authFailuresPerMinute || 'off',
+      trustProxy: config.trustProxy,
+      maxApiKeysPerMember: config.maxApiKeysPerMember,
       limits: config.limits,
       dbStatementTimeoutMs: config.databaseUrl ? config.dbStatementTimeoutMs : 'n/a (embedded database)',
       persistedOperations: config.persistedOperations?.size ?? 'off',
@@ -70,6 +79,9 @@ async function main(): Promise<void> {
     fieldSuggestions: config.fieldSuggestions,
     persistedOperations: config.persistedOperations,
     rateLimiter,
+    authFailuresPerMinute: config.authFailuresPerMinute,
+    trustProxy: config.trustProxy,
+    maxApiKeysPerMember: config.maxApiKeysPerMember,
     corsOrigins: config.corsOrigins,
     maxConcurrentRequests: config.maxConcurrentRequests,
   });

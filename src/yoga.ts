@@ -1,8 +1,9 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
-// A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
-// authentication (no valid credentials: 401, before the document is even parsed), the rate
-// limit, the persisted-operation allow-list, the document size limit, parsing and validation
-// with the operation limits, the page-cost limit, and only then execution.
+// A GraphQL request passes, in order: Yoga's body-size limit and batching refusal, the
+// throttle of addresses that keep presenting refused credentials (429), authentication (no
+// valid credentials: 401, before the document is even parsed), the rate limit (member and
+// organization), the persisted-operation allow-list, the document size limit, parsing and
+// validation with the operation limits, the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -21,6 +22,7 @@ import { useRateLimit } from './plugins/rate-limit.js';
 import { useConcurrencyLimit } from './plugins/concurrency.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
+import { AuthFailureThrottle } from './rate-limit/auth-failures.js';
 import type { RateLimiter } from './rate-limit/index.js';
 import { schema } from './schema/index.js';
 
@@ -47,6 +49,12 @@ export interface YogaOptions {
   persistedOperations?: OperationManifest | undefined;
   /** Unset: no rate limiting. */
   rateLimiter?: RateLimiter | undefined;
+  /** Refused credentials per client address and minute (AUTH_FAILURES_PER_MINUTE); unset or 0: not throttled. */
+  authFailuresPerMinute?: number;
+  /** TRUST_PROXY: proxies in front whose X-Forwarded-For entries are believed. Default 0. */
+  trustProxy?: number;
+  /** Active API keys per member (MAX_API_KEYS_PER_MEMBER). Default 10. */
+  maxApiKeysPerMember?: number;
   /** Origins allowed cross-origin access; none by default. */
   corsOrigins?: readonly string[];
   /** GraphQL requests executing at once; the others wait (MAX_CONCURRENT_REQUESTS). Unset or 0: no limit. */
@@ -116,6 +124,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         requestId,
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,
+        maxApiKeysPerMember: options.maxApiKeysPerMember,
       });
     },
     plugins: [
@@ -125,7 +134,13 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         : []),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
-      useAuthentication({ database: db, jwt: options.jwt, log }),
+      useAuthentication({
+        database: db,
+        jwt: options.jwt,
+        log,
+        failures: options.authFailuresPerMinute ? new AuthFailureThrottle(options.authFailuresPerMinute) : undefined,
+        trustProxy: options.trustProxy,
+      }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),

@@ -123,14 +123,14 @@ describe('telling a JWT from an API key', () => {
     expect(isJwt('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl')).toBe(true);
     expect(isJwt('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.')).toBe(true); // alg: none
     expect(isJwt('wag_3Qct1i4rruVp2lFa6BTwec9rU9MrJba0')).toBe(false);
-    expect(isJwt('demo-key-acme-0001')).toBe(false);
+    expect(isJwt('demo-key-acme-0001-local-only-xyz')).toBe(false);
     expect(isJwt('a.b')).toBe(false);
     expect(isJwt('a.b.c.d')).toBe(false);
     expect(isJwt('a+b.c/d.e')).toBe(false);
   });
 
   it('does not accept a DEMO_API_KEY that would read as a JWT', () => {
-    expect(() => loadConfig({ DEMO_API_KEY: 'demo.key.for-a-test' })).toThrow(/must not contain "\."/);
+    expect(() => loadConfig({ DEMO_API_KEY: 'demo.key.for-a-test.that-is-long-enough' })).toThrow(/must not contain "\."/);
   });
 });
 

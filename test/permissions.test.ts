@@ -43,6 +43,8 @@ async function fixture() {
   const conversation = await createConversation(client.db, org.id, { contactId: contact.id });
   const [message] = await createMessages(client.db, org.id, conversation.id, 1);
   const owner = await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: org.owner.id } });
+  const someone = await createMember(client.db, org.id);
+  const someonesKey = await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: someone.id } });
   return {
     contact: globalId('Contact', contact.id),
     list: globalId('List', list.id),
@@ -52,6 +54,8 @@ async function fixture() {
     message: globalId('Message', message!.id),
     member: globalId('OrganizationMember', org.owner.id),
     apiKey: globalId('ApiKey', owner.id),
+    /** A key of a member who is not an owner (revoking one's own key is in api-keys.test.ts). */
+    memberApiKey: globalId('ApiKey', someonesKey.id),
   };
 }
 type Fixture = Awaited<ReturnType<typeof fixture>>;
@@ -142,7 +146,7 @@ const MUTATIONS: [string, Permission, (f: Fixture) => string][] = [
   ['markConversationRead', 'Update:Conversation', (f) => `markConversationRead(input: { id: "${f.conversation}" }) { userErrors { code } }`],
   ['sendMessage', 'Update:Conversation', (f) => `sendMessage(input: { conversationId: "${f.conversation}", text: "hi" }) { userErrors { code } }`],
   ['createApiKey', 'Regenerate:ApiKey', () => `createApiKey(input: { name: "matrix" }) { secret userErrors { code } }`],
-  ['revokeApiKey', 'Regenerate:ApiKey', (f) => `revokeApiKey(input: { id: "${f.apiKey}" }) { userErrors { code } }`],
+  ['revokeApiKey', 'Revoke:ApiKey', (f) => `revokeApiKey(input: { id: "${f.memberApiKey}" }) { userErrors { code } }`],
 ];
 
 /** A fingerprint of everything a mutation could change in the organization. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newApiKey } from '../src/auth/api-keys.js';
 import { loadConfig } from '../src/config.js';
 import { createRateLimiter, MemoryRateLimiter, RedisRateLimiter } from '../src/rate-limit/index.js';
 import { createTestClient, silentLogger, type TestClient } from './helpers/client.js';
@@ -77,7 +78,7 @@ describe('the rate limit through the API (in memory)', () => {
     expect(refused.body).toEqual({
       errors: [
         {
-          message: `Rate limit exceeded for this credential: retry in ${refused.retryAfter} s.`,
+          message: `Rate limit exceeded for this member: retry in ${refused.retryAfter} s.`,
           extensions: { code: 'RATE_LIMITED' },
         },
       ],
@@ -86,17 +87,21 @@ describe('the rate limit through the API (in memory)', () => {
     expect((await status(client, bearer(member.apiKey), '{ nonsense')).status).toBe(429);
   });
 
-  it('keeps one budget per API key, and one per member for JWTs, whatever the IP', async () => {
+  it('keeps one budget per member, shared by all its API keys and JWTs, whatever the IP', async () => {
     const second = await createMember(client.db, org.id);
+    const otherKey = newApiKey();
+    await client.db.prisma.apiKey.create({
+      data: { organizationId: org.id, memberId: second.id, name: 'Second key', prefix: otherKey.prefix, keyHash: otherKey.keyHash },
+    });
     expect((await status(client, { ...bearer(second.apiKey), 'x-forwarded-for': '10.0.0.1' })).status).toBe(200);
-    expect((await status(client, { ...bearer(second.apiKey), 'x-forwarded-for': '10.0.0.2' })).status).toBe(200);
+    expect((await status(client, { ...bearer(otherKey.secret), 'x-forwarded-for': '10.0.0.2' })).status).toBe(200);
     expect((await status(client, { ...bearer(second.apiKey), 'x-forwarded-for': '10.0.0.3' })).status).toBe(429);
-    // The same member with a JWT: its own budget, shared by every token of the member.
-    const first = await signJwt(memberClaims(second));
-    const other = await signJwt(memberClaims(second, { iat: 1 }));
-    expect((await status(client, bearer(first))).status).toBe(200);
-    expect((await status(client, bearer(other))).status).toBe(200);
-    expect((await status(client, bearer(first))).status).toBe(429);
+    expect((await status(client, bearer(await signJwt(memberClaims(second))))).status).toBe(429);
+    // Another member of the organization has a budget of its own.
+    const third = await createMember(client.db, org.id);
+    expect((await status(client, bearer(await signJwt(memberClaims(third))))).status).toBe(200);
+    expect((await status(client, bearer(third.apiKey))).status).toBe(200);
+    expect((await status(client, bearer(third.apiKey))).status).toBe(429);
   });
 
   it('does not count requests that fail authentication against anyone', async () => {
@@ -108,7 +113,13 @@ describe('the rate limit through the API (in memory)', () => {
 
 describe('the rate-limit settings', () => {
   it('default to 600 a minute with bursts of 100, in memory, and 0 turns the limit off', async () => {
-    expect(loadConfig({}).rateLimit).toEqual({ perMinute: 600, burst: 100, redisUrl: undefined });
+    expect(loadConfig({}).rateLimit).toEqual({
+      perMinute: 600,
+      burst: 100,
+      organizationPerMinute: 3_000,
+      organizationBurst: 500,
+      redisUrl: undefined,
+    });
     expect(await createRateLimiter(loadConfig({}).rateLimit, silentLogger)).toBeInstanceOf(MemoryRateLimiter);
     expect(await createRateLimiter(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimit, silentLogger)).toBeUndefined();
     expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/^Invalid REDIS_URL="http:\/\/127\.0\.0\.1:6379": must be a redis:\/\//);
@@ -164,7 +175,7 @@ if (redisUrl) describe('several instances sharing Redis (REDIS_URL)', () => {
     await redis.quit();
   });
 
-  it('enforce one budget per credential across instances', async () => {
+  it('enforce one budget per member across instances', async () => {
     const busy = await createMember(a.db, shared.id);
     const statuses = [];
     for (const instance of [a, b, a, b, a]) statuses.push((await status(instance, bearer(busy.apiKey))).status);
@@ -174,7 +185,7 @@ if (redisUrl) describe('several instances sharing Redis (REDIS_URL)', () => {
     expect(refused.body.errors[0].extensions).toEqual({ code: 'RATE_LIMITED' });
     // Another credential is not affected; a bucket expires once it would be full again.
     expect((await status(b, bearer(shared.owner.apiKey))).status).toBe(200);
-    const buckets = await redis.keys(`${prefix}key:*`);
+    const buckets = await redis.keys(`${prefix}member:*`);
     expect(buckets).toHaveLength(2);
     for (const bucket of buckets) {
       expect(await redis.pttl(bucket)).toBeGreaterThan(0);

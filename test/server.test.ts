@@ -9,7 +9,7 @@ import { loadMigrations } from '../src/db/migrate.js';
 import { testDatabaseTarget } from './helpers/database.js';
 import { post, runServer, startServer, type ServerProcess } from './helpers/process.js';
 
-const DEMO_KEY = 'demo-key-for-server-tests-1';
+const DEMO_KEY = 'demo-key-for-server-tests-1-local-only';
 const MIGRATIONS = loadMigrations().map((migration) => migration.name);
 const FIRST_CONTACTS = `{ contacts(first: 5) { totalCount nodes { id name phone } } }`;
 
@@ -65,7 +65,7 @@ describe('the embedded database', PROCESS_TEST, () => {
     const first = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
     running.push(first);
     expect(first.output()).toContain(`"applied":${JSON.stringify(MIGRATIONS)}`);
-    expect(first.output()).toMatch(/Demo data seeded\. API key of owner@acme-coffee\.example .*: demo-key-for-server-tests-1/);
+    expect(first.output()).toMatch(/Demo data seeded\. API key of owner@acme-coffee\.example .*: demo-key-for-server-tests-1-local-only/);
 
     const response = await post(first.url, DEMO_KEY, FIRST_CONTACTS);
     expect(response.status).toBe(200);

@@ -141,7 +141,11 @@ export async function authenticateJwt(database: Queryable, token: string, verifi
   return { ...memberOf(member), credential: 'jwt' };
 }
 
-/** What a budget (the rate limit) is kept per: the API key, or the member a JWT names. */
-export function credentialKey(viewer: Viewer): string {
-  return viewer.credential === 'apiKey' ? `key:${viewer.apiKeyId}` : `member:${viewer.memberId}`;
+/**
+ * What a rate budget is kept per: the member, whatever credential it presents (every API
+ * key and JWT of a member draws on one budget, so minting keys buys nothing), and, as a
+ * ceiling over all its members, the organization.
+ */
+export function budgetKeys(viewer: Viewer): { member: string; organization: string } {
+  return { member: `member:${viewer.memberId}`, organization: `organization:${viewer.organizationId}` };
 }

@@ -12,6 +12,8 @@ export class AuthenticationError extends Error {
   constructor(
     message: string,
     readonly reason: string = message,
+    /** False when the request carried no credential at all: nothing was refused, nothing looked up. */
+    readonly credentialPresented = true,
   ) {
     super(message);
   }
@@ -48,6 +50,6 @@ export function credentialOf(headers: Headers): Credential {
     throw new AuthenticationError('Send one credential: the `Authorization` and `x-access-token` headers differ.');
   }
   const token = bearer ?? wapikit;
-  if (!token) throw new AuthenticationError(CREDENTIAL_REQUIRED);
+  if (!token) throw new AuthenticationError(CREDENTIAL_REQUIRED, CREDENTIAL_REQUIRED, false);
   return isJwt(token) ? { kind: 'jwt', token } : { kind: 'apiKey', secret: token };
 }

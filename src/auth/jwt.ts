@@ -4,6 +4,11 @@
 // the identity service issued for another audience is not accepted here. Only HS256 is
 // accepted: naming the one algorithm shuts out `alg: none` and algorithm confusion
 // (https://www.rfc-editor.org/rfc/rfc8725#section-3.1).
+//
+// A token lives at most JWT_MAX_LIFETIME_SECONDS: one that is valid for longer (`exp:
+// 1e300`, a leaked test token) is refused as invalid, not honoured for ever. `iat` is
+// optional; the lifetime counts from `iat`, or from now when it is absent or later than now,
+// so a future `iat` cannot stretch it. A token whose `iat` is in the future is refused.
 import { jwtVerify } from 'jose';
 import { parseGlobalId } from '../schema/global-id.js';
 
@@ -31,13 +36,18 @@ export interface JwtSettings {
   secret: string;
   issuer?: string | undefined;
   audience?: string | undefined;
+  /** JWT_MAX_LIFETIME_SECONDS; default DEFAULT_JWT_MAX_LIFETIME_S. */
+  maxLifetimeSeconds?: number | undefined;
 }
 
-/** What a token is checked against: the key and the expected issuer and audience. */
+export const DEFAULT_JWT_MAX_LIFETIME_S = 86_400;
+
+/** What a token is checked against: the key, the expected issuer and audience, the longest lifetime. */
 export interface JwtVerifier {
   key: Uint8Array;
   issuer?: string | undefined;
   audience?: string | undefined;
+  maxLifetimeSeconds: number;
 }
 
 export function jwtKey(secret: string): Uint8Array {
@@ -45,7 +55,12 @@ export function jwtKey(secret: string): Uint8Array {
 }
 
 export function jwtVerifier(settings: JwtSettings): JwtVerifier {
-  return { key: jwtKey(settings.secret), issuer: settings.issuer, audience: settings.audience };
+  return {
+    key: jwtKey(settings.secret),
+    issuer: settings.issuer,
+    audience: settings.audience,
+    maxLifetimeSeconds: settings.maxLifetimeSeconds ?? DEFAULT_JWT_MAX_LIFETIME_S,
+  };
 }
 
 export async function verifyJwt(token: string, verifier: JwtVerifier): Promise<JwtSubject> {
@@ -63,6 +78,14 @@ export async function verifyJwt(token: string, verifier: JwtVerifier): Promise<J
     // token this server signed. Anything else thrown on an untrusted token is a refusal too.
     const code = (error as { code?: unknown }).code;
     throw new JwtRejected(`${String(code ?? 'ERR_JWT')}: ${(error as Error).message}`, code === 'ERR_JWT_EXPIRED');
+  }
+  // jose has checked that exp (and iat, when present) are numbers and that exp is not past.
+  const now = Date.now() / 1000;
+  const { exp, iat } = payload as { exp: number; iat?: number };
+  if (iat !== undefined && iat > now + CLOCK_TOLERANCE_S) throw new JwtRejected('iat is in the future');
+  const lifetime = exp - Math.min(iat ?? now, now);
+  if (lifetime > verifier.maxLifetimeSeconds + CLOCK_TOLERANCE_S) {
+    throw new JwtRejected(`lifetime of ${Math.round(lifetime)} s exceeds JWT_MAX_LIFETIME_SECONDS (${verifier.maxLifetimeSeconds})`);
   }
   const member = typeof payload.sub === 'string' ? parseGlobalId(payload.sub) : undefined;
   const organization = typeof payload.org === 'string' ? parseGlobalId(payload.org) : undefined;

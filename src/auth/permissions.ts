@@ -16,6 +16,8 @@ export const PERMISSIONS = [
   'Delete:OrganizationRole',
   'Get:ApiKey',
   'Regenerate:ApiKey',
+  // Not WapiKit's: revoking other members' API keys (not owners'). Regenerate:ApiKey covers one's own.
+  'Revoke:ApiKey',
   'Get:Contact',
   'Create:Contact',
   'Update:Contact',

@@ -103,6 +103,9 @@ const ROLE_PERMISSIONS = {
     'Get:Contact', 'Create:Contact', 'Update:Contact', 'Delete:Contact', 'BulkImport:Contacts',
     'Get:List', 'Create:List', 'Update:List', 'Delete:List', 'Get:Tag', 'Create:Tag', 'Update:Tag',
     'Delete:Tag', 'Get:Campaign', 'Create:Campaign', 'Update:Campaign', 'Get:OrganizationMember',
+    // Marketing connects its own tools (a CRM sync, Zapier): it manages its own API keys.
+    // Revoke:ApiKey, over other members' keys, stays with the owners.
+    'Get:ApiKey', 'Regenerate:ApiKey',
   ],
 } satisfies Record<string, (typeof PERMISSIONS)[number][]>;
 

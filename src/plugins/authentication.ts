@@ -1,13 +1,17 @@
 // Authentication before anything else: a request without a valid credential gets 401
 // before its document is parsed or validated, so anonymous callers learn nothing about the
 // schema (not even from validation errors) and cost no more than the credential check.
-// The viewer found here is what src/yoga.ts builds the context from.
+// An address that keeps presenting refused credentials gets 429 before even that check
+// (src/rate-limit/auth-failures.ts). The viewer found here is what src/yoga.ts builds the
+// context from.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { AuthenticationError, authenticate, type Viewer } from '../auth/authenticate.js';
+import { clientAddress, socketAddress } from '../auth/client-address.js';
 import { type JwtSettings, jwtVerifier } from '../auth/jwt.js';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import type { AuthFailureThrottle } from '../rate-limit/auth-failures.js';
 import { requestIdOf } from './request-log.js';
 
 const viewers = new WeakMap<Request, Viewer>();
@@ -24,16 +28,45 @@ function unauthenticated(message: string): GraphQLError {
   });
 }
 
-export function useAuthentication(options: { database: Pick<Database, 'query'>; jwt?: JwtSettings | undefined; log: Logger }): Plugin {
+function tooManyFailures(retryAfterMs: number): GraphQLError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new GraphQLError(`Too many refused credentials from your address: retry in ${seconds} s.`, {
+    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'Retry-After': String(seconds) } } },
+  });
+}
+
+export interface AuthenticationPluginOptions {
+  database: Pick<Database, 'query'>;
+  jwt?: JwtSettings | undefined;
+  log: Logger;
+  /** Refused credentials per client address (AUTH_FAILURES_PER_MINUTE); unset: not throttled. */
+  failures?: AuthFailureThrottle | undefined;
+  /** TRUST_PROXY: proxies whose X-Forwarded-For entries are believed. Default 0. */
+  trustProxy?: number;
+}
+
+export function useAuthentication(options: AuthenticationPluginOptions): Plugin {
   const jwt = options.jwt ? jwtVerifier(options.jwt) : undefined;
   return {
-    async onParams({ request }) {
+    async onParams({ request, context }) {
+      // No address (a request that did not come through a socket, as in tests through
+      // yoga.fetch): nothing to count it against.
+      const address = options.failures && clientAddress(socketAddress(context), request.headers, options.trustProxy ?? 0);
+      const admission = address ? options.failures!.admit(address) : undefined;
+      if (admission && !admission.allowed) {
+        options.log.debug({ requestId: requestIdOf(request), address }, 'authentication throttled');
+        throw tooManyFailures(admission.retryAfterMs);
+      }
+      let failed = false;
       try {
         viewers.set(request, await authenticate(options.database, request.headers, { jwt }));
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
+        failed = error.credentialPresented;
         options.log.debug({ requestId: requestIdOf(request), reason: error.reason }, 'authentication refused');
         throw unauthenticated(error.message);
+      } finally {
+        if (admission?.allowed) admission.settle(failed);
       }
     },
   };

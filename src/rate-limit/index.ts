@@ -2,15 +2,20 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { RedisRateLimiter } from './redis.js';
-import { MemoryRateLimiter, type RateLimiter } from './token-bucket.js';
+import { MemoryRateLimiter, type RateLimitOptions, type RateLimiter } from './token-bucket.js';
 
-export type { RateLimitDecision, RateLimiter } from './token-bucket.js';
+export type { Budget, RateLimitDecision, RateLimiter, RateLimitOptions } from './token-bucket.js';
 export { MemoryRateLimiter } from './token-bucket.js';
 export { RedisRateLimiter } from './redis.js';
 
 export async function createRateLimiter(settings: Config['rateLimit'], log: Logger): Promise<RateLimiter | undefined> {
-  const { perMinute, burst, redisUrl } = settings;
+  const { perMinute, burst, organizationPerMinute, organizationBurst, redisUrl } = settings;
   if (perMinute === 0) return undefined;
-  if (!redisUrl) return new MemoryRateLimiter({ perMinute, burst });
-  return RedisRateLimiter.connect({ perMinute, burst, url: redisUrl, log });
+  const options: RateLimitOptions = {
+    perMinute,
+    burst,
+    organization: organizationPerMinute === 0 ? undefined : { perMinute: organizationPerMinute, burst: organizationBurst },
+  };
+  if (!redisUrl) return new MemoryRateLimiter(options);
+  return RedisRateLimiter.connect({ ...options, url: redisUrl, log });
 }

@@ -1,7 +1,7 @@
 // Token buckets kept in Redis (REDIS_URL), so that every instance behind a load balancer
-// draws from one budget per credential. The refill-and-take runs as one Lua script: atomic
-// in Redis, one round trip, and on Redis's clock, so instances whose clocks differ still
-// agree. (rate-limiter-flexible was the alternative; it counts fixed windows, which let
+// draws from one budget per member and one per organization. The refill-and-take of both
+// runs as one Lua script: atomic in Redis, one round trip, and on Redis's clock, so
+// instances whose clocks differ still agree. (rate-limiter-flexible was the alternative; it counts fixed windows, which let
 // twice the budget through across a window boundary, and has no token bucket.)
 //
 // Redis down or slow: requests are let through (fail open) and a warning is logged. The
@@ -12,35 +12,50 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import type { RateLimitDecision, RateLimitOptions, RateLimiter } from './token-bucket.js';
+import { type Budget, decisionOf, type RateLimitDecision, type RateLimitOptions, type RateLimiter } from './token-bucket.js';
 
-// KEYS[1]: the bucket. ARGV[1]: burst (capacity). ARGV[2]: tokens per millisecond.
-// Mirrors takeToken() in ./token-bucket.ts. Returns { allowed (0|1), retryAfterMs }.
+// KEYS: the buckets (the member's, then the organization's). ARGV: burst (capacity) and
+// tokens per millisecond of each, in the same order. Mirrors takeTokens() in
+// ./token-bucket.ts: a token from every bucket or from none. Returns { allowed (0|1),
+// retryAfterMs, index (1-based) of the bucket that refused or 0 }.
 const TAKE_TOKEN = `
-local burst = tonumber(ARGV[1])
-local per_ms = tonumber(ARGV[2])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(bucket[1])
-local at = tonumber(bucket[2])
-if tokens == nil or at == nil then
-  tokens = burst
-else
-  tokens = math.min(burst, tokens + math.max(0, now - at) * per_ms)
+local tokens = {}
+local retry_after = 0
+local refused_by = 0
+for i, key in ipairs(KEYS) do
+  local burst = tonumber(ARGV[2 * i - 1])
+  local per_ms = tonumber(ARGV[2 * i])
+  local bucket = redis.call('HMGET', key, 'tokens', 'at')
+  local available = tonumber(bucket[1])
+  local at = tonumber(bucket[2])
+  if available == nil or at == nil then
+    available = burst
+  else
+    available = math.min(burst, available + math.max(0, now - at) * per_ms)
+  end
+  tokens[i] = available
+  if available < 1 then
+    local wait = math.ceil((1 - available) / per_ms)
+    if wait > retry_after then
+      retry_after = wait
+      refused_by = i
+    end
+  end
 end
 local allowed = 0
-local retry_after = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  retry_after = math.ceil((1 - tokens) / per_ms)
+if refused_by == 0 then allowed = 1 end
+for i, key in ipairs(KEYS) do
+  local burst = tonumber(ARGV[2 * i - 1])
+  local per_ms = tonumber(ARGV[2 * i])
+  local left = tokens[i]
+  if allowed == 1 then left = left - 1 end
+  redis.call('HSET', key, 'tokens', tostring(left), 'at', tostring(now))
+  -- A bucket that has refilled is the same as no bucket: let Redis drop it then.
+  redis.call('PEXPIRE', key, math.ceil((burst - left) / per_ms) + 1000)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
--- A bucket that has refilled is the same as no bucket: let Redis drop it then.
-redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / per_ms) + 1000)
-return { allowed, retry_after }
+return { allowed, retry_after, refused_by }
 `;
 const TAKE_TOKEN_SHA = createHash('sha1').update(TAKE_TOKEN).digest('hex');
 
@@ -93,8 +108,15 @@ export class RedisRateLimiter implements RateLimiter {
     return limiter;
   }
 
-  async take(key: string): Promise<RateLimitDecision> {
-    const args = [1, this.prefix + key, this.options.burst, this.options.perMinute / 60_000] as const;
+  async take(key: string, organizationKey?: string): Promise<RateLimitDecision> {
+    const { organization } = this.options;
+    const buckets = [{ key, budget: this.options as Budget }];
+    if (organizationKey !== undefined && organization) buckets.push({ key: organizationKey, budget: organization });
+    const args: [number, ...(string | number)[]] = [
+      buckets.length,
+      ...buckets.map((bucket) => this.prefix + bucket.key),
+      ...buckets.flatMap(({ budget }) => [budget.burst, budget.perMinute / 60_000]),
+    ];
     try {
       let reply: unknown;
       try {
@@ -104,8 +126,8 @@ export class RedisRateLimiter implements RateLimiter {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         reply = await this.redis.eval(TAKE_TOKEN, ...args);
       }
-      const [allowed, retryAfterMs] = reply as [number, number];
-      return { allowed: allowed === 1, retryAfterMs };
+      const [allowed, retryAfterMs, refusedBy] = reply as [number, number, number];
+      return decisionOf({ allowed: allowed === 1, retryAfterMs, refusedBy: refusedBy - 1 });
     } catch (error) {
       this.warn(error as Error);
       return { allowed: true, retryAfterMs: 0 };

@@ -1,21 +1,34 @@
-// Rate limiting per credential with a token bucket: a credential holds up to `burst`
-// tokens, each request takes one, and tokens come back at `perMinute` per minute. Short
-// bursts pass; a sustained rate above the budget is refused with the time until a token
-// is back. The rule is here once; the Redis limiter runs the same arithmetic in Lua.
-export interface RateLimitOptions {
+// Rate limiting with token buckets: a bucket holds up to `burst` tokens, each request takes
+// one, and tokens come back at `perMinute` per minute. Short bursts pass; a sustained rate
+// above the budget is refused with the time until a token is back. A request draws on two
+// buckets at once, its member's and its organization's (the ceiling shared by all of the
+// organization's members): it passes only if both have a token, and then takes one from
+// each, so a refused request costs neither. The rule is here once; the Redis limiter runs
+// the same arithmetic in Lua.
+export interface Budget {
   perMinute: number;
   burst: number;
+}
+
+export interface RateLimitOptions extends Budget {
+  /** The ceiling shared by every member of an organization; unset: none. */
+  organization?: Budget | undefined;
 }
 
 export interface RateLimitDecision {
   allowed: boolean;
   /** Milliseconds until a token is back (0 when allowed). */
   retryAfterMs: number;
+  /** Set when it is the organization's ceiling, not the member's budget, that refused. */
+  organization?: true;
 }
 
 export interface RateLimiter {
-  /** Takes a token from `key`'s bucket, if there is one. */
-  take(key: string): Promise<RateLimitDecision>;
+  /**
+   * Takes a token from `key`'s bucket and, when given and an organization budget is set,
+   * from `organizationKey`'s: from both or from neither.
+   */
+  take(key: string, organizationKey?: string): Promise<RateLimitDecision>;
   close(): Promise<void>;
 }
 
@@ -26,17 +39,39 @@ export interface Bucket {
 }
 
 /** The tokens in `bucket` at `now`; a bucket that was never used is full. */
-function refilled(bucket: Bucket | undefined, now: number, options: RateLimitOptions): number {
-  if (!bucket) return options.burst;
-  return Math.min(options.burst, bucket.tokens + Math.max(0, now - bucket.at) * (options.perMinute / 60_000));
+export function refilled(bucket: Bucket | undefined, now: number, budget: Budget): number {
+  if (!bucket) return budget.burst;
+  return Math.min(budget.burst, bucket.tokens + Math.max(0, now - bucket.at) * (budget.perMinute / 60_000));
 }
 
-export function takeToken(bucket: Bucket | undefined, now: number, options: RateLimitOptions) {
-  const perMs = options.perMinute / 60_000;
-  const tokens = refilled(bucket, now, options);
-  const decision: RateLimitDecision =
-    tokens >= 1 ? { allowed: true, retryAfterMs: 0 } : { allowed: false, retryAfterMs: Math.ceil((1 - tokens) / perMs) };
-  return { bucket: { tokens: decision.allowed ? tokens - 1 : tokens, at: now }, decision };
+/** Milliseconds until `tokens` has grown to one. */
+function msUntilToken(tokens: number, budget: Budget): number {
+  return Math.ceil((1 - tokens) / (budget.perMinute / 60_000));
+}
+
+/**
+ * One token from every bucket if each has one, else none: the buckets' new state and the
+ * decision (refused: the longest wait, and which bucket it was by its index).
+ */
+export function takeTokens(buckets: readonly { bucket: Bucket | undefined; budget: Budget }[], now: number) {
+  const tokens = buckets.map(({ bucket, budget }) => refilled(bucket, now, budget));
+  let retryAfterMs = 0;
+  let refusedBy = -1;
+  tokens.forEach((available, index) => {
+    if (available >= 1) return;
+    const wait = msUntilToken(available, buckets[index]!.budget);
+    if (wait > retryAfterMs) [retryAfterMs, refusedBy] = [wait, index];
+  });
+  const allowed = refusedBy < 0;
+  return buckets.map((_, index) => ({
+    bucket: { tokens: allowed ? tokens[index]! - 1 : tokens[index]!, at: now },
+    decision: { allowed, retryAfterMs, refusedBy } as RateLimitDecision & { refusedBy: number },
+  }));
+}
+
+/** The decision as the RateLimiter interface reports it. */
+export function decisionOf({ allowed, retryAfterMs, refusedBy }: RateLimitDecision & { refusedBy: number }): RateLimitDecision {
+  return refusedBy === 1 ? { allowed, retryAfterMs, organization: true } : { allowed, retryAfterMs };
 }
 
 /** Beyond this many buckets, full ones are dropped: a missing bucket reads as full anyway. */
@@ -44,24 +79,31 @@ const SWEEP_ABOVE = 10_000;
 
 /** One process's buckets: the default, and right for a single instance. */
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, Bucket & { budget: Budget }>();
 
   constructor(
     private readonly options: RateLimitOptions,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async take(key: string): Promise<RateLimitDecision> {
+  async take(key: string, organizationKey?: string): Promise<RateLimitDecision> {
     const now = this.now();
-    const { bucket, decision } = takeToken(this.buckets.get(key), now, this.options);
-    this.buckets.set(key, bucket);
+    const wanted = [{ key, budget: this.options as Budget }];
+    if (organizationKey !== undefined && this.options.organization) {
+      wanted.push({ key: organizationKey, budget: this.options.organization });
+    }
+    const results = takeTokens(
+      wanted.map(({ key, budget }) => ({ bucket: this.buckets.get(key), budget })),
+      now,
+    );
+    results.forEach(({ bucket }, index) => this.buckets.set(wanted[index]!.key, { ...bucket, budget: wanted[index]!.budget }));
     if (this.buckets.size > SWEEP_ABOVE) this.sweep(now);
-    return decision;
+    return decisionOf(results[0]!.decision);
   }
 
   private sweep(now: number): void {
     for (const [key, bucket] of this.buckets) {
-      if (refilled(bucket, now, this.options) >= this.options.burst) this.buckets.delete(key);
+      if (refilled(bucket, now, bucket.budget) >= bucket.budget.burst) this.buckets.delete(key);
     }
   }
 

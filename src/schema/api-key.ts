@@ -1,7 +1,17 @@
-// API keys: listed by their visible prefix, created with a secret shown exactly once,
+// API keys: listed by their first characters, created with a secret shown exactly once,
 // revoked for good. Only the secret's hash is stored (src/auth/api-keys.ts).
+//
+// A member manages its own keys (Regenerate:ApiKey), up to MAX_API_KEYS_PER_MEMBER active
+// ones. Revoking another member's key takes an owner, or Revoke:ApiKey for the keys of
+// members who are not owners: a permission granted in a role never reaches above it.
+// Every creation and revocation is recorded in ApiKeyEvent (who, when, which key).
 import { builder } from '../builder.js';
-import { newApiKey } from '../auth/api-keys.js';
+import { newApiKey, shownPrefix } from '../auth/api-keys.js';
+import { forbiddenMessage } from '../auth/permissions.js';
+import type { Context } from '../context.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { TenantTransaction } from '../db/tenant.js';
+import { UserErrors } from '../errors.js';
 import { apiKeys as apiKeysSource } from '../loaders/sources.js';
 import { resolveConnection } from './connections.js';
 import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
@@ -12,7 +22,11 @@ export const ApiKey = builder.prismaNode('ApiKey', {
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
-    prefix: t.exposeString('prefix', { description: 'The first characters of the key, to tell keys apart.' }),
+    prefix: t.string({
+      description: 'The first 8 characters of the key (`wag_` and four more), to tell keys apart.',
+      select: { prefix: true },
+      resolve: (key) => shownPrefix(key.prefix),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Updated at most once a minute.' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
@@ -71,16 +85,57 @@ builder.queryFields((t) => ({
   ),
 }));
 
+/** Records who created or revoked a key, in the mutation's transaction. */
+async function recordEvent(
+  tx: TenantTransaction,
+  ctx: Context,
+  action: 'CREATED' | 'REVOKED',
+  key: { id: string; prefix: string; memberId: string },
+) {
+  await tx.apiKeyEvent.create({
+    data: {
+      organizationId: ctx.viewer.organizationId,
+      action,
+      apiKeyId: key.id,
+      keyPrefix: shownPrefix(key.prefix),
+      keyMemberId: key.memberId,
+      actorMemberId: ctx.viewer.memberId,
+      actorApiKeyId: ctx.viewer.apiKeyId ?? null,
+    },
+  });
+}
+
+/** Whether the viewer may revoke a key of `owner` (the member the key acts as). */
+function mayRevoke(ctx: Context, owner: { id: string; accessLevel: 'OWNER' | 'MEMBER' }): boolean {
+  const { viewer } = ctx;
+  if (owner.id === viewer.memberId) return viewer.permissions.has('Regenerate:ApiKey');
+  if (viewer.accessLevel === 'OWNER') return true;
+  return owner.accessLevel === 'MEMBER' && viewer.permissions.has('Revoke:ApiKey');
+}
+
 builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreateApiKeyPayload,
     ...requires('Regenerate:ApiKey'),
-    description: 'Creates a key that acts as the viewer.',
+    description: 'Creates a key that acts as the viewer; a member holds at most MAX_API_KEYS_PER_MEMBER active keys.',
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const name = v.name(['input', 'name'], input.name);
         v.check();
+        // The member's row, locked: two creations at once count one after the other.
+        await tx.$queryRaw(Prisma.sql`SELECT 1 FROM "OrganizationMember"
+          WHERE "organizationId" = ${ctx.viewer.organizationId}::uuid AND "id" = ${ctx.viewer.memberId}::uuid FOR UPDATE`);
+        const active = await tx.apiKey.count({ where: { memberId: ctx.viewer.memberId, revokedAt: null } });
+        if (active >= ctx.maxApiKeysPerMember) {
+          throw new UserErrors([
+            {
+              field: null,
+              message: `A member holds at most ${ctx.maxApiKeysPerMember} active API keys: revoke one you no longer use first.`,
+              code: 'LIMIT_EXCEEDED',
+            },
+          ]);
+        }
         const key = newApiKey();
         const created = await tx.apiKey.create({
           data: {
@@ -91,20 +146,43 @@ builder.mutationFields((t) => ({
             keyHash: key.keyHash,
           },
         });
+        await recordEvent(tx, ctx, 'CREATED', created);
         return { apiKeyId: created.id, secret: key.secret };
       }),
   }),
 
   revokeApiKey: t.field({
     type: ApiKeyPayload,
-    ...requires('Regenerate:ApiKey'),
-    description: 'Revokes a key: it stops working on the next request. Revoking a revoked key changes nothing.',
+    // Regenerate:ApiKey for one's own keys, Revoke:ApiKey for other members' (see mayRevoke).
+    authScopes: (_root, _args, ctx) => ctx.viewer.permissions.has('Regenerate:ApiKey') || ctx.viewer.permissions.has('Revoke:ApiKey'),
+    unauthorizedResolver: (): Payload => ({
+      userErrors: [{ field: null, message: forbiddenMessage(['Regenerate:ApiKey', 'Revoke:ApiKey']), code: 'FORBIDDEN' }],
+    }),
+    description:
+      'Revokes a key: it stops working on the next request. Revoking a revoked key changes nothing. ' +
+      'Your own keys need Regenerate:ApiKey; another member’s need Revoke:ApiKey, and an owner’s keys an owner.',
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const id = await v.id(tx.apiKey, 'ApiKey', ['input', 'id'], input.id);
         v.check();
-        await tx.apiKey.updateMany({ where: { id: id!, revokedAt: null }, data: { revokedAt: new Date() } });
+        const key = await tx.apiKey.findUnique({
+          where: { id: id! },
+          select: { id: true, prefix: true, memberId: true, member: { select: { id: true, accessLevel: true } } },
+        });
+        // Gone since the lookup (its member was removed): as missing as it would have been before.
+        if (!key) v.notFound(['input', 'id'], 'ApiKey', input.id);
+        else if (!mayRevoke(ctx, key.member)) {
+          const own = key.memberId === ctx.viewer.memberId;
+          // To a member that cannot list keys, another member's key reads as a missing one.
+          if (!own && !ctx.viewer.permissions.has('Get:ApiKey')) v.notFound(['input', 'id'], 'ApiKey', input.id);
+          else if (own) v.fail(['input', 'id'], forbiddenMessage(['Regenerate:ApiKey']), 'FORBIDDEN');
+          else if (key.member.accessLevel === 'OWNER') v.fail(['input', 'id'], 'Only an owner can revoke an owner’s API key.', 'FORBIDDEN');
+          else v.fail(['input', 'id'], `${forbiddenMessage(['Revoke:ApiKey'])} It is needed to revoke another member’s API key.`, 'FORBIDDEN');
+        }
+        v.check();
+        const revoked = await tx.apiKey.updateMany({ where: { id: id!, revokedAt: null }, data: { revokedAt: new Date() } });
+        if (revoked.count > 0) await recordEvent(tx, ctx, 'REVOKED', key!);
         return { apiKeyId: id! };
       }),
   }),
