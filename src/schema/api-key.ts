@@ -102,7 +102,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.apiKey, 'ApiKey', ['input', 'id'], input.id);
+        const id = await v.id('ApiKey', ['input', 'id'], input.id, 'update');
         v.check();
         await tx.apiKey.updateMany({ where: { id: id!, revokedAt: null }, data: { revokedAt: new Date() } });
         return { apiKeyId: id! };

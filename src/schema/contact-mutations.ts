@@ -203,8 +203,8 @@ async function createContacts(
     v.fail([...rowPath(firstIndex.get(phone)!), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
 
   // One lookup per kind of id for the whole batch.
-  const lists = await v.lookUp(tx.contactList, 'List', inputs.flatMap((input) => input.listIds ?? []));
-  const tags = await v.lookUp(tx.tag, 'Tag', inputs.flatMap((input) => input.tagIds ?? []));
+  const lists = await v.lookUp('List', inputs.flatMap((input) => input.listIds ?? []));
+  const tags = await v.lookUp('Tag', inputs.flatMap((input) => input.tagIds ?? []));
   const links = inputs.map((input, index) => ({
     listIds: input.listIds ? v.resolved(lists, 'List', [...rowPath(index), 'listIds'], input.listIds) : [],
     tagIds: input.tagIds ? v.resolved(tags, 'Tag', [...rowPath(index), 'tagIds'], input.tagIds) : [],
@@ -275,14 +275,14 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.contact, 'Contact', ['input', 'id'], input.id);
+        const id = await v.id('Contact', ['input', 'id'], input.id, 'update');
         const data: Prisma.ContactUpdateInput = {};
         if (input.name != null) data.name = v.name(['input', 'name'], input.name);
         if (input.phone != null) data.phone = v.phone(['input', 'phone'], input.phone);
         if (input.status != null) data.status = input.status;
         if (input.attributes != null) data.attributes = v.attributes(['input', 'attributes'], input.attributes);
-        const listIds = input.listIds ? await v.ids(tx.contactList, 'List', ['input', 'listIds'], input.listIds) : undefined;
-        const tagIds = input.tagIds ? await v.ids(tx.tag, 'Tag', ['input', 'tagIds'], input.tagIds) : undefined;
+        const listIds = input.listIds ? await v.ids('List', ['input', 'listIds'], input.listIds) : undefined;
+        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
         v.check();
         // Touch updatedAt also when only the lists or tags change.
         await tx.contact.update({ where: { id: id! }, data: { ...data, updatedAt: new Date() } });
@@ -298,7 +298,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.contact, 'Contact', ['input', 'id'], input.id);
+        const id = await v.id('Contact', ['input', 'id'], input.id, 'update');
         v.check();
         await tx.contact.deleteMany({ where: { id: id! } });
         return { deletedId: input.id };
@@ -312,7 +312,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteContactsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const ids = await v.ids(tx.contact, 'Contact', ['input', 'ids'], input.ids);
+        const ids = await v.ids('Contact', ['input', 'ids'], input.ids, 'update');
         v.check();
         await tx.contact.deleteMany({ where: { id: { in: ids } } });
         return { deletedIds: [...new Set(input.ids.filter((globalId) => rawIdOf('Contact', globalId)))] };
