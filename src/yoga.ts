@@ -20,6 +20,7 @@ import { useRateLimit } from './plugins/rate-limit.js';
 import { useConcurrencyLimit } from './plugins/concurrency.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
+import { useWellFormedStrings } from './plugins/well-formed-strings.js';
 import type { RateLimiter } from './rate-limit/index.js';
 import { schema } from './schema/index.js';
 
@@ -123,6 +124,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       useAuthentication({ database: db, jwt: options.jwt, log }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
+      useWellFormedStrings(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
       useReadinessCheck({
         endpoint: '/readyz',

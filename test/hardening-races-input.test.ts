@@ -22,17 +22,12 @@ let client: TestClient;
 let org: TestOrganization;
 /** Every line the gateway logged at level error (50) or above. */
 const errorLogs: string[] = [];
-/** Mutations run again after a deadlock. */
-let retries = 0;
 
 beforeAll(async () => {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        const { level, msg } = JSON.parse(line) as { level: number; msg: string };
-        if (level >= 50) errorLogs.push(line);
-        if (msg.includes('retrying')) retries += 1;
+        if (line && (JSON.parse(line) as { level: number }).level >= 50) errorLogs.push(line);
       }
       done();
     },
@@ -137,15 +132,16 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
     expect(unexpected).toEqual([]);
     expect(outcomes.success + outcomes.notFound).toBe(total);
     expect(errorLogs).toEqual([]);
-    console.log(`${outcomes.success} succeeded, ${outcomes.notFound} NOT_FOUND, ${retries} retried`);
-    retries = 0;
+    // Both sides of each race won some of the time.
+    expect(outcomes.success).toBeGreaterThan(0);
+    expect(outcomes.notFound).toBeGreaterThan(0);
   }
 
-  it('deleteContact(s) against updateContact, addContactsToList and removeContactsFromList on the same contacts (160 operations)', async () => {
+  it('deleteContact(s) against updateContact, addContactsToList and removeContactsFromList on the same contacts (104 operations)', async () => {
     const db = client.db.prisma;
     const lists = [await createList(client.db, org.id), await createList(client.db, org.id)];
     const tag = await createTag(client.db, org.id);
-    const contacts = await Promise.all(Array.from({ length: 20 }, () => createContact(client.db, org.id)));
+    const contacts = await Promise.all(Array.from({ length: 13 }, () => createContact(client.db, org.id)));
     const ids = contacts.map((contact) => contact.id);
     const operations: Promise<unknown>[] = [];
     contacts.forEach((contact, index) => {
@@ -162,19 +158,19 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
       );
     });
     await Promise.all(operations);
-    expectOnlySuccessOrNotFound(160);
+    expectOnlySuccessOrNotFound(104);
     // Every contact was deleted by one of the deletes; nothing links to a deleted contact.
     expect(await db.contact.count({ where: { id: { in: ids } } })).toBe(0);
     expect(await db.contactListMembership.count({ where: { contactId: { in: ids } } })).toBe(0);
     expect(await db.contactTag.count({ where: { contactId: { in: ids } } })).toBe(0);
   });
 
-  it('createContacts and updateContact into lists and tags against deleteList, updateList and deleteTag (150 operations)', async () => {
+  it('createContacts and updateContact into lists and tags against deleteList, updateList and deleteTag (100 operations)', async () => {
     const db = client.db.prisma;
     const operations: Promise<unknown>[] = [];
     const listIds: string[] = [];
     const tagIds: string[] = [];
-    for (let index = 0; index < 15; index += 1) {
+    for (let index = 0; index < 10; index += 1) {
       const list = await createList(client.db, org.id);
       const tag = await createTag(client.db, org.id);
       const contact = await createContact(client.db, org.id);
@@ -194,19 +190,19 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
       );
     }
     await Promise.all(operations);
-    expectOnlySuccessOrNotFound(150);
+    expectOnlySuccessOrNotFound(100);
     expect(await db.contactList.count({ where: { id: { in: listIds } } })).toBe(0);
     expect(await db.tag.count({ where: { id: { in: tagIds } } })).toBe(0);
     expect(await db.contactListMembership.count({ where: { listId: { in: listIds } } })).toBe(0);
     expect(await db.contactTag.count({ where: { tagId: { in: tagIds } } })).toBe(0);
   });
 
-  it('sendMessage and conversation mutations against deleteContact (150 operations)', async () => {
+  it('sendMessage and conversation mutations against deleteContact (100 operations)', async () => {
     const db = client.db.prisma;
     const tag = await createTag(client.db, org.id);
     const operations: Promise<unknown>[] = [];
     const contactIds: string[] = [];
-    for (let index = 0; index < 15; index += 1) {
+    for (let index = 0; index < 10; index += 1) {
       const contact = await createContact(client.db, org.id);
       const conversation = await createConversation(client.db, org.id, { contactId: contact.id });
       const [message] = await createMessages(client.db, org.id, conversation.id, 1, () => ({ direction: 'INBOUND', status: 'DELIVERED' }));
@@ -225,18 +221,16 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
       );
     }
     await Promise.all(operations);
-    expectOnlySuccessOrNotFound(150);
+    expectOnlySuccessOrNotFound(100);
     expect(await db.conversation.count({ where: { contactId: { in: contactIds } } })).toBe(0);
     expect(await db.message.count({ where: { organizationId: org.id, conversation: { contactId: { in: contactIds } } } })).toBe(0);
     expect(await db.conversationTag.count({ where: { tagId: tag.id } })).toBe(0);
   });
 });
 
-/** `levels` objects nested inside each other: {"a":{"a":…{"a":1}}}. Built without recursion. */
-function nested(levels: number): Record<string, unknown> {
-  let value: Record<string, unknown> = { a: 1 };
-  for (let level = 1; level < levels; level += 1) value = { a: value };
-  return value;
+/** `levels` objects nested inside each other, as JSON text: {"a":{"a":…{"a":1}}}. */
+function nested(levels: number): string {
+  return `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 }
 
 describe('class 8: malformed strings, deep JSON and out-of-range dates are user errors', () => {
@@ -283,8 +277,8 @@ describe('class 8: malformed strings, deep JSON and out-of-range dates are user 
   });
 
   it('a lone surrogate in a query argument is BAD_USER_INPUT naming it', async () => {
-    const search = await client.gql('query($s: String!) { contacts(filter: { search: $s }) { totalCount } }', { s: LONE }, { as: org.owner });
-    expectQueryRefused(search, /search/);
+    const search = await client.gql('query($filter: ContactFilter) { contacts(filter: $filter) { totalCount } }', { filter: { search: LONE } }, { as: org.owner });
+    expectQueryRefused(search, /filter\.search/);
     const id = await client.gql('query($id: ID!) { node(id: $id) { id } }', { id: `Q29${LONE}` }, { as: org.owner });
     expect(id.errors?.[0]?.message ?? '').not.toBe('Unexpected error.');
     expect(errorLogs).toEqual([]);
@@ -314,10 +308,21 @@ describe('class 8: malformed strings, deep JSON and out-of-range dates are user 
     const contact = await createContact(client.db, org.id);
     const create = 'mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { field code message } } }';
     const update = 'mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { id } userErrors { field code message } } }';
-    for (const levels of [JSON_DEPTH_MAX + 1, 1_000, 4_000, 5_000, 50_000]) {
+    /** The variables as JSON text: a deep value cannot go through JSON.stringify (it recurses). */
+    async function send(document: string, input: string) {
+      const response = await client.request({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
+        body: `{"query":${JSON.stringify(document)},"variables":{"input":${input}}}`,
+      });
+      const body = (await response.json()) as GraphQLResponse['data'] & { errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      return payloadOf({ status: response.status, data: (body as { data: Record<string, unknown> }).data }).userErrors;
+    }
+    for (const levels of [JSON_DEPTH_MAX + 1, 1_000, 4_000, 5_000, 20_000]) {
       const attributes = nested(levels);
-      const created = await mutate(create, { input: { name: 'Deep', phone: `+1415555${String(levels).padStart(4, '0').slice(-4)}`, attributes } });
-      const updated = await mutate(update, { input: { id: gid('Contact', contact.id), attributes } });
+      const created = await send(create, `{"name":"Deep","phone":"+1415555${String(levels).padStart(4, '0').slice(-4)}","attributes":${attributes}}`);
+      const updated = await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":${attributes}}`);
       for (const userErrors of [created, updated]) {
         expect(userErrors, `${levels} levels`).toEqual([expect.objectContaining({ field: ['input', 'attributes'], code: 'INVALID' })]);
         expect(userErrors[0]!.message).toContain(String(JSON_DEPTH_MAX));
@@ -325,23 +330,28 @@ describe('class 8: malformed strings, deep JSON and out-of-range dates are user 
     }
     // The limit itself is accepted on both.
     const attributes = nested(JSON_DEPTH_MAX);
-    expect(await mutate(create, { input: { name: 'Deep enough', phone: '+14155559999', attributes } })).toEqual([]);
-    expect(await mutate(update, { input: { id: gid('Contact', contact.id), attributes } })).toEqual([]);
+    expect(await send(create, `{"name":"Deep enough","phone":"+14155559999","attributes":${attributes}}`)).toEqual([]);
+    expect(await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":${attributes}}`)).toEqual([]);
+    // The same value written in the document: the same answer; far deeper, a clear refusal.
+    const literal = (levels: number) =>
+      client.gql(`mutation { updateContact(input: { id: "${gid('Contact', contact.id)}", attributes: ${'{a:'.repeat(levels)}1${'}'.repeat(levels)} }) { userErrors { field code } } }`, {}, { as: org.owner });
+    expect((await literal(JSON_DEPTH_MAX + 1)).data?.updateContact.userErrors).toEqual([{ field: ['input', 'attributes'], code: 'INVALID' }]);
+    const deepLiteral = await literal(5_000);
+    expect(deepLiteral.status).toBeGreaterThanOrEqual(400);
+    expect(deepLiteral.status).toBeLessThan(500);
+    expect(deepLiteral.errors?.[0]?.message).not.toBe('Unexpected error.');
     // Arrays count as levels too.
-    let array: unknown = 1;
-    for (let level = 0; level < JSON_DEPTH_MAX; level += 1) array = [array];
-    expect(await mutate(update, { input: { id: gid('Contact', contact.id), attributes: { a: array } } })).toEqual([
+    const array = `${'['.repeat(JSON_DEPTH_MAX)}1${']'.repeat(JSON_DEPTH_MAX)}`;
+    expect(await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":{"a":${array}}}`)).toEqual([
       expect.objectContaining({ field: ['input', 'attributes'], code: 'INVALID' }),
     ]);
     expect(errorLogs).toEqual([]);
   });
 
   it('a cursor or a DateTime argument outside PostgreSQL’s range is BAD_USER_INPUT naming the argument', async () => {
-    const cursor = (value: string) => Buffer.from(JSON.stringify(['CREATED_AT_ASC', value, '00000000-0000-4000-8000-000000000000']), 'utf8').toString('base64url');
     const page = await client.gql('query { contacts(first: 1) { edges { cursor } } }', {}, { as: org.owner });
     const ordering = (JSON.parse(Buffer.from(page.data?.contacts.edges[0].cursor as string, 'base64url').toString('utf8')) as string[])[0]!;
     const forged = (value: string) => Buffer.from(JSON.stringify([ordering, value, '00000000-0000-4000-8000-000000000000']), 'utf8').toString('base64url');
-    expect(cursor('x')).toBeTruthy();
     for (const value of ['+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z']) {
       const response = await client.gql('query($after: String!) { contacts(first: 2, after: $after) { nodes { id } } }', { after: forged(value) }, { as: org.owner });
       expectQueryRefused(response, /after/);
