@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import { type ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
 import type { ListPageCost } from '../plugins/page-cost.js';
-import { type FieldPath, IDS_MAX, type Validator } from '../validation.js';
+import { type FieldPath, IDS_MAX, JSON_DEPTH_MAX, type Validator } from '../validation.js';
 import { Contact, ContactStatus } from './contact.js';
 import { rawIdOf } from './global-id.js';
 import {
@@ -24,7 +24,9 @@ export const CONTACT_BATCH_MAX = 1_000;
 
 const contactFields = {
   status: { type: ContactStatus, description: 'Default ACTIVE.' },
-  attributes: { description: 'A JSON object of at most 64 KiB. Given on update, it replaces the whole object.' },
+  attributes: {
+    description: `A JSON object of at most 64 KiB, nested at most ${JSON_DEPTH_MAX} levels deep. Given on update, it replaces the whole object.`,
+  },
   listIds: { description: 'The lists the contact is in. Given on update, it replaces the whole set.' },
   tagIds: { description: 'The contact’s tags. Given on update, it replaces the whole set.' },
 };
