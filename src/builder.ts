@@ -5,12 +5,14 @@ import DataloaderPlugin from '@pothos/plugin-dataloader';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { forbidden, type Permission } from './auth/permissions.js';
 import type { Context } from './context.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
+import { isStorableInstant } from './validation.js';
 
 export interface SchemaTypes {
   Context: Context;
@@ -65,7 +67,25 @@ export const builder = new SchemaBuilder<SchemaTypes>({
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver, {});
+/**
+ * An RFC 3339 instant, as graphql-scalars reads it, that PostgreSQL can also compare with
+ * its timestamps: "0000-01-01T00:00:00Z" is a valid RFC 3339 string but a year PostgreSQL
+ * does not have, which would fail the statement instead of the argument.
+ */
+function storable(date: Date): Date {
+  if (!isStorableInstant(date.getTime())) {
+    throw new GraphQLError('DateTime must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.', {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  return date;
+}
+const DateTime = new GraphQLScalarType<Date, Date | string>({
+  ...DateTimeResolver.toConfig(),
+  parseValue: (value) => storable(DateTimeResolver.parseValue(value)),
+  parseLiteral: (ast, variables) => storable(DateTimeResolver.parseLiteral(ast, variables)),
+});
+builder.addScalarType('DateTime', DateTime, {});
 builder.addScalarType('JSON', JSONResolver, {});
 
 builder.queryType({});

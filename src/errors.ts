@@ -38,11 +38,11 @@ interface AdapterCause {
 function violatedUniqueConstraint(error: unknown): string | undefined {
   let cause: AdapterCause | undefined;
   if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-    cause = (error.meta?.driverAdapterError as { cause?: AdapterCause } | undefined)?.cause;
+    cause = adapterCause(error);
   } else if (error instanceof Error && error.name === 'DriverAdapterError') {
     // Adapters pass some violations through as raw PostgreSQL errors (SQLSTATE 23505),
     // e.g. those of expression indexes, whose columns they cannot parse.
-    const raw = (error as Error & { cause?: AdapterCause }).cause;
+    const raw = adapterCause(error);
     if (raw?.kind === 'postgres' && raw.code === '23505') cause = raw;
   }
   if (!cause) return undefined;
@@ -67,4 +67,25 @@ export function userErrorFromDatabase(
   const known = constraint ? UNIQUE_COLUMNS[constraint] : undefined;
   if (!known) return undefined;
   return { field: fieldOf(known.column), message: known.message, code: 'TAKEN' };
+}
+
+/** The driver adapter's account of a database error, wherever Prisma put it. */
+function adapterCause(error: unknown): AdapterCause | undefined {
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    return (error.meta?.driverAdapterError as { cause?: AdapterCause } | undefined)?.cause;
+  }
+  if (error instanceof Error && error.name === 'DriverAdapterError') return (error as Error & { cause?: AdapterCause }).cause;
+  return undefined;
+}
+
+/**
+ * Whether a transaction failed only because a concurrent one got in its way and running it
+ * again may well succeed: a deadlock (SQLSTATE 40P01; PostgreSQL aborts one of the
+ * transactions in the cycle) or a serialization failure (40001, Prisma's P2034).
+ */
+export function isTransientConflict(error: unknown): boolean {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2034') return true;
+  const cause = adapterCause(error);
+  if (cause?.kind === 'TransactionWriteConflict') return true;
+  return cause?.kind === 'postgres' && (cause.code === '40P01' || cause.code === '40001');
 }

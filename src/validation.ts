@@ -2,6 +2,7 @@
 // can rely on"), as a collector: a mutation checks every field, then fails once with every
 // problem it found, each at its input path.
 import type { Prisma } from './generated/prisma/client.js';
+import type { LockableType, RowLock, RowLocker } from './db/row-locks.js';
 import { type UserError, type UserErrorCode, UserErrors } from './errors.js';
 import { rawIdOf } from './schema/global-id.js';
 
@@ -11,22 +12,85 @@ export const NAME_MAX = 255;
 export const DESCRIPTION_MAX = 2_000;
 export const MESSAGE_TEXT_MAX = 4_096;
 export const ATTRIBUTES_MAX_BYTES = 64 * 1024;
+/**
+ * Levels of objects and arrays in one JSON value (`{"a": {"b": [1]}}` has 3). Deeper values
+ * are refused before anything walks them recursively (JSON.stringify, the database driver).
+ */
+export const JSON_DEPTH_MAX = 32;
 /** Ids in one list argument (listIds, tagIds, contactIds of one call). */
 export const IDS_MAX = 1_000;
 
 const E164 = /^\+\d{8,15}$/;
+
+/**
+ * A UTF-16 surrogate that is not half of a pair: not a character, and not encodable as
+ * UTF-8, so the database cannot store it. (With the `u` flag a pair is one code point and
+ * does not match.)
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Whether `value` is well-formed UTF-16, i.e. a sequence of Unicode characters. */
+export function isWellFormed(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/**
+ * Text that shows nothing: white space, control characters and the characters Unicode
+ * says to display as nothing (zero-width spaces and joiners, the soft hyphen, the byte-order
+ * mark, Hangul fillers …), plus the blank Braille pattern.
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}\u2800]*$/u;
+
+/**
+ * The earliest and latest instants a timestamp column accepts as this gateway writes them
+ * (ISO 8601 with a four-digit year; PostgreSQL has no year 0 and reads "+275760-…" as a
+ * time zone).
+ */
+const INSTANT_MIN = Date.parse('0001-01-01T00:00:00.000Z');
+const INSTANT_MAX = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Whether a Date's time (ms since the epoch) is one PostgreSQL can store and compare. */
+export function isStorableInstant(time: number): boolean {
+  return time >= INSTANT_MIN && time <= INSTANT_MAX;
+}
 
 /** Characters as a person counts them (code points), not UTF-16 units. */
 function characters(value: string): number {
   return [...value].length;
 }
 
-interface Lookup {
-  findMany(args: { where: { id: { in: string[] } }; select: { id: true } }): Promise<{ id: string }[]>;
+/** What is wrong with a JSON value, walked without recursion: too deep, or a malformed string. */
+function jsonProblem(value: unknown): 'depth' | 'string' | undefined {
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (!isWellFormed(item)) return 'string';
+    } else if (item !== null && typeof item === 'object') {
+      if (depth > JSON_DEPTH_MAX) return 'depth';
+      if (Array.isArray(item)) {
+        for (const child of item) pending.push([child, depth + 1]);
+      } else {
+        for (const [key, child] of Object.entries(item)) {
+          if (!isWellFormed(key)) return 'string';
+          pending.push([child, depth + 1]);
+        }
+      }
+    }
+  }
+  return undefined;
 }
+
+const MALFORMED = 'must be well-formed UTF-16: it holds an unpaired surrogate (a code unit between \\uD800 and \\uDFFF that is not half of a pair).';
 
 export class Validator {
   readonly errors: UserError[] = [];
+
+  /**
+   * `rows`: finds and locks the rows that ids name (src/db/row-locks.ts), in the mutation's
+   * transaction, so that what validation found is still there when the mutation writes.
+   */
+  constructor(private readonly rows: RowLocker) {}
 
   fail(field: FieldPath, message: string, code: UserErrorCode = 'INVALID'): undefined {
     this.errors.push({ field, message, code });
@@ -38,16 +102,29 @@ export class Validator {
     if (this.errors.length > 0) throw new UserErrors(this.errors);
   }
 
-  /** A name or label: trimmed, 1–255 characters. */
-  name(field: FieldPath, value: string, what = 'Name'): string | undefined {
+  /** Any text: well-formed (every string goes through here or through `attributes`). */
+  private text(field: FieldPath, value: string, what: string): string | undefined {
+    return isWellFormed(value) ? value : this.fail(field, `${what} ${MALFORMED}`);
+  }
+
+  /** Text that must show something: not only white space or invisible characters. */
+  private visibleText(field: FieldPath, value: string, what: string): string | undefined {
+    if (this.text(field, value, what) === undefined) return undefined;
     const trimmed = value.trim();
-    if (trimmed === '') return this.fail(field, `${what} must not be blank.`);
+    return INVISIBLE.test(trimmed) ? this.fail(field, `${what} must not be blank (or only invisible characters).`) : trimmed;
+  }
+
+  /** A name or label: trimmed, 1–255 characters, something visible. */
+  name(field: FieldPath, value: string, what = 'Name'): string | undefined {
+    const trimmed = this.visibleText(field, value, what);
+    if (trimmed === undefined) return undefined;
     if (characters(trimmed) > NAME_MAX) return this.fail(field, `${what} must be at most ${NAME_MAX} characters long.`);
     return trimmed;
   }
 
   description(field: FieldPath, value: string | null): string | null | undefined {
     if (value === null) return null;
+    if (this.text(field, value, 'Description') === undefined) return undefined;
     const trimmed = value.trim();
     if (characters(trimmed) > DESCRIPTION_MAX) {
       return this.fail(field, `Description must be at most ${DESCRIPTION_MAX} characters long.`);
@@ -64,20 +141,25 @@ export class Validator {
     return normalized;
   }
 
-  /** A JSON object of at most 64 KiB, serialized. */
+  /** A JSON object of at most 64 KiB serialized and JSON_DEPTH_MAX levels, its strings well-formed. */
   attributes(field: FieldPath, value: unknown): Prisma.InputJsonObject | undefined {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return this.fail(field, 'Attributes must be a JSON object, e.g. {"city": "Lisbon"}.');
     }
+    const problem = jsonProblem(value);
+    if (problem === 'depth') {
+      return this.fail(field, `Attributes must nest at most ${JSON_DEPTH_MAX} levels of objects and arrays.`);
+    }
+    if (problem === 'string') return this.fail(field, `Every key and string of attributes ${MALFORMED}`);
     if (Buffer.byteLength(JSON.stringify(value), 'utf8') > ATTRIBUTES_MAX_BYTES) {
       return this.fail(field, 'Attributes must be at most 64 KiB when serialized as JSON.', 'LIMIT_EXCEEDED');
     }
     return value as Prisma.InputJsonObject;
   }
 
-  /** A WhatsApp text message: 1–4096 characters, not only whitespace. */
+  /** A WhatsApp text message: 1–4096 characters, something visible. */
   messageText(field: FieldPath, value: string): string | undefined {
-    if (value.trim() === '') return this.fail(field, 'Text must not be blank.');
+    if (this.visibleText(field, value, 'Text') === undefined) return undefined;
     if (characters(value) > MESSAGE_TEXT_MAX) {
       return this.fail(field, `Text must be at most ${MESSAGE_TEXT_MAX} characters long (WhatsApp's limit).`, 'LIMIT_EXCEEDED');
     }
@@ -94,19 +176,17 @@ export class Validator {
 
   /**
    * Looks up which of `globalIds` are ids of `typename` that exist in the viewer's
-   * organization (through the tenant-scoped client): one query for all of them.
-   * A wrong type, another organization's id and a missing row all look the same.
+   * organization: one query for all of them, which locks the rows it finds (`lock`) until
+   * the mutation's transaction ends. A wrong type, another organization's id and a missing
+   * row all look the same.
    */
-  async lookUp(lookup: Lookup, typename: string, globalIds: Iterable<string>): Promise<Map<string, string>> {
+  async lookUp(typename: LockableType, globalIds: Iterable<string>, lock: RowLock = 'share'): Promise<Map<string, string>> {
     const raw = new Map<string, string>();
     for (const globalId of globalIds) {
       const id = rawIdOf(typename, globalId);
       if (id) raw.set(globalId, id);
     }
-    const ids = [...new Set(raw.values())];
-    const found = new Set(
-      ids.length > 0 ? (await lookup.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((row) => row.id) : [],
-    );
+    const found = await this.rows(typename, [...new Set(raw.values())], lock);
     return new Map([...raw].filter(([, id]) => found.has(id)));
   }
 
@@ -125,15 +205,15 @@ export class Validator {
     return this.fail(field, `No ${typename} with the id "${globalId}" exists.`, 'NOT_FOUND');
   }
 
-  /** The raw id of one existing row of `typename`, or a NOT_FOUND error at `field`. */
-  async id(lookup: Lookup, typename: string, field: FieldPath, globalId: string): Promise<string | undefined> {
-    const id = (await this.lookUp(lookup, typename, [globalId])).get(globalId);
+  /** The raw id of one existing row of `typename` (locked: see lookUp), or a NOT_FOUND error at `field`. */
+  async id(typename: LockableType, field: FieldPath, globalId: string, lock: RowLock = 'share'): Promise<string | undefined> {
+    const id = (await this.lookUp(typename, [globalId], lock)).get(globalId);
     return id ?? this.notFound(field, typename, globalId);
   }
 
-  /** The raw ids of a list argument of `typename` (duplicates dropped), after a size check. */
-  async ids(lookup: Lookup, typename: string, field: FieldPath, globalIds: readonly string[]): Promise<string[]> {
+  /** The raw ids of a list argument of `typename` (duplicates dropped, rows locked), after a size check. */
+  async ids(typename: LockableType, field: FieldPath, globalIds: readonly string[], lock: RowLock = 'share'): Promise<string[]> {
     if (!this.count(field, globalIds, IDS_MAX, 'ids')) return [];
-    return this.resolved(await this.lookUp(lookup, typename, globalIds), typename, field, globalIds);
+    return this.resolved(await this.lookUp(typename, globalIds, lock), typename, field, globalIds);
   }
 }

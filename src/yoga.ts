@@ -23,6 +23,7 @@ import { useConcurrencyLimit } from './plugins/concurrency.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { AuthFailureThrottle } from './rate-limit/auth-failures.js';
+import { useWellFormedStrings } from './plugins/well-formed-strings.js';
 import type { RateLimiter } from './rate-limit/index.js';
 import { schema } from './schema/index.js';
 
@@ -143,6 +144,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
+      useWellFormedStrings(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
       useReadinessCheck({
         endpoint: '/readyz',

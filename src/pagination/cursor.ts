@@ -2,6 +2,7 @@
 // name of the ordering it belongs to), so paging from it needs no lookup and stays stable
 // when rows are inserted or deleted around it.
 import { GraphQLError } from 'graphql';
+import { isStorableInstant, isWellFormed } from '../validation.js';
 
 export type CursorValue = string | null;
 export type SortType = 'timestamptz' | 'text' | 'uuid';
@@ -9,13 +10,14 @@ export type SortType = 'timestamptz' | 'text' | 'uuid';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Exactly what encodeCursor writes (Date#toISOString). Date.parse alone accepts strings
- * such as "1" or "2026-02-30T00:00:00.000Z" that PostgreSQL refuses, which would fail the
- * statement (a masked internal error) instead of the argument.
+ * Exactly what encodeCursor writes (Date#toISOString), for an instant PostgreSQL can hold.
+ * Date.parse alone accepts strings such as "1", "2026-02-30T00:00:00.000Z" or
+ * "+275760-09-13T00:00:00.000Z" that PostgreSQL refuses, which would fail the statement (a
+ * masked internal error) instead of the argument.
  */
 function isIsoTimestamp(value: string): boolean {
   const time = Date.parse(value);
-  return !Number.isNaN(time) && new Date(time).toISOString() === value;
+  return !Number.isNaN(time) && isStorableInstant(time) && new Date(time).toISOString() === value;
 }
 
 /** The type of one sort value, and whether NULL is one of its values. */
@@ -29,8 +31,8 @@ function valid(column: CursorColumn, value: unknown): value is CursorValue {
   if (typeof value !== 'string') return false;
   if (column.type === 'uuid') return UUID.test(value);
   if (column.type === 'timestamptz') return isIsoTimestamp(value);
-  // A NUL character cannot be sent in a PostgreSQL text parameter.
-  return !value.includes('\u0000');
+  // A NUL character or a lone surrogate cannot be sent in a PostgreSQL text parameter.
+  return !value.includes('\u0000') && isWellFormed(value);
 }
 
 export function encodeCursor(ordering: string, values: readonly CursorValue[]): string {

@@ -164,7 +164,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.apiKey, 'ApiKey', ['input', 'id'], input.id);
+        const id = await v.id('ApiKey', ['input', 'id'], input.id, 'update');
         v.check();
         const key = await tx.apiKey.findUnique({
           where: { id: id! },

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import { type ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
 import type { ListPageCost } from '../plugins/page-cost.js';
-import { type FieldPath, IDS_MAX, type Validator } from '../validation.js';
+import { type FieldPath, IDS_MAX, JSON_DEPTH_MAX, type Validator } from '../validation.js';
 import { Contact, ContactStatus } from './contact.js';
 import { rawIdOf } from './global-id.js';
 import {
@@ -24,7 +24,9 @@ export const CONTACT_BATCH_MAX = 1_000;
 
 const contactFields = {
   status: { type: ContactStatus, description: 'Default ACTIVE.' },
-  attributes: { description: 'A JSON object of at most 64 KiB. Given on update, it replaces the whole object.' },
+  attributes: {
+    description: `A JSON object of at most 64 KiB, nested at most ${JSON_DEPTH_MAX} levels deep. Given on update, it replaces the whole object.`,
+  },
   listIds: { description: 'The lists the contact is in. Given on update, it replaces the whole set.' },
   tagIds: { description: 'The contact’s tags. Given on update, it replaces the whole set.' },
 };
@@ -203,8 +205,8 @@ async function createContacts(
     v.fail([...rowPath(firstIndex.get(phone)!), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
 
   // One lookup per kind of id for the whole batch.
-  const lists = await v.lookUp(tx.contactList, 'List', inputs.flatMap((input) => input.listIds ?? []));
-  const tags = await v.lookUp(tx.tag, 'Tag', inputs.flatMap((input) => input.tagIds ?? []));
+  const lists = await v.lookUp('List', inputs.flatMap((input) => input.listIds ?? []));
+  const tags = await v.lookUp('Tag', inputs.flatMap((input) => input.tagIds ?? []));
   const links = inputs.map((input, index) => ({
     listIds: input.listIds ? v.resolved(lists, 'List', [...rowPath(index), 'listIds'], input.listIds) : [],
     tagIds: input.tagIds ? v.resolved(tags, 'Tag', [...rowPath(index), 'tagIds'], input.tagIds) : [],
@@ -275,14 +277,14 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.contact, 'Contact', ['input', 'id'], input.id);
+        const id = await v.id('Contact', ['input', 'id'], input.id, 'update');
         const data: Prisma.ContactUpdateInput = {};
         if (input.name != null) data.name = v.name(['input', 'name'], input.name);
         if (input.phone != null) data.phone = v.phone(['input', 'phone'], input.phone);
         if (input.status != null) data.status = input.status;
         if (input.attributes != null) data.attributes = v.attributes(['input', 'attributes'], input.attributes);
-        const listIds = input.listIds ? await v.ids(tx.contactList, 'List', ['input', 'listIds'], input.listIds) : undefined;
-        const tagIds = input.tagIds ? await v.ids(tx.tag, 'Tag', ['input', 'tagIds'], input.tagIds) : undefined;
+        const listIds = input.listIds ? await v.ids('List', ['input', 'listIds'], input.listIds) : undefined;
+        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
         v.check();
         // Touch updatedAt also when only the lists or tags change.
         await tx.contact.update({ where: { id: id! }, data: { ...data, updatedAt: new Date() } });
@@ -298,7 +300,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.contact, 'Contact', ['input', 'id'], input.id);
+        const id = await v.id('Contact', ['input', 'id'], input.id, 'update');
         v.check();
         await tx.contact.deleteMany({ where: { id: id! } });
         return { deletedId: input.id };
@@ -312,7 +314,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteContactsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const ids = await v.ids(tx.contact, 'Contact', ['input', 'ids'], input.ids);
+        const ids = await v.ids('Contact', ['input', 'ids'], input.ids, 'update');
         v.check();
         await tx.contact.deleteMany({ where: { id: { in: ids } } });
         return { deletedIds: [...new Set(input.ids.filter((globalId) => rawIdOf('Contact', globalId)))] };

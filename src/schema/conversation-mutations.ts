@@ -45,8 +45,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.conversation, 'Conversation', ['input', 'id'], input.id);
-        const tagIds = input.tagIds ? await v.ids(tx.tag, 'Tag', ['input', 'tagIds'], input.tagIds) : undefined;
+        const id = await v.id('Conversation', ['input', 'id'], input.id, 'update');
+        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
         v.check();
         await tx.conversation.update({
           where: { id: id! },
@@ -69,8 +69,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AssignConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.conversation, 'Conversation', ['input', 'id'], input.id);
-        const memberId = await v.id(tx.organizationMember, 'OrganizationMember', ['input', 'memberId'], input.memberId);
+        const id = await v.id('Conversation', ['input', 'id'], input.id, 'update');
+        const memberId = await v.id('OrganizationMember', ['input', 'memberId'], input.memberId);
         v.check();
         await tx.conversation.update({ where: { id: id! }, data: { assignedToId: memberId! } });
         return { conversationId: id! };
@@ -83,7 +83,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UnassignConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.conversation, 'Conversation', ['input', 'id'], input.id);
+        const id = await v.id('Conversation', ['input', 'id'], input.id, 'update');
         v.check();
         await tx.conversation.update({ where: { id: id! }, data: { assignedToId: null } });
         return { conversationId: id! };
@@ -97,7 +97,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: MarkConversationReadInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.conversation, 'Conversation', ['input', 'id'], input.id);
+        const id = await v.id('Conversation', ['input', 'id'], input.id);
         v.check();
         await tx.message.updateMany({
           where: { conversationId: id!, direction: 'INBOUND', status: { not: 'READ' } },

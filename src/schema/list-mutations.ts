@@ -61,7 +61,7 @@ builder.mutationFields((t) => ({
       runMutation(ctx, async (tx, v) => {
         const name = v.name(['input', 'name'], input.name);
         const description = v.description(['input', 'description'], input.description ?? null);
-        const tagIds = input.tagIds ? await v.ids(tx.tag, 'Tag', ['input', 'tagIds'], input.tagIds) : [];
+        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : [];
         v.check();
         const organizationId = ctx.viewer.organizationId;
         const list = await tx.contactList.create({ data: { organizationId, name: name!, description: description ?? null } });
@@ -76,10 +76,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.contactList, 'List', ['input', 'id'], input.id);
+        const id = await v.id('List', ['input', 'id'], input.id, 'update');
         const name = input.name != null ? v.name(['input', 'name'], input.name) : undefined;
         const description = input.description != null ? v.description(['input', 'description'], input.description) : undefined;
-        const tagIds = input.tagIds ? await v.ids(tx.tag, 'Tag', ['input', 'tagIds'], input.tagIds) : undefined;
+        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
         v.check();
         await tx.contactList.update({
           where: { id: id! },
@@ -107,7 +107,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.contactList, 'List', ['input', 'id'], input.id);
+        const id = await v.id('List', ['input', 'id'], input.id, 'update');
         v.check();
         await tx.contactList.deleteMany({ where: { id: id! } });
         return { deletedId: input.id };
@@ -120,8 +120,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AddContactsToListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const listId = await v.id(tx.contactList, 'List', ['input', 'listId'], input.listId);
-        const contactIds = await v.ids(tx.contact, 'Contact', ['input', 'contactIds'], input.contactIds);
+        const listId = await v.id('List', ['input', 'listId'], input.listId);
+        const contactIds = await v.ids('Contact', ['input', 'contactIds'], input.contactIds);
         v.check();
         await tx.contactListMembership.createMany({
           data: contactIds.map((contactId) => ({ organizationId: ctx.viewer.organizationId, listId: listId!, contactId })),
@@ -137,10 +137,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RemoveContactsFromListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const listId = await v.id(tx.contactList, 'List', ['input', 'listId'], input.listId);
+        const listId = await v.id('List', ['input', 'listId'], input.listId);
         // A contact that is not in the list is left alone; an id that is no contact of this
         // organization is NOT_FOUND, as everywhere else (../shared/API.md, "Validation").
-        const contactIds = await v.ids(tx.contact, 'Contact', ['input', 'contactIds'], input.contactIds);
+        const contactIds = await v.ids('Contact', ['input', 'contactIds'], input.contactIds);
         v.check();
         await tx.contactListMembership.deleteMany({ where: { listId: listId!, contactId: { in: contactIds } } });
         return { listId: listId! };

@@ -33,11 +33,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const conversationId = await v.id(tx.conversation, 'Conversation', ['input', 'conversationId'], input.conversationId);
+        const conversationId = await v.id('Conversation', ['input', 'conversationId'], input.conversationId, 'update');
         const text = v.messageText(['input', 'text'], input.text);
         let replyTo: { id: string; whatsAppMessageId: string | null } | null = null;
         if (input.replyToId != null) {
-          const replyToId = await v.id(tx.message, 'Message', ['input', 'replyToId'], input.replyToId);
+          const replyToId = await v.id('Message', ['input', 'replyToId'], input.replyToId);
           replyTo = replyToId
             ? await tx.message.findFirst({ where: { id: replyToId, conversationId }, select: { id: true, whatsAppMessageId: true } })
             : null;

@@ -6,8 +6,15 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
 import { forbiddenMessage, type Permission } from '../auth/permissions.js';
 import type { Context } from '../context.js';
+import { rowLocker } from '../db/row-locks.js';
 import type { TenantTransaction } from '../db/tenant.js';
-import { USER_ERROR_CODES, type UserError as UserErrorShape, userErrorFromDatabase, UserErrors } from '../errors.js';
+import {
+  isTransientConflict,
+  USER_ERROR_CODES,
+  type UserError as UserErrorShape,
+  userErrorFromDatabase,
+  UserErrors,
+} from '../errors.js';
 import type { ModelKey, ModelRows } from '../loaders/nodes.js';
 import { Validator } from '../validation.js';
 
@@ -46,30 +53,51 @@ export function requires(permission: Permission) {
 const TRANSACTION_TIMEOUT_MS = 20_000;
 
 /**
+ * Attempts at a mutation whose transaction a concurrent one aborted (a deadlock, a
+ * serialization failure): the database undid all of it, so running it again is safe.
+ */
+const TRANSACTION_ATTEMPTS = 4;
+
+/** A short random pause before the next attempt, longer each time, so that the two sides of a deadlock do not meet again. */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+}
+
+/**
  * Runs a mutation in one transaction. `work` validates with the Validator (throwing its
  * errors through `validator.check()`) and writes through `tx`, the tenant-scoped
- * transaction client; anything it throws rolls everything back. A user error or a
- * database error a client can cause (a unique value taken concurrently) becomes the
- * payload's userErrors; anything else propagates and is masked.
+ * transaction client; anything it throws rolls everything back. The Validator locks the
+ * rows it finds by id (src/db/row-locks.ts), so a concurrent delete makes the mutation
+ * answer NOT_FOUND rather than fail in the middle of its writes; a transaction that the
+ * database aborts to break a deadlock is run again, up to TRANSACTION_ATTEMPTS times. A
+ * user error or a database error a client can cause (a unique value taken concurrently)
+ * becomes the payload's userErrors; anything else propagates and is masked.
  */
 export async function runMutation<Result extends object>(
   ctx: Context,
   work: (tx: TenantTransaction, validator: Validator) => Promise<Result>,
   fieldOf?: (column: string) => string[],
 ): Promise<(Result & Payload) | Payload> {
-  try {
-    const result = await ctx.db.$transaction((tx) => work(tx, new Validator()), {
-      timeout: TRANSACTION_TIMEOUT_MS,
-      maxWait: TRANSACTION_TIMEOUT_MS,
-    });
-    // What the request loaded before the write is stale now.
-    ctx.loaders.clear();
-    return { ...result, userErrors: [] };
-  } catch (error) {
-    if (error instanceof UserErrors) return { userErrors: error.errors };
-    const userError = userErrorFromDatabase(error, fieldOf);
-    if (userError) return { userErrors: [userError] };
-    throw error;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await ctx.db.$transaction((tx) => work(tx, new Validator(rowLocker(tx, ctx.viewer.organizationId))), {
+        timeout: TRANSACTION_TIMEOUT_MS,
+        maxWait: TRANSACTION_TIMEOUT_MS,
+      });
+      // What the request loaded before the write is stale now.
+      ctx.loaders.clear();
+      return { ...result, userErrors: [] };
+    } catch (error) {
+      if (error instanceof UserErrors) return { userErrors: error.errors };
+      const userError = userErrorFromDatabase(error, fieldOf);
+      if (userError) return { userErrors: [userError] };
+      if (attempt < TRANSACTION_ATTEMPTS && isTransientConflict(error)) {
+        ctx.log.warn({ attempt }, 'mutation aborted by a concurrent transaction (deadlock or serialization failure); retrying');
+        await backoff(attempt);
+        continue;
+      }
+      throw error;
+    }
   }
 }
 

@@ -48,7 +48,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.tag, 'Tag', ['input', 'id'], input.id);
+        const id = await v.id('Tag', ['input', 'id'], input.id, 'update');
         const label = v.name(['input', 'label'], input.label, 'Label');
         v.check();
         await tx.tag.update({ where: { id: id! }, data: { label: label! } });
@@ -63,7 +63,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id(tx.tag, 'Tag', ['input', 'id'], input.id);
+        const id = await v.id('Tag', ['input', 'id'], input.id, 'update');
         v.check();
         await tx.tag.deleteMany({ where: { id: id! } });
         return { deletedId: input.id };

@@ -1,0 +1,48 @@
+// Locking what a mutation validated. Mutations run under READ COMMITTED: a row found in
+// validation can be deleted by a concurrent request before the mutation writes, and the
+// write then fails deep in the database (a foreign-key violation, "record not found") as an
+// unexpected error. So validation reads the rows it accepts with a row lock, held until the
+// transaction ends: FOR KEY SHARE for a row the mutation only refers to (it blocks a delete
+// but not an ordinary update), FOR UPDATE for a row the mutation itself updates or deletes.
+// A concurrent delete then either waits for this transaction or has already removed the
+// row, which validation reports as NOT_FOUND. Rows are locked in id order so that two
+// requests locking overlapping sets take their locks in the same order.
+// https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-ROWS
+import { Prisma } from '../generated/prisma/client.js';
+import type { TenantTransaction } from './tenant.js';
+
+/** The table behind each GraphQL type that a mutation can name by id. */
+const TABLES = {
+  Contact: 'Contact',
+  List: 'ContactList',
+  Tag: 'Tag',
+  Conversation: 'Conversation',
+  Message: 'Message',
+  OrganizationMember: 'OrganizationMember',
+  ApiKey: 'ApiKey',
+} as const;
+
+export type LockableType = keyof typeof TABLES;
+
+/** `share`: the mutation refers to the row; `update`: it updates or deletes it. */
+export type RowLock = 'share' | 'update';
+
+const CLAUSES: Record<RowLock, Prisma.Sql> = {
+  share: Prisma.raw('FOR KEY SHARE'),
+  update: Prisma.raw('FOR UPDATE'),
+};
+
+/** Which of `ids` exist in the organization, each now locked until the transaction ends. */
+export type RowLocker = (typename: LockableType, ids: readonly string[], lock: RowLock) => Promise<Set<string>>;
+
+export function rowLocker(tx: TenantTransaction, organizationId: string): RowLocker {
+  return async (typename, ids, lock) => {
+    if (ids.length === 0) return new Set();
+    const rows = await tx.$queryRaw<{ id: string }[]>(Prisma.sql`
+      SELECT "id"::text AS "id" FROM ${Prisma.raw(`"${TABLES[typename]}"`)}
+      WHERE "organizationId" = ${organizationId}::uuid AND "id" = ANY(${ids}::uuid[])
+      ORDER BY "id"
+      ${CLAUSES[lock]}`);
+    return new Set(rows.map((row) => row.id));
+  };
+}
