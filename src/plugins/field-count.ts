@@ -4,15 +4,18 @@
 // a response name in a selection set, and then their sub-selections pair by pair, so its work
 // grows with the square of the fields. `{ viewer { permissions } }` written 440 times is well
 // under the token limit and took 0.2–1.2 s of CPU to validate; graphql-js's own budget for
-// the rule (500,000 comparisons) stops only at about a second. Bounding the fields bounds
+// the rule (500,000 comparisons) stops only at about a second. (Removing identical selections
+// first would not do: `viewer { member { id } }`, `viewer { member { name } }` … differ.) Bounding the fields bounds
 // that square, and with it every other rule, which are linear in the document. The default
 // is set by bench/parse-validate.ts, which builds the worst documents that pass every limit
 // and measures them against this schema.
 //
 // What is counted: every field of every operation, a fragment's fields once for each place it
 // is spread (`...F` twice in one selection set counts F twice: validation compares what the
-// spreads bring in, and execution collects it), inline fragments' fields where they stand.
-// A fragment is counted once however often it is spread (memoized, so fragments that spread
+// spreads bring in, and execution collects it), and each spread itself as one more, because
+// validation also compares the fragments spread in a selection set pairwise (150 distinct
+// one-field fragments in one selection set cost like 300 fields). Inline fragments count
+// what they hold. A fragment is counted once however often it is spread (memoized, so fragments that spread
 // each other twice, forty levels deep, take forty steps, not 2^40), and a fragment definition
 // that no operation reaches is counted on its own, because validation walks it all the same.
 // Counted on the parsed document before it is validated, so a refused document costs its

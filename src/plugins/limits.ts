@@ -35,8 +35,10 @@ export interface OperationLimits {
 // 100 × 100 × 100 walk of contacts → conversations → messages (1 010 100).
 // 2,000 tokens written out generously (long names, deep indentation, a comment here and there)
 // come to some 40 kB, so 64 KiB of document leaves room; the rest of the body (variables, a
-// thousand contacts for createContacts) may still use MAX_BODY_BYTES. 300 fields take at most
-// about 15 ms to validate on our machines (bench/parse-validate.ts); the inbox asks for 12.
+// thousand contacts for createContacts) may still use MAX_BODY_BYTES. The worst documents of
+// 300 fields cost at most ~17 ms of CPU to parse and validate (median; 40 ms at worst on a
+// loaded machine; bench/parse-validate.ts), and 300 leave room for GraphiQL's introspection
+// query (240) and for the benchmark's inbox query (21).
 export const DEFAULT_LIMITS: OperationLimits = {
   maxDepth: 12,
   maxAliases: 15,
