@@ -20,10 +20,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import pg from 'pg';
 import { newApiKey } from '../src/auth/api-keys.js';
 import { loadConfig } from '../src/config.js';
-import { cancelLeftoverQueries } from './database-idle.js';
+import { cancelLeftoverQueries, waitUntilQuiet } from './database-idle.js';
 import type { Fixture } from './fixture.js';
 import { type Answer, type Client, errorCodes, httpClient, percentile } from './http-client.js';
 import { readMemory, sampleRss } from './memory.js';
@@ -100,6 +101,8 @@ export interface NoisyResult {
   noisePeakRssMb: number;
   /** Whether the process was still running and answering after the noise. */
   aliveAfter: boolean;
+  /** 1-minute load average of the machine when B's idle run started and when the noise ended. */
+  loadAverage: [number, number];
   serverLog: string;
 }
 
@@ -257,8 +260,10 @@ function countCandidates(limits: Limits): Candidate[] {
 function permissionCandidates(limits: Limits): Candidate[] {
   // `viewer { permissions }` is 4 tokens; the braces around all of them 2 more.
   const most = Math.max(1, Math.floor((limits.maxTokens - 2) / 4));
+  // Steps of 10%: the validation cost grows with the square of the count, so the largest
+  // size that gets through matters.
   const counts = [most];
-  while (counts.length < 12 && counts.at(-1)! > 1) counts.push(Math.max(1, Math.floor(counts.at(-1)! * 0.75)));
+  while (counts.length < 25 && counts.at(-1)! > 1) counts.push(Math.max(1, Math.floor(counts.at(-1)! * 0.9)));
   return counts.map((n) => ({
     description: `\`{ viewer { permissions } }\` with \`viewer { permissions }\` repeated ${n} times (${4 * n + 2} tokens)`,
     body: () => JSON.stringify({ query: `{ ${Array.from({ length: n }, () => 'viewer { permissions }').join(' ')} }` }),
@@ -266,8 +271,11 @@ function permissionCandidates(limits: Limits): Candidate[] {
 }
 
 /**
- * The most expensive candidate the server accepts (answers 200), trying them in order; a
- * 429 is waited out. Then, on the idle server, its latency and the server's CPU per request.
+ * The most expensive candidate the server does not refuse outright (a 4xx), trying them in
+ * order; a 429 is waited out. A 200 with errors counts as accepted: the server did the work
+ * (a document that fails validation has been parsed and validated; a count that hit the
+ * statement timeout has run for that long). Then, on the idle server, its latency and the
+ * server's CPU per request.
  */
 async function probe(kind: NoiseKind, candidates: Candidate[], client: Client, aKey: string, pid: number): Promise<{ shape: AttackShape; accepted?: Candidate }> {
   const refused: string[] = [];
@@ -446,7 +454,11 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     }
     if (!accepted.length && options.kinds.includes('concurrency')) accepted.push({ kind: 'concurrency', candidate: countCandidates(limits)[0]! });
 
+    // What the probes left running (a count past its answer, in PostgreSQL) must not slow B's idle run.
+    if (!(await waitUntilQuiet(url, server.pid, 20_000))) log(`cancelled ${await cancelLeftoverQueries(url)} queries the probes left running`);
+
     // B on the idle server; meanwhile A's bucket refills (burst / rate seconds).
+    const loadAtIdle = os.loadavg()[0]!;
     const idleStarted = performance.now();
     const idle = await runNeighbour(bClient, names.bKey, fixture, options.idleSeconds, bPerSecond);
     log(`B idle: p50 ${idle.p50Ms.toFixed(0)} ms, p99 ${idle.p99Ms.toFixed(0)} ms, ${idle.ok} ok, failures ${JSON.stringify(idle.failures)}`);
@@ -491,6 +503,7 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     const noisy = await runNeighbour(bClient, names.bKey, fixture, options.noiseSeconds, bPerSecond);
     const slowStats = await noiseStopped;
     const { samples, peakKb } = sampler.stop();
+    const loadAfterNoise = os.loadavg()[0]!;
     log(`B noisy: p50 ${noisy.p50Ms.toFixed(0)} ms, p99 ${noisy.p99Ms.toFixed(0)} ms, ${noisy.ok} ok, failures ${JSON.stringify(noisy.failures)}`);
     log(`A's answers: ${JSON.stringify(aStatuses)}${slowStats ? `; slow clients ${JSON.stringify(slowStats)}` : ''}`);
 
@@ -515,6 +528,7 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
       peakRssMb,
       noisePeakRssMb,
       aliveAfter,
+      loadAverage: [loadAtIdle, loadAfterNoise],
       serverLog: server.logFile,
     };
   } finally {

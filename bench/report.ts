@@ -1,6 +1,7 @@
 // The results as Markdown: the table, the ratios, and how everything was measured, so
 // that bench/RESULTS.md is complete every time it is regenerated.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { CountCostsResult } from './count-costs.js';
 import type { LoadResult } from './load.js';
@@ -150,6 +151,8 @@ ${number(noisy.aPace.burst)}), and anonymous slow clients hold connections.
 - **A's answers:** ${statuses(allA)}. Not a clear refusal (5xx, a 200 with a masked error, a timeout or a
   connection error): ${number(unclear(allA))}. "abandoned": still in flight when the noise stopped.
 - **The server after the noise:** ${noisy.aliveAfter ? 'alive, answering' : '**not answering** (crashed or stuck; see its log)'}.
+- **The machine:** 1-minute load average ${number(noisy.loadAverage[0], 1)} when B's idle run started, ${number(noisy.loadAverage[1], 1)} when the noise
+  ended (${os.availableParallelism()} cores; above that, other work competed for the CPU and B's latencies move with it).
 
 | A sends | sized as (the most expensive size the server accepted) | idle latency / server CPU per request | A's answers during the noise |
 | --- | --- | ---: | --- |
