@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { newApiKey } from '../src/auth/api-keys.js';
 import { loadConfig } from '../src/config.js';
@@ -29,6 +30,7 @@ import type { Fixture } from './fixture.js';
 import { type Answer, type Client, errorCodes, httpClient, percentile } from './http-client.js';
 import { readMemory, sampleRss } from './memory.js';
 import { OPERATIONS } from './operations.js';
+import { ROOT_DIR } from './paths.js';
 import type { ServerProcess } from './server-process.js';
 import { startTarget, wagraphEnvironment } from './targets.js';
 
@@ -47,6 +49,8 @@ export interface PhaseStats {
   seconds: number;
   /** Answers that were 200 and passed the inbox check. */
   ok: number;
+  /** Of those, the ones that arrived before the phase ended (the others were sent during it and answered later). */
+  okInPhase: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -101,6 +105,8 @@ export interface NoisyResult {
   noisePeakRssMb: number;
   /** Whether the process was still running and answering after the noise. */
   aliveAfter: boolean;
+  /** What the server did after the noise, in words. */
+  afterNoise: string;
   /** 1-minute load average of the machine when B's idle run started and when the noise ended. */
   loadAverage: [number, number];
   serverLog: string;
@@ -368,6 +374,7 @@ async function runNeighbour(client: Client, bKey: string, fixture: Fixture, seco
   const request = inbox.requests.wagraph!(fixture)();
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
+  let okInPhase = 0;
   const deadline = performance.now() + seconds * 1000;
   const intervalMs = (B_CONNECTIONS / perSecond) * 1000;
   const worker = async (index: number) => {
@@ -385,7 +392,10 @@ async function runNeighbour(client: Client, bKey: string, fixture: Fixture, seco
           ok = false;
         }
       }
-      if (ok) latencies.push(answer.ms);
+      if (ok) {
+        latencies.push(answer.ms);
+        if (performance.now() < deadline) okInPhase++;
+      }
       else count(failures, statusLabel(answer));
       await pause(Math.max(0, intervalMs - (performance.now() - started)));
     }
@@ -394,6 +404,7 @@ async function runNeighbour(client: Client, bKey: string, fixture: Fixture, seco
   return {
     seconds,
     ok: latencies.length,
+    okInPhase,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     maxMs: latencies.length ? Math.max(...latencies) : NaN,
@@ -457,7 +468,9 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     // What the probes left running (a count past its answer, in PostgreSQL) must not slow B's idle run.
     if (!(await waitUntilQuiet(url, server.pid, 20_000))) log(`cancelled ${await cancelLeftoverQueries(url)} queries the probes left running`);
 
-    // B on the idle server; meanwhile A's bucket refills (burst / rate seconds).
+    // B's warm-up (a fresh server compiles and prepares on its first requests), then B on the
+    // idle server; meanwhile A's bucket refills (burst / rate seconds).
+    await runNeighbour(bClient, names.bKey, fixture, 2, bPerSecond);
     const loadAtIdle = os.loadavg()[0]!;
     const idleStarted = performance.now();
     const idle = await runNeighbour(bClient, names.bKey, fixture, options.idleSeconds, bPerSecond);
@@ -475,11 +488,12 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
       let last = performance.now();
       let next = 0;
       const sent: Promise<void>[] = [];
-      while (during() && accepted.length) {
+      // Runs for the whole noise even with nothing to send: its end is what stops the slow clients.
+      while (during()) {
         const now = performance.now();
         tokens = Math.min(aPace.burst, tokens + ((now - last) / 1000) * aPace.perSecond);
         last = now;
-        while (tokens >= 1 && aClient.inFlight() < aPace.maxInFlight) {
+        while (accepted.length && tokens >= 1 && aClient.inFlight() < aPace.maxInFlight) {
           tokens--;
           const { kind, candidate } = accepted[next++ % accepted.length]!;
           sent.push(
@@ -507,12 +521,25 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     log(`B noisy: p50 ${noisy.p50Ms.toFixed(0)} ms, p99 ${noisy.p99Ms.toFixed(0)} ms, ${noisy.ok} ok, failures ${JSON.stringify(noisy.failures)}`);
     log(`A's answers: ${JSON.stringify(aStatuses)}${slowStats ? `; slow clients ${JSON.stringify(slowStats)}` : ''}`);
 
-    // Still there? A simple request of B's, once A's connections are closed.
-    const after = await bClient.post('/graphql', JSON.stringify({ query: '{ __typename }' }), { authorization: `Bearer ${names.bKey}` });
-    const aliveAfter = after.status === 200 && readMemory(server.pid) !== undefined;
+    // Still there? A simple request of B's, once A's connections are closed, every second
+    // until it is answered (what A left in flight may still hold the pool for a while).
+    const recoveryStarted = performance.now();
+    let after: Answer;
+    do {
+      after = await bClient.post('/graphql', JSON.stringify({ query: '{ __typename }' }), { authorization: `Bearer ${names.bKey}` });
+      if (after.status === 200 || readMemory(server.pid) === undefined) break;
+      await pause(1_000);
+    } while (performance.now() - recoveryStarted < 30_000);
+    const running = readMemory(server.pid) !== undefined;
+    const aliveAfter = after.status === 200 && running;
+    const afterNoise = aliveAfter
+      ? `running, answered B's \`{ __typename }\` ${((performance.now() - recoveryStarted) / 1000).toFixed(1)} s after the noise stopped`
+      : running
+        ? `running, but not answering B's \`{ __typename }\` within 30 s of the noise stopping (last answer: ${statusLabel(after)})`
+        : `not running: the process exited (see ${path.relative(ROOT_DIR, server.logFile)})`;
     const peakRssMb = Math.max(peakKb, readMemory(server.pid)?.peakKb ?? 0) / 1024;
     const noisePeakRssMb = Math.max(0, ...samples.map(([, kb]) => kb)) / 1024;
-    log(`peak RSS ${peakRssMb.toFixed(0)} MB (noise: ${noisePeakRssMb.toFixed(0)} MB); server ${aliveAfter ? 'alive' : `NOT ANSWERING (${statusLabel(after)})`}`);
+    log(`peak RSS ${peakRssMb.toFixed(0)} MB (noise: ${noisePeakRssMb.toFixed(0)} MB); server ${afterNoise}`);
     return {
       startedAt,
       organizations: { a: names.a, b: names.b },
@@ -528,6 +555,7 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
       peakRssMb,
       noisePeakRssMb,
       aliveAfter,
+      afterNoise,
       loadAverage: [loadAtIdle, loadAfterNoise],
       serverLog: server.logFile,
     };

@@ -103,7 +103,8 @@ function unclear(counts: Record<string, number>): number {
 
 function phase(stats: PhaseStats): string {
   const failures = Object.values(stats.failures).reduce((a, b) => a + b, 0);
-  return `${number(stats.ok)} answered${failures ? `, ${number(failures)} failed (${statuses(stats.failures)})` : ''}`;
+  const late = stats.ok - stats.okInPhase;
+  return `${number(stats.ok)} answered${late ? ` (${number(late)} of them only after the phase ended)` : ''}${failures ? `, ${number(failures)} failed (${statuses(stats.failures)})` : ''}`;
 }
 
 function renderNoisy(noisy: NoisyResult): string {
@@ -150,11 +151,11 @@ ${number(noisy.aPace.burst)}), and anonymous slow clients hold connections.
 - **Peak RSS ${number(noisy.peakRssMb)} MB** (VmHWM over the whole scenario; highest sample during the noise ${number(noisy.noisePeakRssMb)} MB; target < 300 MB: ${pass(noisy.peakRssMb < 300)}).
 - **A's answers:** ${statuses(allA)}. Not a clear refusal (5xx, a 200 with a masked error, a timeout or a
   connection error): ${number(unclear(allA))}. "abandoned": still in flight when the noise stopped.
-- **The server after the noise:** ${noisy.aliveAfter ? 'alive, answering' : '**not answering** (crashed or stuck; see its log)'}.
+- **The server after the noise:** ${noisy.aliveAfter ? noisy.afterNoise : `**${noisy.afterNoise}**`}.
 - **The machine:** 1-minute load average ${number(noisy.loadAverage[0], 1)} when B's idle run started, ${number(noisy.loadAverage[1], 1)} when the noise
   ended (${os.availableParallelism()} cores; above that, other work competed for the CPU and B's latencies move with it).
 
-| A sends | sized as (the most expensive size the server accepted) | idle latency / server CPU per request | A's answers during the noise |
+| A sends | sized as (the largest size the server did not refuse with a 4xx while probing) | idle latency / server CPU per request | A's answers during the noise |
 | --- | --- | ---: | --- |
 ${attackRows.join('\n')}
 
