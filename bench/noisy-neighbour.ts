@@ -116,7 +116,7 @@ export interface NoisyResult {
 const NEIGHBOUR_API_KEY = 'wag_bench_neighbour_key_0002';
 /** B paces itself under its own budget: the scenario measures A's effect, not B's limiter. */
 const B_CONNECTIONS = 4;
-const B_MAX_PER_SECOND = 8;
+const B_MAX_PER_SECOND = 4;
 const SLOW_CLIENT_BYTE_EVERY_MS = 2_000;
 /** Single letters and pairs common in the generated names: counts that scan nearly every member. */
 const SEARCH_TERMS = ['a', 'e', 'i', 'o', 'r', 'n', 's', 'l', 'm', 'd', 'u', 't', 'c', 'h', 'b', 'an', 'ar', 'er', 'el', 'in', 'ma', 'ra', 'on', 'ri', 'la'];
@@ -244,13 +244,13 @@ function countCandidates(limits: Limits): Candidate[] {
         `${aliases} aliases of \`lists(first: ${lists}) { nodes { contacts(first: ${contacts}, filter: { search: "…" }) { totalCount } } }\`` +
         `, each alias with its own search (page cost ${cost.toLocaleString('en-US')} of ${limits.maxCost.toLocaleString('en-US')})`,
       body: () => {
-        // Rotated per request: every document differs, and every alias counts its own filter.
+        // Rotated per request: every alias counts its own filter (and a comment makes every document distinct).
         const offset = request++ % SEARCH_TERMS.length;
         const fields = Array.from({ length: aliases }, (_, i) => {
           const term = SEARCH_TERMS[(offset + i) % SEARCH_TERMS.length]!;
           return `c${i}: lists(first: ${lists}) { nodes { contacts(first: ${contacts}, filter: { search: ${JSON.stringify(term)} }) { totalCount } } }`;
         });
-        return JSON.stringify({ query: `{ ${fields.join(' ')} }` });
+        return JSON.stringify({ query: `# ${randomBytes(8).toString('hex')}\n{ ${fields.join(' ')} }` });
       },
     };
   };
@@ -272,7 +272,8 @@ function permissionCandidates(limits: Limits): Candidate[] {
   while (counts.length < 25 && counts.at(-1)! > 1) counts.push(Math.max(1, Math.floor(counts.at(-1)! * 0.9)));
   return counts.map((n) => ({
     description: `\`{ viewer { permissions } }\` with \`viewer { permissions }\` repeated ${n} times (${4 * n + 2} tokens)`,
-    body: () => JSON.stringify({ query: `{ ${Array.from({ length: n }, () => 'viewer { permissions }').join(' ')} }` }),
+    // A comment costs no token but makes every document distinct: no parse or validation cache helps.
+    body: () => JSON.stringify({ query: `# ${randomBytes(8).toString('hex')}\n{ ${Array.from({ length: n }, () => 'viewer { permissions }').join(' ')} }` }),
   }));
 }
 
@@ -377,11 +378,16 @@ async function runNeighbour(client: Client, bKey: string, fixture: Fixture, seco
   let okInPhase = 0;
   const deadline = performance.now() + seconds * 1000;
   const intervalMs = (B_CONNECTIONS / perSecond) * 1000;
+  const phaseStarted = performance.now();
   const worker = async (index: number) => {
-    // Spread the 4 connections over the interval rather than sending them together.
-    await pause((intervalMs / B_CONNECTIONS) * index);
-    while (performance.now() < deadline) {
-      const started = performance.now();
+    // Each connection has a schedule (spread over the interval, so that the 4 do not send
+    // together), and a request's latency counts from its scheduled time: a connection stuck
+    // behind a locked-out request still owes the requests it could not send meanwhile, and
+    // they count with the time they waited (no "coordinated omission").
+    for (let k = 0; ; k++) {
+      const scheduled = phaseStarted + (intervalMs / B_CONNECTIONS) * index + k * intervalMs;
+      if (scheduled >= deadline) return;
+      await pause(Math.max(0, scheduled - performance.now()));
       const answer = await client.post(request.path, request.body, { authorization: `Bearer ${bKey}` });
       if (answer.status === 'abandoned') return;
       let ok = answer.status === 200;
@@ -393,11 +399,11 @@ async function runNeighbour(client: Client, bKey: string, fixture: Fixture, seco
         }
       }
       if (ok) {
-        latencies.push(answer.ms);
+        latencies.push(performance.now() - scheduled);
         if (performance.now() < deadline) okInPhase++;
+      } else {
+        count(failures, statusLabel(answer));
       }
-      else count(failures, statusLabel(answer));
-      await pause(Math.max(0, intervalMs - (performance.now() - started)));
     }
   };
   await Promise.all(Array.from({ length: B_CONNECTIONS }, (_, index) => worker(index)));
@@ -459,7 +465,7 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
       if (candidate) accepted.push({ kind, candidate });
       log(`${kind}: ${shape.description}; idle ${shape.idleLatencyMs?.toFixed(0) ?? '–'} ms, server CPU ${shape.idleCpuMs?.toFixed(0) ?? '–'} ms${shape.refused.length ? `; refused: ${shape.refused.join(' | ')}` : ''}`);
     }
-    // A has only the kinds that were refused outright: it sends the most expensive size anyway (and gets refusals).
+    // A kind refused at every size is still sent, at its most expensive size: the refusals are what is measured.
     for (const kind of options.kinds) {
       if (candidates[kind] && !accepted.some((a) => a.kind === kind)) accepted.push({ kind, candidate: candidates[kind]![0]! });
     }

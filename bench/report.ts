@@ -104,7 +104,7 @@ function unclear(counts: Record<string, number>): number {
 function phase(stats: PhaseStats): string {
   const failures = Object.values(stats.failures).reduce((a, b) => a + b, 0);
   const late = stats.ok - stats.okInPhase;
-  return `${number(stats.ok)} answered${late ? ` (${number(late)} of them only after the phase ended)` : ''}${failures ? `, ${number(failures)} failed (${statuses(stats.failures)})` : ''}`;
+  return `${number(stats.ok)} answered${late ? ` (${number(late)} of them after the phase ended)` : ''}${failures ? `, ${number(failures)} failed (${statuses(stats.failures)})` : ''}`;
 }
 
 function renderNoisy(noisy: NoisyResult): string {
@@ -137,7 +137,9 @@ function renderNoisy(noisy: NoisyResult): string {
 
 wagraph with the defaults of \`npm run serve\` (rate limit and concurrency limit on). Organization B
 (${noisy.organizations.b}) reads its inbox (the table's \`inbox\` operation) on 4 connections at up to
-${number(noisy.bPerSecond, 1)} requests/s in all (under its own rate budget), ${number(noisy.idle.seconds)} s on the idle server,
+${number(noisy.bPerSecond, 1)} requests/s in all (under its own rate budget; each request on a fixed schedule, its latency
+counted from its scheduled time, so a connection stuck behind a slow answer does not hide the requests it could
+not send), ${number(noisy.idle.seconds)} s on the idle server,
 then ${number(noisy.noisy.seconds)} s while organization A (${noisy.organizations.a}, the large one) sends what
 the table below lists at its full rate budget (${number(noisy.aPace.perSecond, 1)} requests/s after a burst of
 ${number(noisy.aPace.burst)}), and anonymous slow clients hold connections.
