@@ -188,6 +188,9 @@ async function prepareKeys(url: string, fixture: Fixture): Promise<{ a: string; 
 interface Candidate {
   description: string;
   body: () => string;
+  /** For a kind sized by one number: that number, and the same attack at another size (to refine the largest accepted one). */
+  size?: number;
+  resize?: (size: number) => Candidate;
 }
 
 interface Limits {
@@ -199,12 +202,22 @@ interface Limits {
   maxCost: number;
 }
 
+/** Every numeric setting of the configuration, nested ones included, by name. */
+function numericSettings(value: unknown, into: [string, number][] = [], depth = 0): [string, number][] {
+  if (value && typeof value === 'object' && depth < 3) {
+    for (const [name, inner] of Object.entries(value)) {
+      if (typeof inner === 'number' && inner > 0) into.push([name, inner]);
+      else numericSettings(inner, into, depth + 1);
+    }
+  }
+  return into;
+}
+
 function limitsOf(config: ReturnType<typeof loadConfig>): Limits {
-  const limits = config.limits as unknown as Record<string, unknown>;
-  const number = (pattern: RegExp) => {
-    const entry = Object.entries(limits).find(([name, value]) => pattern.test(name) && typeof value === 'number' && value > 0);
-    return entry ? (entry[1] as number) : undefined;
-  };
+  // Looked up by name, in `limits` first, then anywhere in the configuration: a limit a
+  // later version adds (a document size, say) is found wherever it is kept.
+  const settings = [...numericSettings(config.limits), ...numericSettings(config)];
+  const number = (pattern: RegExp) => settings.find(([name]) => pattern.test(name))?.[1];
   const maxBodyBytes = number(/^maxBodyBytes$/) ?? 1_048_576;
   return {
     maxBodyBytes,
@@ -219,6 +232,8 @@ function limitsOf(config: ReturnType<typeof loadConfig>): Limits {
 function bigDocument(bytes: number): Candidate {
   const tail = '\n{ __typename }';
   return {
+    size: bytes,
+    resize: bigDocument,
     description: `distinct ${bytes.toLocaleString('en-US')}-byte documents (a comment, then \`{ __typename }\`)`,
     body: () => {
       const head = `# ${randomBytes(16).toString('hex')} `;
@@ -270,11 +285,14 @@ function permissionCandidates(limits: Limits): Candidate[] {
   // size that gets through matters.
   const counts = [most];
   while (counts.length < 25 && counts.at(-1)! > 1) counts.push(Math.max(1, Math.floor(counts.at(-1)! * 0.9)));
-  return counts.map((n) => ({
+  const repeated = (n: number): Candidate => ({
+    size: n,
+    resize: repeated,
     description: `\`{ viewer { permissions } }\` with \`viewer { permissions }\` repeated ${n} times (${4 * n + 2} tokens)`,
     // A comment costs no token but makes every document distinct: no parse or validation cache helps.
     body: () => JSON.stringify({ query: `# ${randomBytes(8).toString('hex')}\n{ ${Array.from({ length: n }, () => 'viewer { permissions }').join(' ')} }` }),
-  }));
+  });
+  return counts.map(repeated);
 }
 
 /**
@@ -287,35 +305,56 @@ function permissionCandidates(limits: Limits): Candidate[] {
 async function probe(kind: NoiseKind, candidates: Candidate[], client: Client, aKey: string, pid: number): Promise<{ shape: AttackShape; accepted?: Candidate }> {
   const refused: string[] = [];
   const send = async (candidate: Candidate): Promise<Answer> => {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const answer = await client.post('/graphql', candidate.body(), { authorization: `Bearer ${aKey}` });
-      if (answer.status !== 429) return answer;
+      if (answer.status !== 429 || attempt === 30) return answer;
       await pause(1_000);
     }
   };
+  let accepted: { candidate: Candidate; answer: Answer } | undefined;
+  let smallestRefused: Candidate | undefined;
   for (const candidate of candidates) {
-    const cpuBefore = cpuMs(pid);
-    const first = await send(candidate);
-    if (first.status !== 200) {
-      refused.push(`${candidate.description}: ${statusLabel(first)}`);
-      continue;
+    const answer = await send(candidate);
+    if (answer.status === 200) {
+      accepted = { candidate, answer };
+      break;
     }
-    const latencies = [first.ms];
-    const cpu = [cpuMs(pid) - cpuBefore];
-    // Two more when they are quick enough to repeat (a slow count is measured once).
-    for (let i = 0; i < 2 && first.ms < 2_000; i++) {
-      const before = cpuMs(pid);
-      latencies.push((await send(candidate)).ms);
-      cpu.push(cpuMs(pid) - before);
-    }
-    const codes = errorCodes(first.text);
-    const description = `${candidate.description}${codes.length ? ` (answered 200 with errors: ${[...new Set(codes)].join(', ')})` : ''}`;
-    return {
-      accepted: candidate,
-      shape: { kind, description, refused, idleLatencyMs: percentile(latencies, 50), idleCpuMs: percentile(cpu, 50) },
-    };
+    refused.push(`${candidate.description}: ${statusLabel(answer)}`);
+    smallestRefused = candidate;
   }
-  return { shape: { kind, description: 'every size refused', refused, refusedOutright: true } };
+  if (!accepted) return { shape: { kind, description: 'every size refused', refused, refusedOutright: true } };
+  // Between the largest size accepted and the smallest refused: a few halvings of the gap.
+  const { resize } = accepted.candidate;
+  if (resize && smallestRefused?.size !== undefined) {
+    let low = accepted.candidate.size!;
+    let high = smallestRefused.size;
+    for (let step = 0; step < 5 && high - low > 1; step++) {
+      const middle = resize(Math.floor((low + high) / 2));
+      const answer = await send(middle);
+      if (answer.status === 200) {
+        accepted = { candidate: middle, answer };
+        low = middle.size!;
+      } else {
+        refused.push(`${middle.description}: ${statusLabel(answer)}`);
+        high = middle.size!;
+      }
+    }
+  }
+  // On the idle server: three requests, or one when it is slow (a count that runs for seconds).
+  const { candidate } = accepted;
+  const latencies: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < (accepted.answer.ms < 2_000 ? 3 : 1); i++) {
+    const before = cpuMs(pid);
+    latencies.push((await send(candidate)).ms);
+    cpu.push(cpuMs(pid) - before);
+  }
+  const codes = errorCodes(accepted.answer.text);
+  const description = `${candidate.description}${codes.length ? ` (answered 200 with errors: ${[...new Set(codes)].join(', ')})` : ''}`;
+  return {
+    accepted: candidate,
+    shape: { kind, description, refused, idleLatencyMs: percentile(latencies, 50), idleCpuMs: percentile(cpu, 50) },
+  };
 }
 
 // --- slow clients -------------------------------------------------------------------------------

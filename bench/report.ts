@@ -120,7 +120,9 @@ function renderNoisy(noisy: NoisyResult): string {
         : kind === 'concurrency'
           ? `the kinds above sent without waiting for answers, up to ${noisy.aPace.maxInFlight} in flight`
           : (shape?.description ?? '–');
-    const refused = shape?.refused.length ? ` Refused while probing: ${shape.refused.join('; ')}.` : '';
+    const refused = shape?.refused.length
+      ? ` Refused while probing: ${shape.refused.length} larger size${shape.refused.length > 1 ? 's' : ''}, the smallest of them ${shape.refused.at(-1)}.`
+      : '';
     const idle = shape?.idleLatencyMs !== undefined ? `${number(shape.idleLatencyMs)} ms / ${number(shape.idleCpuMs)} ms` : '–';
     const answers =
       kind === 'slow-clients'
