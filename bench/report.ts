@@ -135,7 +135,7 @@ function renderNoisy(noisy: NoisyResult): string {
     return `| ${kind} | ${what.replaceAll('|', '\\|')}${refused.replaceAll('|', '\\|')} | ${idle} | ${answers} |`;
   });
   const settings = Object.entries(noisy.settings).map(([name, value]) => `${name} ${typeof value === 'number' ? number(value) : value}`).join(', ');
-  return `### Noisy neighbour
+  return `#### Noisy neighbour
 
 wagraph with the defaults of \`npm run serve\` (rate limit and concurrency limit on). Organization B
 (${noisy.organizations.b}) reads its inbox (the table's \`inbox\` operation) on 4 connections at up to
@@ -177,7 +177,7 @@ function renderCountCosts(counts: CountCostsResult): string {
     .filter((cost) => !cost.error)
     .map((cost) => `${cost.name}:\n\n\`\`\`sql\n${cost.countSql.length ? cost.countSql.join(';\n\n') : '-- (no statement of its own: the count came with the page)'}\n\`\`\`\n`)
     .join('\n');
-  return `### Count costs
+  return `#### Count costs
 
 wagraph (rate limit off, as in the table), the large organization, sequential requests on an idle
 server: p50 over ${counts.runs} requests after a warm-up, through the statement-counting proxy; "page
@@ -192,15 +192,32 @@ The statements each count adds to its page:
 ${sql}`;
 }
 
-/** The scenarios' section, when any ran. */
+/**
+ * The figures measured on main before the hardening (bench/HARDENING-BEFORE.md, written by
+ * hand from scenario runs on that code), kept in every RESULTS.md next to the current ones.
+ */
+function hardeningBefore(): string {
+  const file = path.join(BENCH_DIR, 'HARDENING-BEFORE.md');
+  return fs.existsSync(file) ? `${fs.readFileSync(file, 'utf8').trim()}\n` : '';
+}
+
+/** The scenarios' section: this run's figures when they ran, then the figures from before the hardening. */
 export function renderHardening(results: RunResults): string {
-  if (!results.noisyNeighbour && !results.countCosts) return '';
+  const before = hardeningBefore();
+  if (!results.noisyNeighbour && !results.countCosts && !before) return '';
   const part = <T extends object>(value: T | { error: string } | undefined, render: (value: T) => string, title: string) =>
-    !value ? '' : 'error' in value ? `### ${title}\n\n**Not measured:** ${value.error}\n` : render(value);
-  return `## Hardening: noisy neighbour and count costs
+    !value ? '' : 'error' in value ? `#### ${title}\n\n**Not measured:** ${value.error}\n` : render(value);
+  const current =
+    results.noisyNeighbour || results.countCosts
+      ? `### This run (${results.machine.commit})
 
 ${part(results.noisyNeighbour, renderNoisy, 'Noisy neighbour')}
 ${part(results.countCosts, renderCountCosts, 'Count costs')}
+`
+      : '';
+  return `## Hardening: noisy neighbour and count costs
+
+${current}${before}
 `;
 }
 
