@@ -1,6 +1,11 @@
 // Command-line options of `npm run bench -- …`.
 import { parseArgs } from 'node:util';
+import { NOISE_KINDS, type NoiseKind } from './noisy-neighbour.js';
 import { OPERATION_NAMES, type OperationName, TARGETS, type TargetName } from './operations.js';
+
+/** Runs of their own, after the table (see ./noisy-neighbour.ts and ./count-costs.ts). */
+export const SCENARIOS = ['noisy-neighbour', 'count-costs'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]
 
@@ -8,10 +13,15 @@ export const USAGE = `npm run bench -- [options]
   --reseed             regenerate the dataset even if it is there
   --duration <s>       seconds per load run (default 10)
   --concurrency <list> connections per run, comma-separated (default 1,16,64)
-  --only <list>        operations (${OPERATION_NAMES.join(', ')})
-                       and/or targets (${TARGETS.join(', ')}), comma-separated
+  --only <list>        operations (${OPERATION_NAMES.join(', ')}),
+                       targets (${TARGETS.join(', ')}),
+                       and/or scenarios (${SCENARIOS.join(', ')}), comma-separated;
+                       naming only scenarios skips the table, naming no scenario skips them
+  --noise-seconds <s>  noisy-neighbour: seconds of noise (default 25), after 10 s idle
+  --noise-kinds <list> noisy-neighbour: what A sends (default all: ${NOISE_KINDS.join(', ')})
   --warmup <s>         seconds of warm-up load per operation before its runs (default 2)
-  --batch <n>          sequential requests over which statements and rows are counted (default 10)
+  --batch <n>          sequential requests over which statements and rows are counted,
+                       and over which count-costs takes its p50 (default 10)
   --skip-build         do not run npm run build first
   --soak               instead of the table: wagraph, one operation (default inbox),
                        --soak-minutes (default 5) at concurrency 64, RSS every 5 s
@@ -25,8 +35,11 @@ export interface BenchOptions {
   reseed: boolean;
   durationSeconds: number;
   concurrency: number[];
+  /** Empty: no table (only scenarios were named). */
   operations: OperationName[];
   targets: TargetName[];
+  scenarios: ScenarioName[];
+  noise: { seconds: number; idleSeconds: number; kinds: NoiseKind[] };
   warmupSeconds: number;
   batch: number;
   build: boolean;
@@ -56,6 +69,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'skip-build': { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
       'soak-minutes': { type: 'string', default: '5' },
+      'noise-seconds': { type: 'string', default: '25' },
+      'noise-kinds': { type: 'string' },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -63,12 +78,18 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   const only = values.only?.split(',').map((name) => name.trim()).filter(Boolean) ?? [];
   for (const name of only) {
-    if (!(OPERATION_NAMES as readonly string[]).includes(name) && !(TARGETS as readonly string[]).includes(name)) {
-      throw new Error(`--only: unknown operation or target "${name}"`);
+    if (![...OPERATION_NAMES, ...TARGETS, ...SCENARIOS].includes(name as never)) {
+      throw new Error(`--only: unknown operation, target or scenario "${name}"`);
     }
   }
   const operations = OPERATION_NAMES.filter((name) => only.includes(name));
   const targets = TARGETS.filter((name) => only.includes(name));
+  const scenarios = SCENARIOS.filter((name) => only.includes(name));
+  const tableNamed = operations.length > 0 || targets.length > 0;
+  const kinds = values['noise-kinds']?.split(',').map((name) => name.trim()).filter(Boolean) ?? [...NOISE_KINDS];
+  for (const kind of kinds) {
+    if (!(NOISE_KINDS as readonly string[]).includes(kind)) throw new Error(`--noise-kinds: unknown kind "${kind}" (${NOISE_KINDS.join(', ')})`);
+  }
   if (values.profile !== undefined && !(OPERATION_NAMES as readonly string[]).includes(values.profile)) {
     throw new Error(`--profile: unknown operation "${values.profile}" (one of ${OPERATION_NAMES.join(', ')})`);
   }
@@ -78,8 +99,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     reseed: values.reseed,
     durationSeconds: positive('duration', values.duration),
     concurrency,
-    operations: operations.length ? operations : [...OPERATION_NAMES],
+    operations: operations.length ? operations : scenarios.length && !tableNamed ? [] : [...OPERATION_NAMES],
     targets: targets.length ? targets : [...TARGETS],
+    scenarios: only.length === 0 ? [...SCENARIOS] : scenarios,
+    noise: { seconds: positive('noise-seconds', values['noise-seconds']), idleSeconds: 10, kinds: kinds as NoiseKind[] },
     warmupSeconds: Number(values.warmup),
     batch: Math.round(positive('batch', values.batch)),
     build: !values['skip-build'],
@@ -93,6 +116,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     !options.profile &&
     options.scale === 1 &&
     options.durationSeconds === 10 &&
-    values.concurrency === '1,16,64';
+    values.concurrency === '1,16,64' &&
+    values['noise-seconds'] === '25' &&
+    values['noise-kinds'] === undefined;
   return options;
 }

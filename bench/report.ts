@@ -1,8 +1,11 @@
 // The results as Markdown: the table, the ratios, and how everything was measured, so
 // that bench/RESULTS.md is complete every time it is regenerated.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import type { CountCostsResult } from './count-costs.js';
 import type { LoadResult } from './load.js';
+import type { NoisyResult, PhaseStats } from './noisy-neighbour.js';
 import { OPERATIONS, type OperationName, type TargetName } from './operations.js';
 import { BENCH_DIR } from './paths.js';
 import type { OperationResult, RunResults } from './results.js';
@@ -86,7 +89,152 @@ function agreement(results: RunResults): string {
   return lines.length ? lines.join('\n') : '- (fewer than two targets answered any operation)';
 }
 
+function statuses(counts: Record<string, number> | undefined): string {
+  const entries = Object.entries(counts ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length ? entries.map(([status, n]) => `${status}: ${number(n)}`).join(', ') : '–';
+}
+
+/** Answers that are not a clear refusal: a 5xx, a 200 carrying a masked error, or no answer at all. */
+function unclear(counts: Record<string, number>): number {
+  return Object.entries(counts)
+    .filter(([status]) => /^5/.test(status) || status === 'connection error' || status === 'timeout' || /^200 .*(INTERNAL_SERVER_ERROR|NO_CODE)/.test(status))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
+function phase(stats: PhaseStats): string {
+  const failures = Object.values(stats.failures).reduce((a, b) => a + b, 0);
+  const late = stats.ok - stats.okInPhase;
+  return `${number(stats.ok)} answered${late ? ` (${number(late)} of them after the phase ended)` : ''}${failures ? `, ${number(failures)} failed (${statuses(stats.failures)})` : ''}`;
+}
+
+function renderNoisy(noisy: NoisyResult): string {
+  const ratio = noisy.noisy.p50Ms / noisy.idle.p50Ms;
+  const pass = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const allA: Record<string, number> = {};
+  for (const counts of Object.values(noisy.aStatuses)) for (const [status, n] of Object.entries(counts ?? {})) allA[status] = (allA[status] ?? 0) + n;
+  const attackRows = noisy.kinds.map((kind) => {
+    const shape = noisy.attacks.find((attack) => attack.kind === kind);
+    const what =
+      kind === 'slow-clients'
+        ? `${noisy.slowClients?.concurrent ?? '–'} anonymous connections, each sending its body one byte every 2 s`
+        : kind === 'concurrency'
+          ? `the kinds above sent without waiting for answers, up to ${noisy.aPace.maxInFlight} in flight`
+          : (shape?.description ?? '–');
+    const refused = shape?.refused.length
+      ? ` Refused while probing: ${shape.refused.length} larger size${shape.refused.length > 1 ? 's' : ''}, the smallest of them ${shape.refused.at(-1)}.`
+      : '';
+    const idle = shape?.idleLatencyMs !== undefined ? `${number(shape.idleLatencyMs)} ms / ${number(shape.idleCpuMs)} ms` : '–';
+    const answers =
+      kind === 'slow-clients'
+        ? noisy.slowClients
+          ? `${number(noisy.slowClients.opened)} opened, ${number(noisy.slowClients.cutByServer)} cut by the server (after ${number(noisy.slowClients.cutAfterMedianMs / 1000, 1)} s median, ${number(noisy.slowClients.cutAfterMaxMs / 1000, 1)} s max); statuses sent: ${statuses(noisy.slowClients.statuses)}`
+          : '–'
+        : kind === 'concurrency'
+          ? 'counted with the kinds above'
+          : statuses(noisy.aStatuses[kind]);
+    return `| ${kind} | ${what.replaceAll('|', '\\|')}${refused.replaceAll('|', '\\|')} | ${idle} | ${answers} |`;
+  });
+  const settings = Object.entries(noisy.settings).map(([name, value]) => `${name} ${typeof value === 'number' ? number(value) : value}`).join(', ');
+  return `#### Noisy neighbour
+
+wagraph with the defaults of \`npm run serve\` (rate limit and concurrency limit on). Organization B
+(${noisy.organizations.b}) reads its inbox (the table's \`inbox\` operation) on 4 connections at up to
+${number(noisy.bPerSecond, 1)} requests/s in all (under its own rate budget; each request on a fixed schedule, its latency
+counted from its scheduled time, so a connection stuck behind a slow answer does not hide the requests it could
+not send), ${number(noisy.idle.seconds)} s on the idle server,
+then ${number(noisy.noisy.seconds)} s while organization A (${noisy.organizations.a}, the large one) sends what
+the table below lists at its full rate budget (${number(noisy.aPace.perSecond, 1)} requests/s after a burst of
+${number(noisy.aPace.burst)}), and anonymous slow clients hold connections.
+
+| | B p50 ms | B p99 ms | B max ms | B requests |
+| --- | ---: | ---: | ---: | --- |
+| idle | ${number(noisy.idle.p50Ms)} | ${number(noisy.idle.p99Ms)} | ${number(noisy.idle.maxMs)} | ${phase(noisy.idle)} |
+| under A's noise | ${number(noisy.noisy.p50Ms)} | ${number(noisy.noisy.p99Ms)} | ${number(noisy.noisy.maxMs)} | ${phase(noisy.noisy)} |
+
+- **B p50 idle ${number(noisy.idle.p50Ms)} ms, under noise ${number(noisy.noisy.p50Ms)} ms: ratio ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '– (no answer under noise)'}** (target ≤ 2×: ${pass(ratio <= 2)}).
+- **Peak RSS ${number(noisy.peakRssMb)} MB** (VmHWM over the whole scenario; highest sample during the noise ${number(noisy.noisePeakRssMb)} MB; target < 300 MB: ${pass(noisy.peakRssMb < 300)}).
+- **A's answers:** ${statuses(allA)}. Not a clear refusal (5xx, a 200 with a masked error, a timeout or a
+  connection error): ${number(unclear(allA))}. "abandoned": still in flight when the noise stopped.
+- **The server after the noise:** ${noisy.aliveAfter ? noisy.afterNoise : `**${noisy.afterNoise}**`}.
+- **The machine:** 1-minute load average ${number(noisy.loadAverage[0], 1)} when B's idle run started, ${number(noisy.loadAverage[1], 1)} when the noise
+  ended (${os.availableParallelism()} cores; above that, other work competed for the CPU and B's latencies move with it).
+
+| A sends | sized as (the largest size the server did not refuse with a 4xx while probing) | idle latency / server CPU per request | A's answers during the noise |
+| --- | --- | ---: | --- |
+${attackRows.join('\n')}
+
+Settings the attacks were sized from (the server's defaults): ${settings}.
+`;
+}
+
+function renderCountCosts(counts: CountCostsResult): string {
+  const rows = counts.costs.map((cost) =>
+    cost.error
+      ? `| ${cost.name} | **not measured:** ${cost.error.replaceAll('|', '\\|').replaceAll('\n', ' ')} |`
+      : `| ${cost.name} | \`${cost.query}\` | ${number(cost.p50Ms, 1)} | ${number(cost.baselineP50Ms, 1)} | ${number(cost.rowsReadPerRequest)} | ${number(cost.baselineRowsReadPerRequest)} | ${number(cost.statementsPerRequest, 1)} |`,
+  );
+  const sql = counts.costs
+    .filter((cost) => !cost.error)
+    .map((cost) => `${cost.name}:\n\n\`\`\`sql\n${cost.countSql.length ? cost.countSql.join(';\n\n') : '-- (no statement of its own: the count came with the page)'}\n\`\`\`\n`)
+    .join('\n');
+  return `#### Count costs
+
+wagraph (rate limit off, as in the table), the large organization, sequential requests on an idle
+server: p50 over ${counts.runs} requests after a warm-up, through the statement-counting proxy; "page
+alone" is the same page without the count. Rows read as in the table.
+
+| count | query | p50 ms | page alone p50 ms | rows read / req | page alone rows read / req | SQL stmts / req |
+| --- | --- | ---: | ---: | ---: | ---: | ---: |
+${rows.join('\n')}
+
+The statements each count adds to its page:
+
+${sql}`;
+}
+
+/**
+ * The figures measured on main before the hardening (bench/HARDENING-BEFORE.md, written by
+ * hand from scenario runs on that code), kept in every RESULTS.md next to the current ones.
+ */
+function hardeningBefore(): string {
+  const file = path.join(BENCH_DIR, 'HARDENING-BEFORE.md');
+  return fs.existsSync(file) ? `${fs.readFileSync(file, 'utf8').trim()}\n` : '';
+}
+
+/** The scenarios' section: this run's figures when they ran, then the figures from before the hardening. */
+export function renderHardening(results: RunResults): string {
+  const before = hardeningBefore();
+  if (!results.noisyNeighbour && !results.countCosts && !before) return '';
+  const part = <T extends object>(value: T | { error: string } | undefined, render: (value: T) => string, title: string) =>
+    !value ? '' : 'error' in value ? `#### ${title}\n\n**Not measured:** ${value.error}\n` : render(value);
+  const current =
+    results.noisyNeighbour || results.countCosts
+      ? `### This run (${results.machine.commit})
+
+${part(results.noisyNeighbour, renderNoisy, 'Noisy neighbour')}
+${part(results.countCosts, renderCountCosts, 'Count costs')}
+`
+      : '';
+  return `## Hardening: noisy neighbour and count costs
+
+${current}${before}
+`;
+}
+
 export function renderReport(results: RunResults): string {
+  if (!results.results.length) {
+    const m = results.machine;
+    return `# Benchmark scenarios
+
+Generated by \`${results.command}\` (bench/run.ts) on ${results.startedAt}; ${number(results.totalSeconds / 60, 1)} minutes.
+
+- **Commit:** ${m.commit}
+- **Machine:** ${m.cpu}, ${m.cores} cores, ${number(m.memoryGb, 1)} GB RAM; Node ${m.node}; ${m.postgres}; 1-minute load
+  average ${number(m.loadAverage[0], 1)} when the run started, ${number(m.loadAverage[1], 1)} when it ended.
+- **Dataset:** scale ${results.scale}.
+
+${renderHardening(results)}`;
+  }
   const m = results.machine;
   const rows = Object.entries(results.rows).map(([table, n]) => `${table} ${number(n)}`).join(', ');
   const peaks = Object.entries(results.serverPeakMb).map(([target, mb]) => `${target} ${number(mb)} MB`).join(', ');
@@ -128,7 +276,7 @@ target that answered the operation:
 
 ${agreement(results)}
 
-${analysis()}## How this is measured
+${renderHardening(results)}${analysis()}## How this is measured
 
 - **Targets.** *wagraph* runs as deployed: \`npm run build\`, then \`node dist/src/server.js\`
   with \`NODE_ENV=production\`, \`SEED_DEMO_DATA=false\`, \`DB_POOL_SIZE=10\`, default log level

@@ -1,6 +1,8 @@
 // What one benchmark run measured, kept as plain data (written as JSON to bench/out and
 // rendered by ./report.ts).
+import type { CountCostsResult } from './count-costs.js';
 import type { LoadResult } from './load.js';
+import type { NoisyResult } from './noisy-neighbour.js';
 import type { OperationName, TargetName } from './operations.js';
 
 export interface OperationResult {
@@ -53,5 +55,8 @@ export interface RunResults {
   /** VmHWM of each server process over its whole load phase. */
   serverPeakMb: Partial<Record<TargetName, number>>;
   results: OperationResult[];
+  /** The scenarios run after the table, when they were. */
+  noisyNeighbour?: NoisyResult | { error: string };
+  countCosts?: CountCostsResult | { error: string };
   totalSeconds: number;
 }

@@ -5,6 +5,7 @@
 //      then a batch of sequential requests gives SQL statements and rows read per request;
 //   2. load phase: the server started afresh, connected directly; autocannon at each
 //      concurrency, RSS sampled.
+// Then the scenarios: count-costs (./count-costs.ts) and noisy-neighbour (./noisy-neighbour.ts).
 // Results: bench/out/results-<time>.{json,md}, and bench/RESULTS.md after a complete
 // default run. `--soak` and `--profile` run wagraph alone instead (see ./options.ts).
 import { spawnSync } from 'node:child_process';
@@ -14,10 +15,12 @@ import path from 'node:path';
 import pg from 'pg';
 import { loadMigrations } from '../src/db/migrate.js';
 import { benchDatabaseUrl } from './bench-database.js';
+import { runCountCosts } from './count-costs.js';
 import { cancelLeftoverQueries, waitUntilQuiet } from './database-idle.js';
 import { type Fixture, FixtureMissingError, readFixture } from './fixture.js';
 import { runLoad } from './load.js';
 import { readMemory, sampleRss } from './memory.js';
+import { runNoisyNeighbour } from './noisy-neighbour.js';
 import {
   BENCH_PHONE_PREFIX,
   type HttpRequest,
@@ -374,6 +377,7 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
     results.push(...targetResults);
   }
   compareSummaries(results);
+  const scenarios = await runScenarios(url, fixture, options);
 
   const runResults: RunResults = {
     startedAt: new Date(started).toISOString(),
@@ -387,6 +391,7 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
     batch: options.batch,
     serverPeakMb,
     results,
+    ...scenarios,
     totalSeconds: (Date.now() - started) / 1000,
   };
   const stamp = runResults.startedAt.replace(/[:.]/g, '-');
@@ -402,8 +407,33 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
   );
 }
 
+/** The scenarios after the table; a scenario that fails is reported as such, the others still run. */
+async function runScenarios(url: string, fixture: Fixture, options: BenchOptions): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts'>> {
+  const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts'> = {};
+  if (options.scenarios.includes('count-costs')) {
+    log(`── count-costs: counts of the inbox and the contact table, p50 over ${options.batch} sequential requests`);
+    outcome.countCosts = await runCountCosts(url, fixture, options.batch).catch((error: unknown) => {
+      log(`count-costs failed: ${describe(error)}`);
+      return { error: describe(error) };
+    });
+  }
+  if (options.scenarios.includes('noisy-neighbour')) {
+    log(`── noisy-neighbour: ${options.noise.idleSeconds} s idle, then ${options.noise.seconds} s of ${options.noise.kinds.join(', ')}`);
+    outcome.noisyNeighbour = await runNoisyNeighbour(url, fixture, {
+      noiseSeconds: options.noise.seconds,
+      idleSeconds: options.noise.idleSeconds,
+      kinds: options.noise.kinds,
+      slowClients: 50,
+    }).catch((error: unknown) => {
+      log(`noisy-neighbour failed: ${describe(error)}`);
+      return { error: describe(error) };
+    });
+  }
+  return outcome;
+}
+
 async function runSoak(url: string, fixture: Fixture, options: BenchOptions): Promise<void> {
-  const operation = OPERATIONS.find((o) => o.name === (options.operations.length === OPERATIONS.length ? 'inbox' : options.operations[0]))!;
+  const operation = OPERATIONS.find((o) => o.name === (options.operations.length === OPERATIONS.length ? 'inbox' : (options.operations[0] ?? 'inbox')))!;
   const server = await startTarget('wagraph', { databaseUrl: url, fixture, label: 'soak' });
   try {
     const next = operation.requests.wagraph!(fixture);
@@ -490,7 +520,7 @@ async function main(): Promise<void> {
     log('npm run build');
     sh('npm', ['run', 'build', '--silent'], ROOT_DIR);
   }
-  const peer = options.targets.includes('postgraphile') && !options.soak && !options.profile;
+  const peer = options.operations.length > 0 && options.targets.includes('postgraphile') && !options.soak && !options.profile;
   if (peer) ensurePeerInstalled();
   const fixture = await ensureDataset(url, options);
   if (peer) await preparePeerAccess(url);

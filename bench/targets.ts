@@ -21,6 +21,12 @@ export interface StartOptions {
   cpuProfileDir?: string;
   /** Suffix of the log file name, to tell runs apart. */
   label: string;
+  /**
+   * wagraph only: 'off' (the default) for the load table, where one API key sends all the
+   * load and a per-credential budget would measure the limiter; 'server defaults' for the
+   * noisy-neighbour scenario, which runs the server exactly as `npm run serve` does.
+   */
+  rateLimit?: 'off' | 'server defaults';
 }
 
 async function graphqlAnswers(origin: string, apiKey: string): Promise<boolean> {
@@ -35,6 +41,21 @@ async function graphqlAnswers(origin: string, apiKey: string): Promise<boolean> 
 /** The server's own environment only: nothing of the benchmark's shell leaks into it. */
 function baseEnvironment(): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG, TZ: 'UTC' };
+}
+
+/** The environment wagraph is started with (the noisy-neighbour scenario reads its limits from it). */
+export function wagraphEnvironment(options: Pick<StartOptions, 'databaseUrl' | 'rateLimit'>, port: number): NodeJS.ProcessEnv {
+  return {
+    ...baseEnvironment(),
+    NODE_ENV: 'production',
+    DATABASE_URL: options.databaseUrl,
+    DB_POOL_SIZE: String(POOL_SIZE),
+    SEED_DEMO_DATA: 'false',
+    // One API key sends all the load: a per-credential budget would measure the limiter.
+    ...(options.rateLimit === 'server defaults' ? {} : { RATE_LIMIT_PER_MINUTE: '0' }),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+  };
 }
 
 export async function startTarget(target: TargetName, options: StartOptions): Promise<ServerProcess> {
@@ -53,17 +74,7 @@ export async function startTarget(target: TargetName, options: StartOptions): Pr
           path.join(ROOT_DIR, 'dist', 'src', 'server.js'),
         ],
         cwd: ROOT_DIR,
-        env: {
-          ...baseEnvironment(),
-          NODE_ENV: 'production',
-          DATABASE_URL: options.databaseUrl,
-          DB_POOL_SIZE: String(POOL_SIZE),
-          SEED_DEMO_DATA: 'false',
-          // One API key sends all the load: a per-credential budget would measure the limiter.
-          RATE_LIMIT_PER_MINUTE: '0',
-          HOST: '127.0.0.1',
-          PORT: String(port),
-        },
+        env: wagraphEnvironment(options, port),
         port,
         ready: (origin) => graphqlAnswers(origin, options.fixture.apiKey),
       });
