@@ -1,11 +1,13 @@
 // The GraphQL server as a fetch handler (no listen), so tests call `yoga.fetch` directly.
 // A GraphQL request passes, in order: Yoga's body-size limit and batching refusal,
 // authentication (no valid credentials: 401, before the document is even parsed), the rate
-// limit, the persisted-operation allow-list, parsing and validation with the operation
-// limits, the page-cost limit, and only then execution.
+// limit, the persisted-operation allow-list, admission (a slot among MAX_CONCURRENT_REQUESTS,
+// shared fairly between organizations), parsing and validation with the operation limits,
+// the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { defaultMaxPerKey } from './admission/fair-queue.js';
 import type { JwtSettings } from './auth/jwt.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
@@ -17,7 +19,7 @@ import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { useRateLimit } from './plugins/rate-limit.js';
-import { useConcurrencyLimit } from './plugins/concurrency.js';
+import { concurrencyLimit, useConcurrencyLimit } from './plugins/concurrency.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import type { RateLimiter } from './rate-limit/index.js';
@@ -50,6 +52,8 @@ export interface YogaOptions {
   corsOrigins?: readonly string[];
   /** GraphQL requests executing at once; the others wait (MAX_CONCURRENT_REQUESTS). Unset or 0: no limit. */
   maxConcurrentRequests?: number;
+  /** Of those, at most this many from one organization (MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION). Default: half, at least 1. */
+  maxConcurrentRequestsPerOrganization?: number;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -115,13 +119,21 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     },
     plugins: [
       useRequestLog(log),
-      ...(options.maxConcurrentRequests
-        ? [useConcurrencyLimit({ max: options.maxConcurrentRequests, maxWaiting: 50 * options.maxConcurrentRequests })]
-        : []),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({ database: db, jwt: options.jwt, log }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
+      // Needs the viewer; takes its slot only after every onParams hook has passed.
+      ...(options.maxConcurrentRequests
+        ? [
+            useConcurrencyLimit(
+              concurrencyLimit(
+                options.maxConcurrentRequests,
+                options.maxConcurrentRequestsPerOrganization ?? defaultMaxPerKey(options.maxConcurrentRequests),
+              ),
+            ),
+          ]
+        : []),
       useRejectNulCharacters(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
       useReadinessCheck({
