@@ -1,8 +1,10 @@
 // A counting semaphore shared fairly between keys (organizations): at most `max` holders in
 // all, at most `maxPerKey` of them with the same key, and the waiting ones admitted in turn,
-// one key after the other (round-robin over per-key queues, first come first served within
-// a key). A key that sends more than its share waits behind its own requests, not in front
-// of everyone else's. Pure bookkeeping, no timers and no I/O, so that tests can drive it.
+// one key after the other: a free slot goes to the key admitted least recently among those
+// that wait and are under their share (round-robin over per-key queues; first come, first
+// served within a key). A key that sends more than its share waits behind its own requests,
+// not in front of everyone else's. Pure bookkeeping, no timers and no I/O, so that tests
+// can drive it.
 
 export interface FairQueueLimits {
   /** Holders at once, every key together. */
@@ -49,6 +51,8 @@ interface Waiter {
 interface KeyState {
   running: number;
   waiting: Waiter[];
+  /** When the key was last admitted (a sequence number; 0: not since it was last idle). */
+  admittedAt: number;
 }
 
 export function createFairQueue(limits: FairQueueLimits): FairQueue {
@@ -57,14 +61,14 @@ export function createFairQueue(limits: FairQueueLimits): FairQueue {
   }
   let running = 0;
   let waiting = 0;
+  let admissions = 0;
   const keys = new Map<string, KeyState>();
-  // The keys that have waiting requests, in the order of their next turn (a Set keeps
-  // insertion order: a key that was just served goes to the back).
-  const turns = new Set<string>();
+  /** The keys that have waiting requests. */
+  const queued = new Set<string>();
 
   const stateOf = (key: string): KeyState => {
     let state = keys.get(key);
-    if (!state) keys.set(key, (state = { running: 0, waiting: [] }));
+    if (!state) keys.set(key, (state = { running: 0, waiting: [], admittedAt: 0 }));
     return state;
   };
   const forgetIfIdle = (key: string, state: KeyState) => {
@@ -74,6 +78,7 @@ export function createFairQueue(limits: FairQueueLimits): FairQueue {
   const take = (key: string, state: KeyState): Release => {
     running++;
     state.running++;
+    state.admittedAt = ++admissions;
     let released = false;
     return () => {
       if (released) return;
@@ -85,23 +90,24 @@ export function createFairQueue(limits: FairQueueLimits): FairQueue {
     };
   };
 
-  // Hands free slots to waiting requests, one key per turn, skipping keys at their share.
-  // Runs after every change, so that no waiting request could run while a slot is free for it.
+  // Hands free slots to waiting requests, each to the key admitted least recently among those
+  // under their share. Runs after every release, so that no waiting request could run while a
+  // slot is free for it (which is why `acquire` may admit at once whenever a slot is free).
   const dispatch = () => {
     while (running < limits.max) {
-      let next: string | undefined;
-      for (const key of turns) {
-        if (keys.get(key)!.running < limits.maxPerKey) {
-          next = key;
-          break;
+      let next: KeyState | undefined;
+      let nextKey = '';
+      for (const key of queued) {
+        const state = keys.get(key)!;
+        if (state.running < limits.maxPerKey && (!next || state.admittedAt < next.admittedAt)) {
+          next = state;
+          nextKey = key;
         }
       }
-      if (next === undefined) return;
-      const state = keys.get(next)!;
-      const waiter = state.waiting.shift()!;
+      if (!next) return;
+      const waiter = next.waiting.shift()!;
       waiting--;
-      turns.delete(next);
-      if (state.waiting.length > 0) turns.add(next);
+      if (next.waiting.length === 0) queued.delete(nextKey);
       waiter.admit();
     }
   };
@@ -121,7 +127,7 @@ export function createFairQueue(limits: FairQueueLimits): FairQueue {
           if (index === -1) return;
           state.waiting.splice(index, 1);
           waiting--;
-          if (state.waiting.length === 0) turns.delete(key);
+          if (state.waiting.length === 0) queued.delete(key);
           forgetIfIdle(key, state);
           reject(signal!.reason);
         };
@@ -133,7 +139,7 @@ export function createFairQueue(limits: FairQueueLimits): FairQueue {
         };
         state.waiting.push(waiter);
         waiting++;
-        if (!turns.has(key)) turns.add(key);
+        queued.add(key);
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     },
