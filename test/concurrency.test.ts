@@ -45,4 +45,20 @@ describe('at most MAX_CONCURRENT_REQUESTS requests execute at once', () => {
     expect(finished.slice(0, 2)).toEqual(['503', 'slow']);
     expect(finished).toHaveLength(52);
   });
+
+  it('gives the slot back however the request ends: errors, refusals, invalid documents', async () => {
+    const endings = [
+      client.gql(`{ nope }`, {}, { as: org.owner }), // invalid document
+      client.gql(`{ contacts(first: 100) { nodes { conversations(first: 100) { nodes { messages(first: 100) { nodes { id } } } } } } }`, {}, { as: org.owner }), // refused by the cost limit
+      client.gql(`{ contacts(first: 101) { nodes { id } } }`, {}, { as: org.owner }), // an error while executing (page size)
+      client.gql(`query { viewer { permissions } }`, {}, { as: null }), // unauthenticated: never queued
+    ];
+    expect((await Promise.all(endings)).map((response) => response.errors?.length)).toEqual([1, 1, 1, 1]);
+    // One slot: had any of them kept it, this would wait for ever.
+    const next = await Promise.race([
+      client.gql(`{ viewer { permissions } }`, {}, { as: org.owner }),
+      new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), 5_000)),
+    ]);
+    expect(next).not.toBe('still waiting');
+  });
 });
