@@ -3,6 +3,7 @@
 // check each rule; src/server.ts turns a ConfigError into one line and exit code 1.
 import { z } from 'zod';
 import type { JwtSettings } from './auth/jwt.js';
+import { defaultMaxPerKey } from './admission/fair-queue.js';
 import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 
@@ -134,6 +135,11 @@ const schema = z.object({
   REDIS_URL: redisUrl.optional(),
   // Unset: twice the pool, enough to keep every connection busy.
   MAX_CONCURRENT_REQUESTS: nonNegativeInt(100_000).optional(),
+  // Unset: half of MAX_CONCURRENT_REQUESTS (at least 1).
+  MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION: positiveInt(100_000).optional(),
+  // Slow clients: the request line and headers, then the whole request, must arrive within these.
+  HEADERS_TIMEOUT_MS: positiveInt(3_600_000).default(10_000),
+  REQUEST_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
 });
 
 type Env = z.infer<typeof schema>;
@@ -182,6 +188,12 @@ export interface Config {
   trustProxy: number;
   /** GraphQL requests executing at once (the rest wait their turn); 0: no limit. */
   maxConcurrentRequests: number;
+  /** Of those, at most this many from one organization. */
+  maxConcurrentRequestsPerOrganization: number;
+  /** The request line and headers must arrive within this (else 408 and the connection is closed). */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this (else 408 and the connection is closed). */
+  requestTimeoutMs: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -201,6 +213,21 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     if (env[name] !== undefined && env.JWT_SECRET === undefined) {
       throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name])}: needs JWT_SECRET (without it, JWTs are not accepted at all)`);
     }
+  }
+  const maxConcurrentRequests = env.MAX_CONCURRENT_REQUESTS ?? 2 * env.DB_POOL_SIZE;
+  const perOrganization = env.MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION;
+  if (perOrganization !== undefined && perOrganization > maxConcurrentRequests) {
+    throw new ConfigError(
+      maxConcurrentRequests === 0
+        ? `Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=${perOrganization}: needs MAX_CONCURRENT_REQUESTS (0 turns admission control off)`
+        : `Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=${perOrganization}: must not exceed MAX_CONCURRENT_REQUESTS (${maxConcurrentRequests})`,
+    );
+  }
+  // Node refuses a headers timeout longer than the request timeout.
+  if (env.HEADERS_TIMEOUT_MS > env.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid HEADERS_TIMEOUT_MS=${env.HEADERS_TIMEOUT_MS}: must not exceed REQUEST_TIMEOUT_MS (${env.REQUEST_TIMEOUT_MS})`,
+    );
   }
   const developing = env.NODE_ENV !== 'production';
   const introspection = env.INTROSPECTION ?? developing;
@@ -258,6 +285,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxApiKeysPerMember: env.MAX_API_KEYS_PER_MEMBER,
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
     trustProxy: env.TRUST_PROXY,
-    maxConcurrentRequests: env.MAX_CONCURRENT_REQUESTS ?? 2 * env.DB_POOL_SIZE,
+    maxConcurrentRequests,
+    maxConcurrentRequestsPerOrganization: perOrganization ?? defaultMaxPerKey(maxConcurrentRequests),
+    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
   };
 }

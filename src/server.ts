@@ -84,8 +84,20 @@ async function main(): Promise<void> {
     maxApiKeysPerMember: config.maxApiKeysPerMember,
     corsOrigins: config.corsOrigins,
     maxConcurrentRequests: config.maxConcurrentRequests,
+    maxConcurrentRequestsPerOrganization: config.maxConcurrentRequestsPerOrganization,
   });
-  const server = http.createServer(yoga);
+  // Slow clients: a connection that takes longer than these to send its headers, or its whole
+  // request, gets 408 and is closed. (A request holds no execution slot before its body is
+  // in; these bound the sockets and buffers it can hold.) Node looks for expired connections
+  // every connectionsCheckingInterval, 30 s by default: once a second instead.
+  const server = http.createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
+    },
+    yoga,
+  );
 
   await new Promise<void>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {

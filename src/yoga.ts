@@ -2,11 +2,13 @@
 // A GraphQL request passes, in order: Yoga's body-size limit and batching refusal, the
 // throttle of addresses that keep presenting refused credentials (429), authentication (no
 // valid credentials: 401, before the document is even parsed), the rate limit (member and
-// organization), the persisted-operation allow-list, the document size limit, parsing and
+// organization), the persisted-operation allow-list, the document size limit, admission (a
+// slot among MAX_CONCURRENT_REQUESTS, shared fairly between organizations), parsing and
 // validation with the operation limits, the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { defaultMaxPerKey } from './admission/fair-queue.js';
 import type { JwtSettings } from './auth/jwt.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
@@ -19,7 +21,7 @@ import { createDocumentCache, type DocumentCache } from './plugins/document-cach
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { useRateLimit } from './plugins/rate-limit.js';
-import { useConcurrencyLimit } from './plugins/concurrency.js';
+import { concurrencyLimit, useConcurrencyLimit } from './plugins/concurrency.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { AuthFailureThrottle } from './rate-limit/auth-failures.js';
@@ -62,6 +64,8 @@ export interface YogaOptions {
   maxConcurrentRequests?: number;
   /** Parsed documents kept for reuse, bounded in bytes. Default: a new DEFAULT_DOCUMENT_CACHE. */
   documentCache?: DocumentCache;
+  /** Of those, at most this many from one organization (MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION). Default: half, at least 1. */
+  maxConcurrentRequestsPerOrganization?: number;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -130,9 +134,6 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     },
     plugins: [
       useRequestLog(log),
-      ...(options.maxConcurrentRequests
-        ? [useConcurrencyLimit({ max: options.maxConcurrentRequests, maxWaiting: 50 * options.maxConcurrentRequests })]
-        : []),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({
@@ -143,6 +144,17 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         trustProxy: options.trustProxy,
       }),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
+      // Needs the viewer; takes its slot only after every onParams hook has passed.
+      ...(options.maxConcurrentRequests
+        ? [
+            useConcurrencyLimit(
+              concurrencyLimit(
+                options.maxConcurrentRequests,
+                options.maxConcurrentRequestsPerOrganization ?? defaultMaxPerKey(options.maxConcurrentRequests),
+              ),
+            ),
+          ]
+        : []),
       useRejectNulCharacters(),
       useWellFormedStrings(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),

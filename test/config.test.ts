@@ -59,6 +59,25 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads admission and slow-client settings: half of the slots per organization by default', () => {
+    expect(loadConfig({})).toMatchObject({
+      maxConcurrentRequests: 20,
+      maxConcurrentRequestsPerOrganization: 10,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+    });
+    expect(loadConfig({ MAX_CONCURRENT_REQUESTS: '1' }).maxConcurrentRequestsPerOrganization).toBe(1);
+    expect(
+      loadConfig({ MAX_CONCURRENT_REQUESTS: '8', MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION: '3', HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000' }),
+    ).toMatchObject({ maxConcurrentRequests: 8, maxConcurrentRequestsPerOrganization: 3, headersTimeoutMs: 2_000, requestTimeoutMs: 5_000 });
+    expect(() => loadConfig({ MAX_CONCURRENT_REQUESTS: '8', MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION: '9' })).toThrow(
+      new ConfigError('Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=9: must not exceed MAX_CONCURRENT_REQUESTS (8)'),
+    );
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000' })).toThrow(
+      new ConfigError('Invalid HEADERS_TIMEOUT_MS=40000: must not exceed REQUEST_TIMEOUT_MS (30000)'),
+    );
+  });
+
   it('names the variable and the rule it breaks', () => {
     expect(() => loadConfig({ MAX_COST: '0' })).toThrow(new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'));
   });

@@ -42,8 +42,9 @@ export const silentLogger = pino({ level: 'silent' });
  */
 export type TestClientOptions = Omit<Partial<YogaOptions>, 'db'>;
 
-export async function createTestClient(options: TestClientOptions = {}): Promise<TestClient> {
-  const db = await testDatabase();
+/** `database`: the server's database, when a test wraps the file's one (default: the file's one). */
+export async function createTestClient(options: TestClientOptions = {}, database?: Database): Promise<TestClient> {
+  const db = database ?? (await testDatabase());
   const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false, ...options });
   const gql: TestClient['gql'] = async (query, variables, options = { as: null }) => {
     const response = await yoga.fetch('http://wagraph.test/graphql', {
