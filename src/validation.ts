@@ -1,5 +1,5 @@
-// The validation rules of the contract (../shared/API.md, "Validation that every client
-// can rely on"), as a collector: a mutation checks every field, then fails once with every
+// The validation rules of the API contract ("Validation that every client can rely on"),
+// as a collector: a mutation checks every field, then fails once with every
 // problem it found, each at its input path.
 import type { Prisma } from './generated/prisma/client.js';
 import type { LockableType, RowLock, RowLocker } from './db/row-locks.js';

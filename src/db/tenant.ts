@@ -8,10 +8,10 @@
 //
 // Relations reached from a scoped row stay in the organization because every required
 // relation is a composite foreign key on (organizationId, id) (prisma/schema.prisma).
-// Raw SQL is the one thing this cannot rewrite: it lives in src/loaders and in the bulk
-// contact insert (src/schema/contact-mutations.ts), where every statement binds the viewer's
-// organization id, and in src/auth, which reads before there is an organization (the
-// credential is what names it).
+// Raw SQL is the one thing this cannot rewrite: it lives in src/loaders, in the bulk
+// contact insert (src/schema/contact-mutations.ts) and in the row locks of mutations
+// (src/db/row-locks.ts), where every statement binds the viewer's organization id, and in
+// src/auth, which reads before there is an organization (the credential is what names it).
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 type Args = Record<string, unknown> & { where?: Record<string, unknown>; data?: unknown };
