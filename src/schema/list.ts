@@ -16,11 +16,9 @@ export const List = builder.prismaNode('ContactList', {
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    // Counts are grouped queries over the parents of the page (src/loaders), not Prisma's
-    // `_count`, which aggregates the whole related table before joining it.
-    numberOfContacts: t.int({
-      resolve: (list, _args, ctx) => ctx.loaders.connections.count({ source: listContacts, parentId: list.id }),
-    }),
+    // A counter on the list's own row, kept by a trigger in the transaction that adds or
+    // removes its members (migration 20261129100000_counters): no scan, whatever the size.
+    numberOfContacts: t.exposeInt('contactCount'),
     numberOfCampaignsSent: t.int({
       description: 'Campaigns that used this list and are RUNNING or FINISHED.',
       resolve: (list, _args, ctx) =>
