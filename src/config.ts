@@ -114,6 +114,8 @@ const schema = z.object({
   REDIS_URL: redisUrl.optional(),
   // Unset: twice the pool, enough to keep every connection busy.
   MAX_CONCURRENT_REQUESTS: nonNegativeInt(100_000).optional(),
+  // Unset: a quarter of the pool (at least 1).
+  DB_MAX_CONNECTIONS_PER_REQUEST: positiveInt(1000).optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -147,6 +149,8 @@ export interface Config {
   rateLimit: { perMinute: number; burst: number; redisUrl: string | undefined };
   /** GraphQL requests executing at once (the rest wait their turn); 0: no limit. */
   maxConcurrentRequests: number;
+  /** Statements of one request that may hold a pool connection at once; the others wait inside the request. */
+  maxConnectionsPerRequest: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -206,5 +210,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     corsOrigins: env.CORS_ORIGINS ?? [],
     rateLimit: { perMinute: env.RATE_LIMIT_PER_MINUTE, burst: env.RATE_LIMIT_BURST, redisUrl: env.REDIS_URL },
     maxConcurrentRequests: env.MAX_CONCURRENT_REQUESTS ?? 2 * env.DB_POOL_SIZE,
+    maxConnectionsPerRequest: env.DB_MAX_CONNECTIONS_PER_REQUEST ?? Math.max(1, Math.floor(env.DB_POOL_SIZE / 4)),
   };
 }

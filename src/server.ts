@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     rateLimiter,
     corsOrigins: config.corsOrigins,
     maxConcurrentRequests: config.maxConcurrentRequests,
+    maxConnectionsPerRequest: config.maxConnectionsPerRequest,
   });
   const server = http.createServer(yoga);
 

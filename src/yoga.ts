@@ -18,6 +18,7 @@ import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plug
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { useRateLimit } from './plugins/rate-limit.js';
 import { useConcurrencyLimit } from './plugins/concurrency.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_REQUEST, useConnectionShare } from './plugins/connection-share.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import type { RateLimiter } from './rate-limit/index.js';
@@ -50,6 +51,8 @@ export interface YogaOptions {
   corsOrigins?: readonly string[];
   /** GraphQL requests executing at once; the others wait (MAX_CONCURRENT_REQUESTS). Unset or 0: no limit. */
   maxConcurrentRequests?: number;
+  /** Statements one request may run on the pool at once (DB_MAX_CONNECTIONS_PER_REQUEST). Default: 2. */
+  maxConnectionsPerRequest?: number;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -111,6 +114,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         requestId,
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,
+        maxConnections: options.maxConnectionsPerRequest ?? DEFAULT_MAX_CONNECTIONS_PER_REQUEST,
       });
     },
     plugins: [
@@ -121,6 +125,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({ database: db, jwt: options.jwt, log }),
+      useConnectionShare(),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       useRejectNulCharacters(),
       ...(options.persistedOperations ? useOperationAllowList(options.persistedOperations) : []),
