@@ -10,6 +10,14 @@
 // does a plain list that declares its size with the `pageCost` extension (a mutation
 // payload's list of what its input created: createContacts' contacts, as many as were sent).
 //
+// Counts are priced too: a field that counts rows (a connection's totalCount and
+// totalCountIsCapped, a list's numberOfCampaignsSent) declares it with the `countCost`
+// extension and costs that many rows per parent (COUNT_COST, a full page: a count reads up
+// to MAX_COUNT index entries). The same connection's totalCount and totalCountIsCapped
+// share one count, yet each is priced: simple, and on the safe side. The counts kept as
+// counters on their parent's row (numberOfContacts, totalMessages, numberOfUnreadMessages)
+// read no more than the row and cost nothing.
+//
 // Page sizes come from the request's variables, so the rule is built per request with them
 // and must not run under Yoga's validation cache, which remembers a result per document
 // (see usePageCostLimit in ./limits.ts). Everything else about the document (unknown fields,
@@ -32,7 +40,7 @@ import {
   type ValidationRule,
   valueFromASTUntyped,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-request.js';
+import { COUNT_COST, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-request.js';
 
 export interface PageCostOptions {
   maxCost: number;
@@ -146,6 +154,8 @@ export function operationPageCost(
         const below = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(field.type), selection) : 0;
         const count = multiplier(field, selection, parentField, variables);
         cost += count === undefined ? below : count + count * below;
+        const countCost = field.extensions['countCost'];
+        if (typeof countCost === 'number') cost += countCost;
       }
     }
     return cost;
@@ -164,7 +174,8 @@ export function pageCostRule(options: PageCostOptions): ValidationRule {
           new GraphQLError(
             `Operation cost limit of ${options.maxCost} exceeded, found ${cost}: the cost is the number of rows ` +
               `the connections can return (the page sizes of nested connections multiply; ${DEFAULT_PAGE_SIZE} ` +
-              'when `first`/`last` is omitted). Ask for smaller pages and page through the rest.',
+              `when \`first\`/\`last\` is omitted; a count such as totalCount costs ${COUNT_COST}). ` +
+              'Ask for smaller pages and page through the rest.',
             { nodes: operation },
           ),
         );

@@ -64,6 +64,7 @@ builder.prismaObjectFields(Conversation, (t) => ({
           parentId: conversation.id,
           args,
           filter: messageConditions(args.filter),
+          counted: conversation.messageCount,
         }),
     },
     MessageConnection,

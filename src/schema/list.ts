@@ -2,6 +2,7 @@
 import { builder } from '../builder.js';
 import { listCampaigns, listContacts, listTags, lists as listsSource } from '../loaders/sources.js';
 import { Contact, ContactConnection, ContactFilter, ContactOrder, contactConditions } from './contact.js';
+import { COUNT_COST, MAX_COUNT } from '../pagination/page-request.js';
 import { filterId, resolveConnection } from './connections.js';
 import { Tag, TagConnection } from './tag.js';
 
@@ -21,12 +22,17 @@ export const List = builder.prismaNode('ContactList', {
     numberOfContacts: t.exposeInt('contactCount'),
     numberOfCampaignsSent: t.int({
       description: 'Campaigns that used this list and are RUNNING or FINISHED.',
-      resolve: (list, _args, ctx) =>
-        ctx.loaders.connections.count({
-          source: listCampaigns,
-          parentId: list.id,
-          filter: { status: SENT_CAMPAIGN_STATUSES },
-        }),
+      // A count like a connection's totalCount: bounded by MAX_COUNT and priced as one.
+      extensions: { countCost: COUNT_COST },
+      resolve: async (list, _args, ctx) =>
+        Math.min(
+          MAX_COUNT,
+          await ctx.loaders.connections.count({
+            source: listCampaigns,
+            parentId: list.id,
+            filter: { status: SENT_CAMPAIGN_STATUSES },
+          }),
+        ),
     }),
   }),
 });
@@ -61,6 +67,7 @@ builder.prismaObjectFields(List, (t) => ({
           args,
           filter: contactConditions(args.filter),
           orderBy: args.orderBy,
+          counted: list.contactCount,
         }),
     },
     ContactConnection,
