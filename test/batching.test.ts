@@ -41,7 +41,7 @@ function describeStatements(statements: string[]): string[] {
   return statements
     .map((sql) => {
       if (/AS "parentKey", o\."hasBefore"/.test(sql)) return `page ${/AS "k\d+", t\.\*\s+FROM "(\w+)"/.exec(sql)?.[1]}`;
-      if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql)) return `count ${/count\(\*\)::int FROM "(\w+)"/.exec(sql)?.[1]}`;
+      if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql)) return `count ${/count\(\*\)::int FROM (?:\(SELECT 1 FROM )?"(\w+)"/.exec(sql)?.[1]}`;
       return `rows ${/FROM (?:"public"\.)?"(\w+)"/.exec(sql)?.[1]}`;
     })
     .sort();

@@ -32,7 +32,7 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
     const org = await createOrganization(client.db);
     const db = client.db;
     const lists = await Promise.all([0, 1, 2].map(() => createList(db, org.id)));
-    const contacts = [];
+    const contacts: Awaited<ReturnType<typeof createContact>>[] = [];
     for (let index = 0; index < 24; index++) contacts.push(await createContact(db, org.id));
     // Every contact starts in one or two lists; the first 8 have a conversation with unread
     // messages (the deletions below take some of those, and some without).
@@ -45,7 +45,7 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
         })),
       ),
     });
-    const conversations = [];
+    const conversations: Awaited<ReturnType<typeof createConversation>>[] = [];
     for (const contact of contacts.slice(0, 8)) {
       const conversation = await createConversation(db, org.id, { contactId: contact.id });
       await createMessages(db, org.id, conversation.id, 6, (index) => ({
