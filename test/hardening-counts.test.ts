@@ -4,7 +4,7 @@
 // share of the pool, however many statements it starts.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase, type Statement } from '../src/db/client.js';
+import { ConnectionShare, type Database, openDatabase, type Statement, withConnectionShare } from '../src/db/client.js';
 import { createWagraphYoga } from '../src/yoga.js';
 import { createTestClient, globalId, silentLogger, type TestClient } from './helpers/client.js';
 import { testDatabaseTarget } from './helpers/database.js';
@@ -263,6 +263,20 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       const body = (await response.json()) as { data?: any; errors?: unknown[] };
       expect(body.errors).toBeUndefined();
       expect(body.data.createList.list.numberOfContacts).toBe(0);
+
+      // Prisma's statements (relations, payloads) take their place in the share too, in the driver adapter.
+      const share = new ConnectionShare(1);
+      const release = await share.acquire();
+      let answered = false;
+      // (Awaited inside: a Prisma query is lazy and runs where it is first awaited, as in a resolver.)
+      const pending = withConnectionShare(share, async () => await base.prisma.organization.findFirst({ where: { id: quiet.id } })).then(() => {
+        answered = true;
+      });
+      await sleep(300);
+      expect(answered).toBe(false);
+      release();
+      await pending;
+      expect(answered).toBe(true);
     } finally {
       if (postgres) await base.close();
     }
