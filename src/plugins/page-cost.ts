@@ -12,11 +12,13 @@
 //
 // Counts are priced too: a field that counts rows (a connection's totalCount and
 // totalCountIsCapped, a list's numberOfCampaignsSent) declares it with the `countCost`
-// extension and costs that many rows per parent (COUNT_COST, a full page: a count reads up
-// to MAX_COUNT index entries). The same connection's totalCount and totalCountIsCapped
-// share one count, yet each is priced: simple, and on the safe side. The counts kept as
-// counters on their parent's row (numberOfContacts, totalMessages, numberOfUnreadMessages)
-// read no more than the row and cost nothing.
+// extension and costs that many rows (COUNT_COST, a full page: a count reads up to
+// MAX_COUNT index entries) each time it is counted: once per connection for totalCount
+// (not once per row of the connection's page), once per list for numberOfCampaignsSent. The
+// same connection's totalCount and totalCountIsCapped share one count, yet each is priced:
+// simple, and on the safe side. The counts kept as counters on their parent's row
+// (numberOfContacts, totalMessages, numberOfUnreadMessages) read no more than the row and
+// cost nothing.
 //
 // Page sizes come from the request's variables, so the rule is built per request with them
 // and must not run under Yoga's validation cache, which remembers a result per document
