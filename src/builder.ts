@@ -13,6 +13,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import type PrismaTypes from './generated/pothos-types.js';
 import { getDatamodel } from './generated/pothos-types.js';
 import { isStorableInstant } from './validation.js';
+import { COUNT_COST, MAX_COUNT } from './pagination/page-request.js';
 
 export interface SchemaTypes {
   Context: Context;
@@ -24,8 +25,11 @@ export interface SchemaTypes {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
   };
-  /** Every connection counts lazily: the count query runs only when totalCount is selected. */
-  Connection: { totalCount: () => Promise<number> };
+  /**
+   * Every connection counts lazily: the count query runs only when totalCount (or
+   * totalCountIsCapped) is selected. `capped`: there are more than `count` items.
+   */
+  Connection: { totalCount: () => Promise<{ count: number; capped: boolean }> };
   DefaultFieldNullability: false;
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
@@ -92,9 +96,21 @@ builder.queryType({});
 builder.mutationType({});
 
 
+// A count is bounded and priced (src/pagination/page-request.ts, src/plugins/page-cost.ts):
+// it stops after MAX_COUNT rows, and the page-cost rule prices it as COUNT_COST rows.
 builder.globalConnectionField('totalCount', (t) =>
   t.int({
-    description: 'The number of items in the whole connection (with its filters), not just this page.',
-    resolve: (connection) => connection.totalCount(),
+    description:
+      `The number of items in the whole connection (with its filters), not just this page; counting stops at ${MAX_COUNT.toLocaleString('en-US')} ` +
+      '(see totalCountIsCapped). Priced like a full page by the operation cost limit.',
+    extensions: { countCost: COUNT_COST },
+    resolve: async (connection) => (await connection.totalCount()).count,
+  }),
+);
+builder.globalConnectionField('totalCountIsCapped', (t) =>
+  t.boolean({
+    description: `true when the connection holds more items than totalCount says: counting stopped at ${MAX_COUNT.toLocaleString('en-US')}.`,
+    extensions: { countCost: COUNT_COST },
+    resolve: async (connection) => (await connection.totalCount()).capped,
   }),
 );

@@ -140,6 +140,8 @@ const schema = z.object({
   // Slow clients: the request line and headers, then the whole request, must arrive within these.
   HEADERS_TIMEOUT_MS: positiveInt(3_600_000).default(10_000),
   REQUEST_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
+  // Unset: a quarter of the pool (at least 1).
+  DB_MAX_CONNECTIONS_PER_REQUEST: positiveInt(1000).optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -194,6 +196,8 @@ export interface Config {
   headersTimeoutMs: number;
   /** The whole request, body included, must arrive within this (else 408 and the connection is closed). */
   requestTimeoutMs: number;
+  /** Statements of one request that may hold a pool connection at once; the others wait inside the request. */
+  maxConnectionsPerRequest: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -289,5 +293,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxConcurrentRequestsPerOrganization: perOrganization ?? defaultMaxPerKey(maxConcurrentRequests),
     headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    maxConnectionsPerRequest: env.DB_MAX_CONNECTIONS_PER_REQUEST ?? Math.max(1, Math.floor(env.DB_POOL_SIZE / 4)),
   };
 }

@@ -2,6 +2,7 @@
 // the request's own loaders. A fresh object per request; nothing in it is shared.
 import type { Viewer } from './auth/authenticate.js';
 import type { Database } from './db/client.js';
+import { ConnectionShare } from './db/database.js';
 import { tenantClient, type TenantClient } from './db/tenant.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
@@ -14,6 +15,8 @@ export interface Context {
   /** Every query through it is confined to the viewer's organization (src/db/tenant.ts). */
   db: TenantClient;
   loaders: Loaders;
+  /** The request's share of the database pool: every statement of its execution goes through it. */
+  connections: ConnectionShare;
   /** Where sendMessage delivers outbound messages. */
   transport: OutboundTransport;
   /** Active API keys one member may hold (MAX_API_KEYS_PER_MEMBER). */
@@ -29,17 +32,24 @@ export interface ContextOptions {
   log: Logger;
   transport: OutboundTransport;
   maxApiKeysPerMember?: number | undefined;
+  /** Statements of the request that may hold a pool connection at once (DB_MAX_CONNECTIONS_PER_REQUEST). */
+  maxConnections: number;
 }
 
-export function createContext({ database, viewer, requestId, log, transport, maxApiKeysPerMember }: ContextOptions): Context {
+export function createContext({ database, viewer, requestId, log, transport, maxApiKeysPerMember, maxConnections }: ContextOptions): Context {
   const db = tenantClient(database.prisma, viewer.organizationId);
+  const connections = new ConnectionShare(maxConnections);
+  // The loaders' own SQL takes its place here; Prisma's statements take theirs in the driver
+  // adapter (src/db/database.ts), inside the same share.
+  const query: Database['query'] = (statement) => connections.run(() => database.query(statement));
   return {
     requestId,
     log,
     viewer,
     db,
-    loaders: new Loaders(db, database.query, viewer.organizationId),
+    loaders: new Loaders(db, query, viewer.organizationId),
     transport,
+    connections,
     maxApiKeysPerMember: maxApiKeysPerMember ?? DEFAULT_MAX_API_KEYS_PER_MEMBER,
   };
 }

@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     corsOrigins: config.corsOrigins,
     maxConcurrentRequests: config.maxConcurrentRequests,
     maxConcurrentRequestsPerOrganization: config.maxConcurrentRequestsPerOrganization,
+    maxConnectionsPerRequest: config.maxConnectionsPerRequest,
   });
   // Slow clients: a connection that takes longer than these to send its headers, or its whole
   // request, gets 408 and is closed. (A request holds no execution slot before its body is

@@ -22,6 +22,7 @@ import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plug
 import { type OperationManifest, useOperationAllowList } from './plugins/persisted-operations.js';
 import { useRateLimit } from './plugins/rate-limit.js';
 import { concurrencyLimit, useConcurrencyLimit } from './plugins/concurrency.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_REQUEST, useConnectionShare } from './plugins/connection-share.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { AuthFailureThrottle } from './rate-limit/auth-failures.js';
@@ -66,6 +67,8 @@ export interface YogaOptions {
   documentCache?: DocumentCache;
   /** Of those, at most this many from one organization (MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION). Default: half, at least 1. */
   maxConcurrentRequestsPerOrganization?: number;
+  /** Statements one request may run on the pool at once (DB_MAX_CONNECTIONS_PER_REQUEST). Default: 2. */
+  maxConnectionsPerRequest?: number;
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -130,6 +133,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,
         maxApiKeysPerMember: options.maxApiKeysPerMember,
+        maxConnections: options.maxConnectionsPerRequest ?? DEFAULT_MAX_CONNECTIONS_PER_REQUEST,
       });
     },
     plugins: [
@@ -143,6 +147,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         failures: options.authFailuresPerMinute ? new AuthFailureThrottle(options.authFailuresPerMinute) : undefined,
         trustProxy: options.trustProxy,
       }),
+      useConnectionShare(),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       // Needs the viewer; takes its slot only after every onParams hook has passed.
       ...(options.maxConcurrentRequests

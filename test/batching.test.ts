@@ -41,7 +41,7 @@ function describeStatements(statements: string[]): string[] {
   return statements
     .map((sql) => {
       if (/AS "parentKey", o\."hasBefore"/.test(sql)) return `page ${/AS "k\d+", t\.\*\s+FROM "(\w+)"/.exec(sql)?.[1]}`;
-      if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql)) return `count ${/count\(\*\)::int FROM "(\w+)"/.exec(sql)?.[1]}`;
+      if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql)) return `count ${/count\(\*\)::int FROM (?:\(SELECT 1 FROM )?"(\w+)"/.exec(sql)?.[1]}`;
       return `rows ${/FROM (?:"public"\.)?"(\w+)"/.exec(sql)?.[1]}`;
     })
     .sort();
@@ -154,8 +154,7 @@ describe('the inbox', () => {
     const expectedStatements = [
       AUTH,
       'count Conversation', // totalCount
-      'count Message', // numberOfUnreadMessages, all 50 conversations at once
-      'count Message', // totalMessages, likewise
+      // numberOfUnreadMessages and totalMessages are counters on the conversation rows: no statement.
       'page Conversation', // the page of conversations
       'page ContactTag', // every contact's tags
       'page Message', // every conversation's last 10 messages
@@ -247,7 +246,7 @@ describe('the contact table', () => {
     const expectedStatements = [
       AUTH,
       'count Contact', // totalCount
-      'count ContactListMembership', // numberOfContacts of every list on the page
+      // numberOfContacts is a counter on the list rows: no statement.
       'count Conversation', // conversations { totalCount } of every contact
       'page Contact', // the page of contacts
       'page ContactListMembership', // every contact's lists

@@ -96,7 +96,7 @@ describe('the page-cost limit', () => {
       { length: 40 },
       (_, index) => `fragment F${index} on Query { ...F${index + 1} ...F${index + 1} }`,
     ).join('\n');
-    const document = parse(`{ ...F0 } ${levels} fragment F40 on Query { contacts(first: 1) { totalCount } }`);
+    const document = parse(`{ ...F0 } ${levels} fragment F40 on Query { contacts(first: 1) { nodes { id } } }`);
     const operation = document.definitions[0]!;
     const fragments = new Map(
       document.definitions.flatMap((definition) =>
@@ -114,10 +114,14 @@ describe('the page-cost limit', () => {
       validate(schema, parse(source), [pageCostRule({ maxCost: 420, ...options })]).map((error) => error.message);
     expect(errorsOf('{ contacts { nodes { tags { nodes { id } } } } }')).toEqual([]); // 20 + 20·20
     expect(errorsOf('{ contacts(first: 21) { nodes { tags { nodes { id } } } } }')[0]).toMatch(/found 441:/);
-    expect(errorsOf('{ contacts(first: 1, last: 30) { totalCount } }')).toEqual([]);
-    expect(errorsOf('{ contacts(first: 1, last: 50) { nodes { tags(first: 9) { totalCount } } } }')[0]).toMatch(/found 500:/);
+    expect(errorsOf('{ contacts(first: 1, last: 30) { nodes { id } } }')).toEqual([]);
+    expect(errorsOf('{ contacts(first: 1, last: 50) { nodes { tags(first: 9) { nodes { id } } } } }')[0]).toMatch(/found 500:/);
     // A page size over 100 is priced at 100: the connection refuses it with the error that says why.
-    expect(errorsOf('{ contacts(first: 500) { nodes { tags(first: 9) { totalCount } } } }')[0]).toMatch(/found 1000:/);
+    expect(errorsOf('{ contacts(first: 500) { nodes { tags(first: 9) { nodes { id } } } } }')[0]).toMatch(/found 1000:/);
+    // A count costs a full page (100) per parent it is counted for.
+    expect(errorsOf('{ contacts(first: 1, last: 50) { totalCount nodes { tags(first: 9) { totalCount } } } }', { maxCost: 5_000 })[0]).toMatch(
+      /found 5600:/,
+    );
     const two = 'query Small { contacts(first: 1) { totalCount } } query Big { contacts(first: 50) { nodes { tags(first: 9) { totalCount } } } }';
     expect(errorsOf(two, { operationName: 'Small' })).toEqual([]);
     expect(errorsOf(two, { operationName: 'Big' })).toHaveLength(1);
@@ -160,7 +164,7 @@ describe('graphql-armor limits', () => {
   it('takes its limits from the options', async () => {
     const strict = await createTestClient({ limits: { ...DEFAULT_LIMITS, maxDepth: 2, maxCost: 10 } });
     expectLimitError(await strict.gql('{ viewer { member { name } } }', undefined, { as: org.owner }), /depth limit of 2 exceeded, found 3/);
-    expectLimitError(await strict.gql('{ contacts(first: 11) { totalCount } }', undefined, { as: org.owner }), /cost limit of 10 exceeded, found 11/);
+    expectLimitError(await strict.gql('{ contacts(first: 11) { totalCount } }', undefined, { as: org.owner }), /cost limit of 10 exceeded, found 111/);
   });
 });
 

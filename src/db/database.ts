@@ -73,6 +73,79 @@ function observe(query: SqlQuery): void {
   recording.getStore()?.push(query.sql);
 }
 
+// --- a request's share of the pool ----------------------------------------------------
+// One GraphQL request may start many statements at once (a loader per connection shape,
+// a count per filtered connection). Unbounded, one request could hold every connection of
+// the pool and starve every other organization. A request's ConnectionShare lets at most
+// `limit` of its statements hold a connection at once; the rest wait their turn inside the
+// request. The loaders' SQL goes through it explicitly (src/context.ts); Prisma's
+// statements through the driver adapter below, which finds the share of the request it
+// runs for through AsyncLocalStorage (set around execution by src/plugins/connection-share.ts).
+// A transaction takes one place for as long as it is open; its statements run on its
+// connection and take none.
+
+export class ConnectionShare {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly limit: number) {}
+
+  /** Waits for a place; the returned function gives it back (once). */
+  async acquire(): Promise<() => void> {
+    if (this.active < this.limit) this.active++;
+    // The place is handed over by the releaser: `active` stays as it is.
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+}
+
+const requestShare = new AsyncLocalStorage<ConnectionShare>();
+
+/** Runs `work` (a request's execution) with every Prisma statement it sends inside `share`. */
+export function withConnectionShare<T>(share: ConnectionShare, work: () => T): T {
+  return requestShare.run(share, work);
+}
+
+function shared<T>(work: () => Promise<T>): Promise<T> {
+  const share = requestShare.getStore();
+  return share ? share.run(work) : work();
+}
+
+/** A transaction that gives its place in the share back when it ends, however it ends. */
+function releasingOnEnd(transaction: Transaction, release: () => void): Transaction {
+  return new Proxy(transaction, {
+    get(target, property, receiver) {
+      if (property === 'commit' || property === 'rollback') {
+        return async () => {
+          try {
+            await target[property]();
+          } finally {
+            release();
+          }
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * Prisma ends a transaction by sending COMMIT/ROLLBACK and then calling the adapter's
  * commit()/rollback(), which is what returns the connection to the pool. When the
@@ -106,18 +179,29 @@ function endingOnFailure(transaction: Transaction): Transaction {
   });
 }
 
-function observed<T extends SqlDriverAdapter | Transaction>(queryable: T): T {
+function observed<T extends SqlDriverAdapter | Transaction>(queryable: T, inTransaction = false): T {
   return new Proxy(queryable, {
     get(target, property, receiver) {
       if (property === 'queryRaw' || property === 'executeRaw') {
         return (query: SqlQuery) => {
           observe(query);
-          return target[property](query);
+          const send = () => (target[property] as (query: SqlQuery) => Promise<unknown>)(query);
+          return inTransaction ? send() : shared(send);
         };
       }
       if (property === 'startTransaction') {
-        return async (...args: Parameters<SqlDriverAdapter['startTransaction']>) =>
-          observed(endingOnFailure(await (target as SqlDriverAdapter).startTransaction(...args)));
+        return async (...args: Parameters<SqlDriverAdapter['startTransaction']>) => {
+          const share = requestShare.getStore();
+          const release = share ? await share.acquire() : () => {};
+          let transaction: Transaction;
+          try {
+            transaction = await (target as SqlDriverAdapter).startTransaction(...args);
+          } catch (error) {
+            release();
+            throw error;
+          }
+          return observed(releasingOnEnd(endingOnFailure(transaction), release), true);
+        };
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;

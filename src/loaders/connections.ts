@@ -6,7 +6,7 @@ import DataLoader from 'dataloader';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Database } from '../db/client.js';
 import { decodeCursor, encodeCursor, type CursorValue } from '../pagination/cursor.js';
-import type { PageRequest } from '../pagination/page-request.js';
+import { MAX_COUNT, type PageRequest } from '../pagination/page-request.js';
 import { countSql, type KeysetRow, type Ordering, pageSql, type Table } from './keyset.js';
 
 /** A kind of connection: which rows, how they may be filtered and ordered. */
@@ -107,7 +107,10 @@ export class ConnectionLoaders {
     return this.pages.load(key as ConnectionKey<unknown>);
   }
 
-  /** The number of rows of a connection (or of any source, e.g. a parent's unread messages). */
+  /**
+   * The number of rows of a connection (or of any source, e.g. a list's sent campaigns),
+   * counted up to MAX_COUNT + 1: a result over MAX_COUNT means "more than MAX_COUNT".
+   */
   count<Filter>(key: CountKey<Filter>): Promise<number> {
     return this.counts.load({ source: key.source, parentId: key.parentId, filter: key.filter ?? null } as CountKey<unknown>);
   }
@@ -197,6 +200,7 @@ export class ConnectionLoaders {
           countSql(
             { table: first.source.table, organizationId: this.organizationId, conditions: this.conditions(first) },
             parentKeys,
+            MAX_COUNT,
           ),
         );
         const byParent = new Map(rows.map((row) => [row.parentKey, row.count]));

@@ -169,15 +169,20 @@ export function pageSql(query: KeysetQuery, parentKeys: readonly (string | null)
     ORDER BY parent.key, ${orderBy(ordering, query.backward, 'p.')}`;
 }
 
-/** One statement: the number of rows of every parent's whole connection. */
+/**
+ * One statement: the number of rows of every parent's whole connection, counting at most
+ * `limit + 1` rows per parent (so that a count over `limit` is known to be one, and no count
+ * reads more than that).
+ */
 export function countSql(
   query: Pick<KeysetQuery, 'table' | 'organizationId' | 'conditions'>,
   parentKeys: readonly (string | null)[],
+  limit: number,
 ): Prisma.Sql {
   const { linkFrom } = query.table;
   const [from, alias] = linkFrom && query.conditions.length === 0 ? [linkFrom, 'j'] : [query.table.from, 't'];
   return Prisma.sql`
     SELECT parent.key::text AS "parentKey",
-      (SELECT count(*)::int FROM ${raw(from)} WHERE ${scope(query, alias)}) AS "count"
+      (SELECT count(*)::int FROM (SELECT 1 FROM ${raw(from)} WHERE ${scope(query, alias)} LIMIT ${limit + 1}) counted) AS "count"
     FROM ${parents(parentKeys, query)}`;
 }

@@ -4,6 +4,14 @@ import { GraphQLError } from 'graphql';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
+/**
+ * A count (a connection's `totalCount`) stops after this many rows, so that no count scans
+ * without limit; beyond it, `totalCount` says MAX_COUNT and `totalCountIsCapped` is true.
+ * The page-cost rule prices every count as COUNT_COST rows (src/plugins/page-cost.ts).
+ */
+export const MAX_COUNT = 10_000;
+/** What one count costs in the page-cost rule: a full page, per parent it is counted for. */
+export const COUNT_COST = MAX_PAGE_SIZE;
 
 export interface ConnectionArgs {
   first?: number | null;

@@ -10,6 +10,16 @@
 // does a plain list that declares its size with the `pageCost` extension (a mutation
 // payload's list of what its input created: createContacts' contacts, as many as were sent).
 //
+// Counts are priced too: a field that counts rows (a connection's totalCount and
+// totalCountIsCapped, a list's numberOfCampaignsSent) declares it with the `countCost`
+// extension and costs that many rows (COUNT_COST, a full page: a count reads up to
+// MAX_COUNT index entries) each time it is counted: once per connection for totalCount
+// (not once per row of the connection's page), once per list for numberOfCampaignsSent. The
+// same connection's totalCount and totalCountIsCapped share one count, yet each is priced:
+// simple, and on the safe side. The counts kept as counters on their parent's row
+// (numberOfContacts, totalMessages, numberOfUnreadMessages) read no more than the row and
+// cost nothing.
+//
 // Page sizes come from the request's variables, so the rule is built per request with them
 // and must not run under Yoga's validation cache, which remembers a result per document
 // (see usePageCostLimit in ./limits.ts). Everything else about the document (unknown fields,
@@ -32,7 +42,7 @@ import {
   type ValidationRule,
   valueFromASTUntyped,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-request.js';
+import { COUNT_COST, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../pagination/page-request.js';
 
 export interface PageCostOptions {
   maxCost: number;
@@ -90,6 +100,21 @@ function multiplier(
   return undefined;
 }
 
+/**
+ * The cost of a selection set per parent: `rows` are multiplied by the page sizes around it;
+ * `counts` are its count fields (`countCost`), which a connection's selection holds once
+ * per connection, however many rows its page has.
+ */
+interface Cost {
+  rows: number;
+  counts: number;
+}
+const NOTHING: Cost = { rows: 0, counts: 0 };
+
+function isConnection(field: GraphQLField<unknown, unknown>): boolean {
+  return field.args.some((argument) => argument.name === 'first' || argument.name === 'last');
+}
+
 function withDefaults(operation: OperationDefinitionNode, given: Variables | null | undefined): Variables {
   const variables: Record<string, unknown> = {};
   for (const definition of operation.variableDefinitions ?? []) {
@@ -110,16 +135,16 @@ export function operationPageCost(
   // fragment's cost per parent is computed once, however often it is spread: once per field
   // it is spread under (a `pageCost` list reads that field's arguments), of which a document
   // has finitely many.
-  const fragmentCosts = new Map<FieldNode | undefined, Map<string, number>>();
+  const fragmentCosts = new Map<FieldNode | undefined, Map<string, Cost>>();
   const visiting = new Set<string>();
 
-  const fragmentCost = (name: string, parentField: FieldNode | undefined): number => {
+  const fragmentCost = (name: string, parentField: FieldNode | undefined): Cost => {
     let known = fragmentCosts.get(parentField);
     if (!known) fragmentCosts.set(parentField, (known = new Map()));
     const cost = known.get(name);
     if (cost !== undefined) return cost;
     const definition = fragment(name);
-    if (!definition || visiting.has(name)) return 0;
+    if (!definition || visiting.has(name)) return NOTHING;
     visiting.add(name);
     const computed = selectionCost(definition.selectionSet, schema.getType(definition.typeCondition.name.value), parentField);
     visiting.delete(name);
@@ -131,27 +156,45 @@ export function operationPageCost(
     selectionSet: SelectionSetNode,
     parent: GraphQLNamedType | null | undefined,
     parentField: FieldNode | undefined,
-  ): number => {
-    let cost = 0;
+  ): Cost => {
+    let rows = 0;
+    let counts = 0;
     for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FRAGMENT_SPREAD) {
-        cost += fragmentCost(selection.name.value, parentField);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        cost += selectionCost(selection.selectionSet, type, parentField);
+      if (selection.kind === Kind.FRAGMENT_SPREAD || selection.kind === Kind.INLINE_FRAGMENT) {
+        const type =
+          selection.kind === Kind.INLINE_FRAGMENT && selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        const cost =
+          selection.kind === Kind.FRAGMENT_SPREAD
+            ? fragmentCost(selection.name.value, parentField)
+            : selectionCost(selection.selectionSet, type, parentField);
+        rows += cost.rows;
+        counts += cost.counts;
+        continue;
+      }
+      const field = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+      if (!field) continue;
+      const countCost = field.extensions['countCost'];
+      if (typeof countCost === 'number') {
+        counts += countCost;
+        continue;
+      }
+      const below = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(field.type), selection) : NOTHING;
+      const count = multiplier(field, selection, parentField, variables);
+      if (count === undefined) {
+        // A plain field: what it counts is counted once per parent, like the field itself.
+        rows += below.rows + below.counts;
+      } else if (isConnection(field)) {
+        // A connection's own counts (totalCount) are one per connection, not one per row of it.
+        rows += count + count * below.rows + below.counts;
       } else {
-        const field =
-          isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
-        if (!field) continue;
-        const below = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(field.type), selection) : 0;
-        const count = multiplier(field, selection, parentField, variables);
-        cost += count === undefined ? below : count + count * below;
+        rows += count + count * (below.rows + below.counts);
       }
     }
-    return cost;
+    return { rows, counts };
   };
 
-  return selectionCost(operation.selectionSet, schema.getRootType(operation.operation), undefined);
+  const total = selectionCost(operation.selectionSet, schema.getRootType(operation.operation), undefined);
+  return total.rows + total.counts;
 }
 
 export function pageCostRule(options: PageCostOptions): ValidationRule {
@@ -164,7 +207,8 @@ export function pageCostRule(options: PageCostOptions): ValidationRule {
           new GraphQLError(
             `Operation cost limit of ${options.maxCost} exceeded, found ${cost}: the cost is the number of rows ` +
               `the connections can return (the page sizes of nested connections multiply; ${DEFAULT_PAGE_SIZE} ` +
-              'when `first`/`last` is omitted). Ask for smaller pages and page through the rest.',
+              `when \`first\`/\`last\` is omitted; a count such as totalCount costs ${COUNT_COST}). ` +
+              'Ask for smaller pages and page through the rest.',
             { nodes: operation },
           ),
         );

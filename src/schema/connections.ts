@@ -8,7 +8,7 @@ import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.js';
 import { type ConnectionKey, decodeCursors, type Source } from '../loaders/connections.js';
 import { type ModelKey, type ModelRows, selectedRelations } from '../loaders/nodes.js';
-import { type ConnectionArgs, pageRequest } from '../pagination/page-request.js';
+import { type ConnectionArgs, MAX_COUNT, pageRequest } from '../pagination/page-request.js';
 import { rawIdOf } from './global-id.js';
 
 export interface ConnectionOptions<M extends ModelKey, Filter> {
@@ -19,6 +19,12 @@ export interface ConnectionOptions<M extends ModelKey, Filter> {
   filter?: Filter | null;
   /** `{ field, direction }` of an `orderBy` argument. */
   orderBy?: { field: string; direction: 'ASC' | 'DESC' } | null;
+  /**
+   * The size of the whole connection when it is not filtered, kept by a counter on the
+   * parent's row (a list's members, a conversation's messages): totalCount then reads it,
+   * exact and uncapped, instead of counting.
+   */
+  counted?: number;
 }
 
 interface Edge<Node> {
@@ -81,7 +87,14 @@ export function resolveConnection<M extends ModelKey, Filter>(
         endCursor: edges.at(-1)?.cursor ?? null,
       }));
     },
-    totalCount: () => ctx.loaders.connections.count(key),
+    totalCount: async () => {
+      if (options.counted !== undefined && (!options.filter || Object.keys(options.filter).length === 0)) {
+        return { count: options.counted, capped: false };
+      }
+      // Counted up to MAX_COUNT + 1 rows: one more than MAX_COUNT means "more".
+      const count = await ctx.loaders.connections.count(key);
+      return count > MAX_COUNT ? { count: MAX_COUNT, capped: true } : { count, capped: false };
+    },
   };
 }
 

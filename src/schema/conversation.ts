@@ -29,17 +29,10 @@ export const Conversation = builder.prismaNode('Conversation', {
     initiatedBy: t.expose('initiatedBy', { type: ConversationInitiator }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastMessageAt: t.expose('lastMessageAt', { type: 'DateTime', nullable: true }),
-    // Counts are grouped queries over the parents of the page (src/loaders), not Prisma's
-    // `_count`, which aggregates the whole Message table before joining it.
-    numberOfUnreadMessages: t.int({
-      description: 'Inbound messages not yet READ.',
-      resolve: (conversation, _args, ctx) =>
-        ctx.loaders.connections.count({ source: conversationMessages, parentId: conversation.id, filter: { unread: true } }),
-    }),
-    totalMessages: t.int({
-      resolve: (conversation, _args, ctx) =>
-        ctx.loaders.connections.count({ source: conversationMessages, parentId: conversation.id }),
-    }),
+    // Counters on the conversation's own row, kept by triggers in the transaction that
+    // writes its messages (migration 20261129100000_counters): no scan, whatever the size.
+    numberOfUnreadMessages: t.exposeInt('unreadMessageCount', { description: 'Inbound messages not yet READ.' }),
+    totalMessages: t.exposeInt('messageCount'),
   }),
 });
 
@@ -71,6 +64,7 @@ builder.prismaObjectFields(Conversation, (t) => ({
           parentId: conversation.id,
           args,
           filter: messageConditions(args.filter),
+          counted: conversation.messageCount,
         }),
     },
     MessageConnection,

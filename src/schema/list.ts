@@ -2,6 +2,7 @@
 import { builder } from '../builder.js';
 import { listCampaigns, listContacts, listTags, lists as listsSource } from '../loaders/sources.js';
 import { Contact, ContactConnection, ContactFilter, ContactOrder, contactConditions } from './contact.js';
+import { COUNT_COST, MAX_COUNT } from '../pagination/page-request.js';
 import { filterId, resolveConnection } from './connections.js';
 import { Tag, TagConnection } from './tag.js';
 
@@ -16,19 +17,22 @@ export const List = builder.prismaNode('ContactList', {
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    // Counts are grouped queries over the parents of the page (src/loaders), not Prisma's
-    // `_count`, which aggregates the whole related table before joining it.
-    numberOfContacts: t.int({
-      resolve: (list, _args, ctx) => ctx.loaders.connections.count({ source: listContacts, parentId: list.id }),
-    }),
+    // A counter on the list's own row, kept by a trigger in the transaction that adds or
+    // removes its members (migration 20261129100000_counters): no scan, whatever the size.
+    numberOfContacts: t.exposeInt('contactCount'),
     numberOfCampaignsSent: t.int({
       description: 'Campaigns that used this list and are RUNNING or FINISHED.',
-      resolve: (list, _args, ctx) =>
-        ctx.loaders.connections.count({
-          source: listCampaigns,
-          parentId: list.id,
-          filter: { status: SENT_CAMPAIGN_STATUSES },
-        }),
+      // A count like a connection's totalCount: bounded by MAX_COUNT and priced as one.
+      extensions: { countCost: COUNT_COST },
+      resolve: async (list, _args, ctx) =>
+        Math.min(
+          MAX_COUNT,
+          await ctx.loaders.connections.count({
+            source: listCampaigns,
+            parentId: list.id,
+            filter: { status: SENT_CAMPAIGN_STATUSES },
+          }),
+        ),
     }),
   }),
 });
@@ -63,6 +67,7 @@ builder.prismaObjectFields(List, (t) => ({
           args,
           filter: contactConditions(args.filter),
           orderBy: args.orderBy,
+          counted: list.contactCount,
         }),
     },
     ContactConnection,
