@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const within = <T>(request: Promise<T>, ms: number) => Promise.race([request, sleep(ms).then(() => 'still waiting' as const)]);
 
 describe('class 2: slow clients hold no execution slot and are cut at the request timeout', { timeout: 180_000 }, () => {
-  const DEMO_KEY = 'demo-key-for-slow-client-tests';
+  const DEMO_KEY = 'demo-key-for-slow-client-tests-0123456789';
   const REQUEST_TIMEOUT_MS = 4_000;
   let server: ServerProcess;
   let dataDir: string;
