@@ -1,9 +1,12 @@
 // Structured JSON logs (pino). Request logs carry the request id that is also returned to
 // the client in the `x-request-id` response header.
 import { pino, type Logger } from 'pino';
-import { SonicBoom } from 'sonic-boom';
+import sonicBoom from 'sonic-boom';
 
 export type { Logger };
+
+// A CommonJS module: its class is a property of the default export.
+const { SonicBoom } = sonicBoom;
 
 /**
  * How many bytes of log lines are held in memory while standard output is not being read
@@ -20,7 +23,7 @@ export const LOG_BUFFER_BYTES = 2 * 1024 * 1024;
  * output was no longer read never stopped.
  */
 export class LogSink {
-  private readonly stream: SonicBoom;
+  private readonly stream: InstanceType<typeof SonicBoom>;
   /** Bytes accepted and not yet written. */
   private pending = 0;
   /** Lines dropped since the last report. */
