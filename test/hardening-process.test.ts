@@ -2,14 +2,16 @@
 // reader that stalls), and the development key (who receives it, where it is written).
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_KEY_FILE } from '../src/db/development-key.js';
+import { DEVELOPMENT_KEY_FILE, developmentKey } from '../src/db/development-key.js';
+import { DEMO_OWNERS } from '../src/db/seed.js';
 import { createTestClient, silentLogger } from './helpers/client.js';
-import { ROOT } from './helpers/process.js';
+import { post, ROOT, startServer } from './helpers/process.js';
 
 // Start-ups of a WebAssembly PostgreSQL, and a build, on a loaded machine: limits are for hangs.
 const PROCESS_TEST = { timeout: 400_000 };
@@ -154,5 +156,85 @@ describe('class 10: the process under a process manager', PROCESS_TEST, () => {
     expect({ exit, serverAlive, portTaken }, output).toEqual({ exit: { code: 0, signal: null }, serverAlive: false, portTaken: false });
     expect(seconds).toBeLessThan(10);
     expect(output).toContain('"msg":"stopped"');
+  });
+});
+
+describe('class 11: the development key', PROCESS_TEST, () => {
+  const KEY = 'wag_development-key-for-graphiql-tests';
+  const page = (body: string) => body.includes(`Bearer ${KEY}`);
+
+  it('GraphiQL is pre-filled with the key only for a client connected from this machine', async () => {
+    const client = await createTestClient({ graphiql: true, graphiqlApiKey: KEY, log: silentLogger });
+    const open = (serverContext?: object, headers: Record<string, string> = {}) =>
+      Promise.resolve(client.yoga.fetch('http://wagraph.test/graphql', { headers: { accept: 'text/html', ...headers } }, serverContext as never)).then((response) => response.text());
+    const from = (remoteAddress: string) => ({ req: { socket: { remoteAddress } } });
+
+    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(page(await open(from(address))), address).toBe(true);
+    for (const address of ['10.0.0.7', '192.168.1.20', '203.0.113.9', '::ffff:10.0.0.7', '2001:db8::1', 'fe80::1']) {
+      const body = await open(from(address));
+      expect(body, address).toContain('GraphiQL');
+      expect(body, address).not.toContain(KEY);
+    }
+    // A header anyone can send does not make a client local.
+    expect(page(await open(from('203.0.113.9'), { 'x-forwarded-for': '127.0.0.1', forwarded: 'for=127.0.0.1' }))).toBe(false);
+    // No socket at all (yoga.fetch): not local either.
+    expect(page(await open())).toBe(false);
+
+    // Over a real socket on the loopback interface.
+    const server = http.createServer(client.yoga);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, { headers: { accept: 'text/html' } });
+      expect(page(await response.text())).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('is kept in DATA_DIR (0600) and works at every start; a revoked one is replaced', async () => {
+    const client = await createTestClient();
+    const [owner] = DEMO_OWNERS;
+    await client.db.prisma.organization.create({ data: { id: owner.organizationId, name: 'Acme (development key test)' } });
+    await client.db.prisma.organizationMember.create({
+      data: { id: owner.memberId, organizationId: owner.organizationId, name: 'Olivia Owner', email: 'owner@acme-dev-key.example', accessLevel: 'OWNER' },
+    });
+    const dataDir = temporaryDir();
+    const file = path.join(dataDir, DEVELOPMENT_KEY_FILE);
+    const viewer = (key: string) =>
+      client.gql('{ viewer { member { email } } }', {}, { as: { apiKey: key, id: owner.memberId, organizationId: owner.organizationId, name: '' } });
+
+    const first = await developmentKey(client.db, dataDir);
+    expect(first).toMatch(/^wag_/);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect((await viewer(first!)).data).toEqual({ viewer: { member: { email: 'owner@acme-dev-key.example' } } });
+    expect(await developmentKey(client.db, dataDir)).toBe(first);
+
+    await client.db.prisma.apiKey.updateMany({ where: { memberId: owner.memberId }, data: { revokedAt: new Date() } });
+    const replaced = await developmentKey(client.db, dataDir);
+    expect(replaced).not.toBe(first);
+    expect((await viewer(replaced!)).data).toEqual({ viewer: { member: { email: 'owner@acme-dev-key.example' } } });
+    expect(fs.readFileSync(file, 'utf8').trim()).toBe(replaced);
+  });
+
+  it('a first start seeds, logs no secret at any level, and hands the kept key to a local GraphiQL', async () => {
+    const dataDir = temporaryDir();
+    const server = await startServer({ DATA_DIR: dataDir, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'trace' });
+    try {
+      const key = fs.readFileSync(path.join(dataDir, DEVELOPMENT_KEY_FILE), 'utf8').trim();
+      expect(fs.statSync(path.join(dataDir, DEVELOPMENT_KEY_FILE)).mode & 0o777).toBe(0o600);
+      const body = await (await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } })).text();
+      expect(body).toContain(`Bearer ${key}`);
+      const response = await post(server.url, key, '{ viewer { organization { name } } }');
+      expect(response.body.data).toEqual({ viewer: { organization: { name: 'Acme Coffee Roasters' } } });
+
+      // Nothing that looks like a key, the kept one or the second organization's, in the output.
+      expect(server.output()).toContain('demo data seeded');
+      expect(server.output()).not.toMatch(/wag_[\w-]{8,}/);
+      expect(server.output()).toMatch(/^wagraph: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphql/m);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });
