@@ -70,15 +70,16 @@ export class LogSink {
   async drain(timeoutMs: number): Promise<void> {
     if (this.broken || this.pending === 0) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
       const check = () => {
         if (this.pending === 0) done();
       };
-      this.stream.on('write', check);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.stream.off('write', check);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.stream.on('write', check);
     });
   }
 

@@ -10,7 +10,10 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEVELOPMENT_KEY_FILE, developmentKey } from '../src/db/development-key.js';
 import { DEMO_OWNERS } from '../src/db/seed.js';
+import { migrate } from '../src/db/migrate.js';
+import { createWagraphYoga } from '../src/yoga.js';
 import { createTestClient, silentLogger } from './helpers/client.js';
+import { freshDatabase } from './helpers/database.js';
 import { post, ROOT, startServer } from './helpers/process.js';
 
 // Start-ups of a WebAssembly PostgreSQL, and a build, on a loaded machine: limits are for hangs.
@@ -194,27 +197,37 @@ describe('class 11: the development key', PROCESS_TEST, () => {
   });
 
   it('is kept in DATA_DIR (0600) and works at every start; a revoked one is replaced', async () => {
-    const client = await createTestClient();
+    // Its own database: the demo owner's ids are fixed.
+    const db = await freshDatabase();
+    await migrate(db);
+    const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false });
     const [owner] = DEMO_OWNERS;
-    await client.db.prisma.organization.create({ data: { id: owner.organizationId, name: 'Acme (development key test)' } });
-    await client.db.prisma.organizationMember.create({
+    await db.prisma.organization.create({ data: { id: owner.organizationId, name: 'Acme (development key test)' } });
+    await db.prisma.organizationMember.create({
       data: { id: owner.memberId, organizationId: owner.organizationId, name: 'Olivia Owner', email: 'owner@acme-dev-key.example', accessLevel: 'OWNER' },
     });
     const dataDir = temporaryDir();
     const file = path.join(dataDir, DEVELOPMENT_KEY_FILE);
-    const viewer = (key: string) =>
-      client.gql('{ viewer { member { email } } }', {}, { as: { apiKey: key, id: owner.memberId, organizationId: owner.organizationId, name: '' } });
+    const viewer = async (key: string) => {
+      const response = await yoga.fetch('http://wagraph.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ viewer { member { email } } }' }),
+      });
+      return (await response.json()) as unknown;
+    };
+    const works = { data: { viewer: { member: { email: 'owner@acme-dev-key.example' } } } };
 
-    const first = await developmentKey(client.db, dataDir);
+    const first = await developmentKey(db, dataDir);
     expect(first).toMatch(/^wag_/);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect((await viewer(first!)).data).toEqual({ viewer: { member: { email: 'owner@acme-dev-key.example' } } });
-    expect(await developmentKey(client.db, dataDir)).toBe(first);
+    expect(await viewer(first!)).toEqual(works);
+    expect(await developmentKey(db, dataDir)).toBe(first);
 
-    await client.db.prisma.apiKey.updateMany({ where: { memberId: owner.memberId }, data: { revokedAt: new Date() } });
-    const replaced = await developmentKey(client.db, dataDir);
+    await db.prisma.apiKey.updateMany({ where: { memberId: owner.memberId }, data: { revokedAt: new Date() } });
+    const replaced = await developmentKey(db, dataDir);
     expect(replaced).not.toBe(first);
-    expect((await viewer(replaced!)).data).toEqual({ viewer: { member: { email: 'owner@acme-dev-key.example' } } });
+    expect(await viewer(replaced!)).toEqual(works);
     expect(fs.readFileSync(file, 'utf8').trim()).toBe(replaced);
   });
 
