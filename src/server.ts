@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { DatabaseOpenError } from './db/client.js';
 import { MigrationError } from './db/migrate.js';
 import { prepareDatabase } from './db/setup.js';
-import { createLogger } from './logger.js';
+import { createLogger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { createWagraphYoga } from './yoga.js';
 
@@ -25,7 +25,11 @@ async function main(): Promise<void> {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  // Logs go to standard output without ever blocking the process (src/logger.ts); at exit,
+  // one last attempt to write what is still buffered, which never waits.
+  const logSink = new LogSink();
+  process.on('exit', () => logSink.flushAtExit());
+  const log = createLogger(config.logLevel, logSink);
 
   let prepared;
   try {
@@ -34,7 +38,15 @@ async function main(): Promise<void> {
     if (error instanceof DatabaseOpenError || error instanceof MigrationError) fail(error.message);
     throw error;
   }
-  const { db, seededKeys } = prepared;
+  const { db, seededKeys, developmentKey } = prepared;
+  // A seeded key nobody chose (no DEMO_API_KEY) is shown once, to a person at a terminal
+  // only: never through the logger, never into a log collector that reads standard error.
+  if (seededKeys && process.stderr.isTTY) {
+    for (const [index, key] of seededKeys.entries()) {
+      if (config.demoApiKeys[index]) continue;
+      process.stderr.write(`wagraph: demo data seeded; API key of ${key.email} (${key.organization}), shown only now: ${key.secret}\n`);
+    }
+  }
 
   const rateLimiter = await createRateLimiter(config.rateLimit, log);
   log.info(
@@ -71,7 +83,7 @@ async function main(): Promise<void> {
     db,
     log,
     graphiql: config.graphiql,
-    graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? seededKeys?.[0]?.secret) : undefined,
+    graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? developmentKey ?? seededKeys?.[0]?.secret) : undefined,
     isShuttingDown: () => shuttingDown,
     jwt: config.jwt,
     limits: config.limits,
@@ -109,6 +121,13 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port, host: config.host }, `wagraph listening on http://localhost:${port}/graphql`);
+  if (config.graphiql) {
+    const where = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    const prefilled = developing && (config.demoApiKeys[0] ?? developmentKey ?? seededKeys?.[0]) !== undefined;
+    process.stderr.write(
+      `wagraph: GraphiQL at http://${where}:${port}/graphql${prefilled ? ' (signed in as the demo owner when opened from this machine)' : ''}\n`,
+    );
+  }
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
@@ -122,6 +141,8 @@ async function main(): Promise<void> {
     clearTimeout(cut);
     await Promise.all([db.close(), rateLimiter?.close()]);
     log.info('stopped');
+    // A log reader that stalled must not hold the exit: what it has not taken is dropped.
+    await logSink.drain(500);
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -6,6 +6,7 @@
 // slot among MAX_CONCURRENT_REQUESTS, shared fairly between organizations), parsing and
 // validation with the operation limits, the page-cost limit, and only then execution.
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { isIPv4 } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { defaultMaxPerKey } from './admission/fair-queue.js';
@@ -35,7 +36,10 @@ export interface YogaOptions {
   log: Logger;
   /** Serve GraphiQL on GET /graphql (GRAPHIQL; off by default in production). */
   graphiql: boolean;
-  /** An API key to pre-fill in GraphiQL's headers (development only). */
+  /**
+   * An API key to pre-fill in GraphiQL's headers (development only), for clients connected
+   * from this machine only (the socket's address; a forwarded-for header counts for nothing).
+   */
   graphiqlApiKey?: string | undefined;
   /** Set while the server drains on shutdown: /readyz answers 503 so load balancers move on. */
   isShuttingDown?: () => boolean;
@@ -73,8 +77,21 @@ export interface YogaOptions {
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
 
+/** What Node's HTTP server hands Yoga with each request (nothing under `yoga.fetch`). */
+interface NodeServerContext {
+  req?: { socket?: { remoteAddress?: string | undefined } };
+}
+
+/** 127.0.0.0/8 and ::1, also written as IPv4-mapped IPv6 (::ffff:127.0.0.1). */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const ipv4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || (isIPv4(ipv4) && ipv4.startsWith('127.'));
+}
+
 const DEFAULT_QUERY = `# Welcome to wagraph. Every request acts as the member whose API key is in the
-# Authorization header (pre-filled below when the server knows a demo key).
+# Authorization header (pre-filled below, in development, when you opened this page
+# from the machine the server runs on).
 query Inbox {
   viewer { member { name } organization { name } }
   contacts(first: 5) {
@@ -103,13 +120,15 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     parserAndValidationCache: options.documentCache ?? createDocumentCache(),
     cors: corsPolicy(corsOrigins),
     graphiql: options.graphiql
-      ? {
+      ? (_request, serverContext?: NodeServerContext) => ({
           title: 'wagraph',
           defaultQuery: DEFAULT_QUERY,
-          ...(options.graphiqlApiKey
+          // The page is served to anyone who reaches the port: a credential goes only into
+          // the page of a client on this machine.
+          ...(options.graphiqlApiKey && isLoopback(serverContext?.req?.socket?.remoteAddress)
             ? { headers: JSON.stringify({ Authorization: `Bearer ${options.graphiqlApiKey}` }) }
             : {}),
-        }
+        })
       : false,
     // GraphiQL's bundle is 30 MB of strings in memory: loaded only when it is first served.
     renderGraphiQL: async (graphiqlOptions) =>

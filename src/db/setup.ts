@@ -3,6 +3,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type Database, type DatabaseTarget, openDatabase } from './client.js';
+import { developmentKey as developmentKeyOf } from './development-key.js';
 import { migrate } from './migrate.js';
 import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
 
@@ -16,6 +17,11 @@ export interface PreparedDatabase {
   db: Database;
   /** The demo owners' keys when this start seeded them (the only time they are known). */
   seededKeys: SeededKey[] | undefined;
+  /**
+   * On the embedded database in development: a working key of the first demo owner, kept in
+   * DATA_DIR (src/db/development-key.ts), for GraphiQL on this machine.
+   */
+  developmentKey: string | undefined;
 }
 
 export async function prepareDatabase(config: Config, log: Logger, options: { seed: boolean }): Promise<PreparedDatabase> {
@@ -25,16 +31,14 @@ export async function prepareDatabase(config: Config, log: Logger, options: { se
     const applied = await migrate(db);
     log.info({ database: target.kind, applied }, applied.length ? 'migrations applied' : 'database schema up to date');
     const seededKeys = options.seed ? await seedDemoData(db, config.demoApiKeys) : undefined;
-    if (seededKeys) {
-      for (const key of seededKeys) {
-        log.info(
-          { organization: key.organization, email: key.email, apiKey: key.secret },
-          `Demo data seeded. API key of ${key.email} (${key.organization}), shown only now: ${key.secret}`,
-        );
-      }
-    }
+    // Which organizations were seeded, never their keys: no secret is logged at any level.
+    if (seededKeys) log.info({ organizations: seededKeys.map((key) => key.organization) }, 'demo data seeded');
     await ensureDemoKeys(db.prisma, config.demoApiKeys);
-    return { db, seededKeys };
+    const developmentKey =
+      target.kind === 'pglite' && target.dataDir !== undefined && config.env !== 'production' && !config.demoApiKeys[0]
+        ? await developmentKeyOf(db, target.dataDir, seededKeys?.[0]?.secret)
+        : undefined;
+    return { db, seededKeys, developmentKey };
   } catch (error) {
     await db.close().catch(() => {});
     throw error;

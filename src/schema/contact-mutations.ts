@@ -90,7 +90,14 @@ export const ContactsPayload = builder.objectRef<Payload & { contactIds?: string
   fields: (t) => ({
     contacts: t.field({
       type: [Contact],
-      description: 'The created contacts, in the order given (empty when nothing was created).',
+      // Nullable, and checked here rather than on each contact: a member may hold
+      // BulkImport:Contacts without Get:Contact, and the contacts it created must not turn
+      // the whole answer into null (it would retry and find its phones TAKEN). It reads
+      // null with a FORBIDDEN error, next to empty userErrors: the import happened.
+      nullable: true,
+      authScopes: { permission: 'Get:Contact' },
+      description:
+        'The created contacts, in the order given (empty when nothing was created; null, with a FORBIDDEN error, without Get:Contact).',
       // Priced like a page of as many contacts as the input holds (src/plugins/page-cost.ts).
       extensions: {
         pageCost: {

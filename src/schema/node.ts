@@ -1,9 +1,10 @@
 // Query.node and Query.nodes: any entity by its global id. An id that is malformed, of a
-// type that is not a node, of another organization, or of a deleted row resolves to null;
-// never an error, so that nothing tells a client whether an id exists elsewhere.
+// type that is not a node, of another organization, of a deleted row, or of a row the viewer
+// may not read resolves to null; never an error, so that nothing tells a client whether an
+// id exists elsewhere, or exists here behind a permission it lacks.
 import { brandWithType } from '@pothos/core';
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { ModelKey } from '../loaders/nodes.js';
@@ -36,9 +37,26 @@ async function loadNodes(ctx: Context, info: GraphQLResolveInfo, globalIds: read
       if (!row) return null;
       // Tells the Node interface which object type the row is.
       brandWithType(row, globalId.typename as never);
-      return row;
+      return (await readable(ctx, info, globalId.typename, row)) ? row : null;
     }),
   );
+}
+
+/**
+ * Whether the viewer may read `row` as `typename`: the type's own authScopes decide, run the
+ * way GraphQL would run them on the answer (scope auth's `runScopesOnType` puts them in the
+ * type's isTypeOf), so this check can never disagree with the type's rule. A row it refuses
+ * is answered like a missing one, without the FORBIDDEN error that would tell it exists.
+ */
+async function readable(ctx: Context, info: GraphQLResolveInfo, typename: string, row: object): Promise<boolean> {
+  const type = info.schema.getType(typename);
+  if (!isObjectType(type) || !type.isTypeOf) return true;
+  try {
+    return Boolean(await type.isTypeOf(row, ctx, info));
+  } catch (error) {
+    if (error instanceof GraphQLError && error.extensions['code'] === 'FORBIDDEN') return false;
+    throw error;
+  }
 }
 
 builder.queryFields((t) => ({

@@ -1,11 +1,18 @@
 // The organization (tenant), its members and roles, and the viewer: who the request acts as.
+import { createContextCache } from '@pothos/core';
 import { builder } from '../builder.js';
+import type { Context } from '../context.js';
 import { AccessLevel as AccessLevelValues } from '../generated/prisma/enums.js';
 import { members as membersSource } from '../loaders/sources.js';
 import { resolveConnection } from './connections.js';
 
 export const AccessLevel = builder.enumType(AccessLevelValues, { name: 'AccessLevel' });
 
+// No authScopes, deliberately: every member may read its own organization's id, name and
+// creation date without Get:Organization. A member knows which organization it works in
+// (the credential names it), and no other is reachable. In WapiKit, Get:Organization guards
+// the organization's settings (WhatsApp business account, webhooks, integrations); a field
+// of that kind added here must require it (a field-level `authScopes`).
 export const Organization = builder.prismaNode('Organization', {
   id: { field: 'id' },
   fields: (t) => ({
@@ -14,9 +21,22 @@ export const Organization = builder.prismaNode('Organization', {
   }),
 });
 
+/**
+ * The ids of the roles the viewer holds: read once per request, and only for a viewer that
+ * has neither permission to read roles (a key's permissions come from its roles, not the ids).
+ */
+const viewerRoleIds = createContextCache(async (ctx: Context) => {
+  const assignments = await ctx.db.roleAssignment.findMany({ where: { memberId: ctx.viewer.memberId }, select: { roleId: true } });
+  return new Set(assignments.map((assignment) => assignment.roleId));
+});
+
 export const OrganizationRole = builder.prismaNode('OrganizationRole', {
-  // Roles are part of what a member is: readable with either permission.
-  authScopes: (_role, ctx) => ctx.viewer.permissions.has('Get:OrganizationRole') || { permission: 'Get:OrganizationMember' },
+  // Roles are part of what a member is: readable with either permission, and every member
+  // reads its own roles (viewer.member.roles, node(id)) without any.
+  authScopes: async (role, ctx) =>
+    ctx.viewer.permissions.has('Get:OrganizationRole') ||
+    ctx.viewer.permissions.has('Get:OrganizationMember') ||
+    (await viewerRoleIds(ctx)).has(role.id) || { permission: 'Get:OrganizationRole' },
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),
