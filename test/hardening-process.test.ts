@@ -14,7 +14,7 @@ import { migrate } from '../src/db/migrate.js';
 import { createWagraphYoga } from '../src/yoga.js';
 import { createTestClient, silentLogger } from './helpers/client.js';
 import { freshDatabase } from './helpers/database.js';
-import { post, ROOT, startServer } from './helpers/process.js';
+import { ROOT } from './helpers/process.js';
 
 // Start-ups of a WebAssembly PostgreSQL, and a build, on a loaded machine: limits are for hangs.
 const PROCESS_TEST = { timeout: 400_000 };
@@ -111,8 +111,10 @@ async function ensureBuilt(): Promise<void> {
 }
 
 describe('class 10: the process under a process manager', PROCESS_TEST, () => {
+  // Both tests use one data directory: the second start skips creating the database.
+  const dataDir = temporaryDir();
+
   it('SIGTERM to `npm start` drains and exits 0 within 10 s, also while nobody reads its output', async () => {
-    const dataDir = temporaryDir();
     const port = await freePort();
     // Standard output is a pipe that is never read, as when a log collector stalls.
     const child = spawn('npm', ['start'], { cwd: ROOT, env: environment({ DATA_DIR: dataDir, PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -146,7 +148,6 @@ describe('class 10: the process under a process manager', PROCESS_TEST, () => {
 
   it('SIGTERM to `npm run serve` drains and exits 0 within 10 s, leaving no server behind', async () => {
     await ensureBuilt();
-    const dataDir = temporaryDir();
     const port = await freePort();
     const child = spawn('npm', ['run', 'serve'], { cwd: ROOT, env: environment({ DATA_DIR: dataDir, PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -230,24 +231,6 @@ describe('class 11: the development key', PROCESS_TEST, () => {
     expect(await viewer(replaced!)).toEqual(works);
     expect(fs.readFileSync(file, 'utf8').trim()).toBe(replaced);
   });
-
-  it('a first start seeds, logs no secret at any level, and hands the kept key to a local GraphiQL', async () => {
-    const dataDir = temporaryDir();
-    const server = await startServer({ DATA_DIR: dataDir, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'trace' });
-    try {
-      const key = fs.readFileSync(path.join(dataDir, DEVELOPMENT_KEY_FILE), 'utf8').trim();
-      expect(fs.statSync(path.join(dataDir, DEVELOPMENT_KEY_FILE)).mode & 0o777).toBe(0o600);
-      const body = await (await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } })).text();
-      expect(body).toContain(`Bearer ${key}`);
-      const response = await post(server.url, key, '{ viewer { organization { name } } }');
-      expect(response.body.data).toEqual({ viewer: { organization: { name: 'Acme Coffee Roasters' } } });
-
-      // Nothing that looks like a key, the kept one or the second organization's, in the output.
-      expect(server.output()).toContain('demo data seeded');
-      expect(server.output()).not.toMatch(/wag_[\w-]{8,}/);
-      expect(server.output()).toMatch(/^wagraph: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphql/m);
-    } finally {
-      expect(await server.stop()).toBe(0);
-    }
-  });
+  // A first start that seeds, logs no secret and hands the kept key to a local GraphiQL:
+  // test/server.test.ts, 'the embedded database'.
 });

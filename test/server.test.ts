@@ -1,10 +1,12 @@
-// The process as users run it: `npm start` on the embedded database, configuration errors,
-// restarts, and several instances on one PostgreSQL database.
+// The process as users run it: configuration errors, the embedded database's first start,
+// restarts, the development key, graceful shutdown, and several instances on one PostgreSQL
+// database.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEVELOPMENT_KEY_FILE } from '../src/db/development-key.js';
 import { loadMigrations } from '../src/db/migrate.js';
 import { testDatabaseTarget } from './helpers/database.js';
 import { post, runServer, startServer, type ServerProcess } from './helpers/process.js';
@@ -42,7 +44,7 @@ describe('configuration errors', PROCESS_TEST, () => {
     [{ PORT: 'eighty' }, /^wagraph: Invalid PORT="eighty": must be a number$/],
     [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/wagraph' }, /^wagraph: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/wagraph \(DATABASE_URL\): .*ECONNREFUSED/],
     [{ JWT_SECRET: 'not-long-enough' }, /^wagraph: Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/],
-  ])('%o → one clear line and exit code 1', async (env, message) => {
+  ])('%o → one clear line and exit code 1', { concurrent: true }, async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);
     expect(lines).toHaveLength(1);
@@ -59,41 +61,95 @@ describe('configuration errors', PROCESS_TEST, () => {
   });
 });
 
+// One data directory's life, in the order a developer meets it. A start-up of the embedded
+// database takes seconds, so each step reuses the server the step before it left running.
 describe('the embedded database', PROCESS_TEST, () => {
-  it('starts empty, seeds once, serves the demo data, and keeps it across a restart', async () => {
-    const dataDir = temporaryDir();
-    const first = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
+  const dataDir = temporaryDir();
+  const keyFile = path.join(dataDir, DEVELOPMENT_KEY_FILE);
+  let key: string;
+  let firstData: unknown;
+  let server: ServerProcess;
+
+  it('a first start migrates, seeds, keeps a development key (0600) and logs no secret at any level', async () => {
+    const first = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'trace' });
     running.push(first);
     expect(first.output()).toContain(`"applied":${JSON.stringify(MIGRATIONS)}`);
     expect(first.output()).toContain('"msg":"demo data seeded"');
-    // The key is the operator's own (DEMO_API_KEY): never written to the output.
-    expect(first.output()).not.toContain(DEMO_KEY);
+    expect(first.output()).toMatch(/^wagraph: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphql/m);
+    key = fs.readFileSync(keyFile, 'utf8').trim();
+    expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+    // Nothing that looks like a key, the kept one or the second organization's, in the output.
+    expect(first.output()).not.toMatch(/wag_[\w-]{8,}/);
 
-    const response = await post(first.url, DEMO_KEY, FIRST_CONTACTS);
+    // GraphiQL opened from this machine is signed in with the kept key.
+    const page = await (await fetch(`${first.url}/graphql`, { headers: { accept: 'text/html' } })).text();
+    expect(page).toContain(`Bearer ${key}`);
+    const response = await post(first.url, key, FIRST_CONTACTS);
     expect(response.status).toBe(200);
     expect(response.body.data.contacts.totalCount).toBe(200);
     expect(response.body.data.contacts.nodes).toHaveLength(5);
+    firstData = response.body.data;
     expect(await first.stop()).toBe(0);
+  });
 
-    const second = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
-    running.push(second);
-    expect(second.output()).toContain('"applied":[],"msg":"database schema up to date"');
-    expect(second.output()).not.toContain('demo data seeded');
-    const again = await post(second.url, DEMO_KEY, FIRST_CONTACTS);
-    expect(again.body.data).toEqual(response.body.data);
-    expect((await fetch(`${second.url}/readyz`)).status).toBe(200);
-    expect(await second.stop()).toBe(0);
+  it('a restart keeps the data and the key, seeds nothing, and accepts a DEMO_API_KEY without printing it', async () => {
+    server = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
+    running.push(server);
+    expect(server.output()).toContain('"applied":[],"msg":"database schema up to date"');
+    expect(server.output()).not.toContain('demo data seeded');
+    expect(server.output()).not.toContain(DEMO_KEY);
+    expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(key);
+    expect((await post(server.url, key, FIRST_CONTACTS)).body.data).toEqual(firstData);
+    expect((await post(server.url, DEMO_KEY, FIRST_CONTACTS)).body.data).toEqual(firstData);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 
   it('refuses a second process on the same data directory with a clear message', async () => {
-    const dataDir = temporaryDir();
-    const first = await startServer({ DATA_DIR: dataDir });
-    running.push(first);
     const { code, lines } = await exitOf({ DATA_DIR: dataDir });
     expect(code).toBe(1);
     expect(lines.at(-1)).toMatch(/^wagraph: The embedded database in .* is in use by another wagraph process \(pid \d+\)/);
-    expect((await post(first.url, 'x'.repeat(20), '{ viewer { permissions } }')).status).toBe(401);
-    expect(await first.stop()).toBe(0);
+    expect((await post(server.url, 'x'.repeat(40), '{ viewer { permissions } }')).status).toBe(401);
+  });
+
+  it('on SIGTERM during a stream of writes: every acknowledged write is kept, exit 0 within 10 s', async () => {
+    const acknowledged: string[] = [];
+    let sent = 0;
+    let stop = false;
+    // Four writers, each sending createTag one after another until the server goes away.
+    const writer = async (lane: number) => {
+      for (let i = 0; !stop && i < 500; i++) {
+        const label = `shutdown-${lane}-${i}`;
+        sent++;
+        try {
+          const response = await post(server.url, DEMO_KEY, `mutation($l: String!) { createTag(input: { label: $l }) { tag { label } userErrors { message } } }`, { l: label });
+          if (response.body.data?.createTag?.tag?.label === label) acknowledged.push(label);
+        } catch {
+          stop = true; // connection refused or reset: the server is gone
+        }
+      }
+    };
+    const writers = [0, 1, 2, 3].map(writer);
+    await expect.poll(() => acknowledged.length, { timeout: 20_000 }).toBeGreaterThan(20);
+    const signalled = Date.now();
+    const code = await server.stop('SIGTERM');
+    const exitedAfter = Date.now() - signalled;
+    stop = true;
+    await Promise.all(writers);
+    expect(code).toBe(0);
+    expect(exitedAfter).toBeLessThan(10_000);
+    expect(server.output()).toContain('shutting down');
+
+    // Reopen the data directory: every write the server acknowledged is there.
+    const { openDatabase } = await import('../src/db/client.js');
+    const db = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      const stored = new Set((await db.prisma.tag.findMany({ where: { label: { startsWith: 'shutdown-' } } })).map((tag) => tag.label));
+      expect(acknowledged.filter((label) => !stored.has(label))).toEqual([]);
+      expect(stored.size).toBeGreaterThanOrEqual(acknowledged.length);
+      expect(stored.size).toBeLessThanOrEqual(sent);
+    } finally {
+      await db.close();
+    }
   });
 });
 
@@ -132,52 +188,6 @@ if (postgres.kind === 'postgres') describe('PostgreSQL through DATABASE_URL', PR
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
-    }
-  });
-});
-
-describe('graceful shutdown', PROCESS_TEST, () => {
-  it('on SIGTERM during a stream of writes: every acknowledged write is kept, exit 0 within 10 s', async () => {
-    const dataDir = temporaryDir();
-    const server = await startServer({ DATA_DIR: dataDir, DEMO_API_KEY: DEMO_KEY });
-    running.push(server);
-    const acknowledged: string[] = [];
-    let sent = 0;
-    let stop = false;
-    // Four writers, each sending createTag one after another until the server goes away.
-    const writer = async (lane: number) => {
-      for (let i = 0; !stop && i < 500; i++) {
-        const label = `shutdown-${lane}-${i}`;
-        sent++;
-        try {
-          const response = await post(server.url, DEMO_KEY, `mutation($l: String!) { createTag(input: { label: $l }) { tag { label } userErrors { message } } }`, { l: label });
-          if (response.body.data?.createTag?.tag?.label === label) acknowledged.push(label);
-        } catch {
-          stop = true; // connection refused or reset: the server is gone
-        }
-      }
-    };
-    const writers = [0, 1, 2, 3].map(writer);
-    await expect.poll(() => acknowledged.length, { timeout: 20_000 }).toBeGreaterThan(20);
-    const signalled = Date.now();
-    const code = await server.stop('SIGTERM');
-    const exitedAfter = Date.now() - signalled;
-    stop = true;
-    await Promise.all(writers);
-    expect(code).toBe(0);
-    expect(exitedAfter).toBeLessThan(10_000);
-    expect(server.output()).toContain('shutting down');
-
-    // Reopen the data directory: every write the server acknowledged is there.
-    const { openDatabase } = await import('../src/db/client.js');
-    const db = await openDatabase({ kind: 'pglite', dataDir });
-    try {
-      const stored = new Set((await db.prisma.tag.findMany({ where: { label: { startsWith: 'shutdown-' } } })).map((tag) => tag.label));
-      expect(acknowledged.filter((label) => !stored.has(label))).toEqual([]);
-      expect(stored.size).toBeGreaterThanOrEqual(acknowledged.length);
-      expect(stored.size).toBeLessThanOrEqual(sent);
-    } finally {
-      await db.close();
     }
   });
 });
