@@ -142,6 +142,8 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(3_600_000).default(30_000),
   // Unset: a quarter of the pool (at least 1).
   DB_MAX_CONNECTIONS_PER_REQUEST: positiveInt(1000).optional(),
+  // Unset: half of the pool, rounded up.
+  DB_MAX_CONNECTIONS_PER_ORGANIZATION: positiveInt(1000).optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -198,6 +200,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Statements of one request that may hold a pool connection at once; the others wait inside the request. */
   maxConnectionsPerRequest: number;
+  /** Pool connections one organization's statements may hold at once; the others wait their turn, fairly between organizations. */
+  maxConnectionsPerOrganization: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -225,6 +229,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxConcurrentRequests === 0
         ? `Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=${perOrganization}: needs MAX_CONCURRENT_REQUESTS (0 turns admission control off)`
         : `Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=${perOrganization}: must not exceed MAX_CONCURRENT_REQUESTS (${maxConcurrentRequests})`,
+    );
+  }
+  if (env.DB_MAX_CONNECTIONS_PER_ORGANIZATION !== undefined && env.DB_MAX_CONNECTIONS_PER_ORGANIZATION > env.DB_POOL_SIZE) {
+    throw new ConfigError(
+      `Invalid DB_MAX_CONNECTIONS_PER_ORGANIZATION=${env.DB_MAX_CONNECTIONS_PER_ORGANIZATION}: must not exceed DB_POOL_SIZE (${env.DB_POOL_SIZE})`,
     );
   }
   // Node refuses a headers timeout longer than the request timeout.
@@ -294,5 +303,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     maxConnectionsPerRequest: env.DB_MAX_CONNECTIONS_PER_REQUEST ?? Math.max(1, Math.floor(env.DB_POOL_SIZE / 4)),
+    maxConnectionsPerOrganization: env.DB_MAX_CONNECTIONS_PER_ORGANIZATION ?? Math.ceil(env.DB_POOL_SIZE / 2),
   };
 }

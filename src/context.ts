@@ -2,7 +2,7 @@
 // the request's own loaders. A fresh object per request; nothing in it is shared.
 import type { Viewer } from './auth/authenticate.js';
 import type { Database } from './db/client.js';
-import { ConnectionShare } from './db/database.js';
+import { ConnectionShare, type PoolShares } from './db/database.js';
 import { tenantClient, type TenantClient } from './db/tenant.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
@@ -34,11 +34,13 @@ export interface ContextOptions {
   maxApiKeysPerMember?: number | undefined;
   /** Statements of the request that may hold a pool connection at once (DB_MAX_CONNECTIONS_PER_REQUEST). */
   maxConnections: number;
+  /** The process's pool, shared fairly between organizations; unset: no pool-wide bound. */
+  poolShares?: PoolShares | undefined;
 }
 
-export function createContext({ database, viewer, requestId, log, transport, maxApiKeysPerMember, maxConnections }: ContextOptions): Context {
+export function createContext({ database, viewer, requestId, log, transport, maxApiKeysPerMember, maxConnections, poolShares }: ContextOptions): Context {
   const db = tenantClient(database.prisma, viewer.organizationId);
-  const connections = new ConnectionShare(maxConnections);
+  const connections = new ConnectionShare(maxConnections, poolShares && { shares: poolShares, organizationId: viewer.organizationId });
   // The loaders' own SQL takes its place here; Prisma's statements take theirs in the driver
   // adapter (src/db/database.ts), inside the same share.
   const query: Database['query'] = (statement) => connections.run(() => database.query(statement));

@@ -98,6 +98,11 @@ async function main(): Promise<void> {
     maxConcurrentRequests: config.maxConcurrentRequests,
     maxConcurrentRequestsPerOrganization: config.maxConcurrentRequestsPerOrganization,
     maxConnectionsPerRequest: config.maxConnectionsPerRequest,
+    // The embedded database has one connection.
+    poolShare: {
+      connections: config.databaseUrl ? config.dbPoolSize : 1,
+      perOrganization: config.databaseUrl ? config.maxConnectionsPerOrganization : 1,
+    },
   });
   // Slow clients: a connection that takes longer than these to send its headers, or its whole
   // request, gets 408 and is closed. (A request holds no execution slot before its body is

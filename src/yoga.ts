@@ -13,6 +13,7 @@ import { defaultMaxPerKey } from './admission/fair-queue.js';
 import type { JwtSettings } from './auth/jwt.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
+import { createPoolShares } from './db/database.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
@@ -73,6 +74,12 @@ export interface YogaOptions {
   maxConcurrentRequestsPerOrganization?: number;
   /** Statements one request may run on the pool at once (DB_MAX_CONNECTIONS_PER_REQUEST). Default: 2. */
   maxConnectionsPerRequest?: number;
+  /**
+   * The pool's connections and one organization's share of them (DB_POOL_SIZE,
+   * DB_MAX_CONNECTIONS_PER_ORGANIZATION): statements wait for a connection in a queue that
+   * is fair between organizations. Unset: no pool-wide bound.
+   */
+  poolShare?: { connections: number; perOrganization: number };
 }
 
 export type WagraphYoga = YogaServerInstance<Record<string, never>, Context>;
@@ -106,6 +113,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const { db, log } = options;
   const corsOrigins = options.corsOrigins ?? [];
   let migrated = false;
+  const poolShares = options.poolShare && createPoolShares(options.poolShare.connections, options.poolShare.perOrganization);
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -153,6 +161,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         transport: options.transport ?? recordOnlyTransport,
         maxApiKeysPerMember: options.maxApiKeysPerMember,
         maxConnections: options.maxConnectionsPerRequest ?? DEFAULT_MAX_CONNECTIONS_PER_REQUEST,
+        poolShares,
       });
     },
     plugins: [

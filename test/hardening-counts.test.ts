@@ -281,4 +281,65 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       if (postgres) await base.close();
     }
   });
+  it('lets one organization hold at most DB_MAX_CONNECTIONS_PER_ORGANIZATION of the pool, however many requests it sends', { timeout: 120_000 }, async () => {
+    // Per-request shares alone do not protect the pool: four requests of two places each fill
+    // a pool of four. With the pool shared by organization (two of four for one organization),
+    // the noisy organization's statements never hold more than two connections, and the quiet
+    // one's query takes a free one at once.
+    const postgres = testDatabaseTarget().kind === 'postgres';
+    const target = testDatabaseTarget();
+    const base: Database = target.kind === 'postgres' ? await openDatabase({ kind: 'postgres', url: target.url, poolSize: 4 }) : client.db;
+    let running = 0;
+    let peak = 0;
+    const db: Database = {
+      ...base,
+      async query<Row>(statement: Statement): Promise<Row[]> {
+        if (!statement.text.includes('ILIKE')) return base.query<Row>(statement);
+        running++;
+        peak = Math.max(peak, running);
+        try {
+          if (postgres) return await base.query<Row>({ ...statement, text: `SELECT x.* FROM (${statement.text}) x CROSS JOIN pg_sleep(0.5)` });
+          await sleep(100);
+          return await base.query<Row>(statement);
+        } finally {
+          running--;
+        }
+      },
+    };
+    try {
+      const yoga = createWagraphYoga({
+        db,
+        log: silentLogger,
+        graphiql: false,
+        maxConnectionsPerRequest: 2,
+        poolShare: { connections: 4, perOrganization: 2 },
+      });
+      const gql = async (query: string, member: TestMember) => {
+        const response = await yoga.fetch('http://wagraph.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${member.apiKey}` },
+          body: JSON.stringify({ query }),
+        });
+        return (await response.json()) as { data?: any; errors?: unknown[] };
+      };
+      const noisy = await createOrganization(client.db);
+      const quiet = await createOrganization(client.db);
+      await createContact(client.db, quiet.id, { name: 'Quiet customer' });
+      const counts = Array.from({ length: 4 }, (_, index) => `c${index}: contacts(first: 1, filter: { search: "n${index}" }) { totalCount }`);
+      const heavy = Array.from({ length: 4 }, () => gql(`{ ${counts.join('\n')} }`, noisy.owner));
+      await sleep(postgres ? 200 : 30);
+      const started = performance.now();
+      const trivial = await gql('{ contacts(first: 1) { nodes { name } } }', quiet.owner);
+      const trivialMs = performance.now() - started;
+      const results = await Promise.all(heavy);
+      expect(results.map((result) => result.errors)).toEqual([undefined, undefined, undefined, undefined]);
+      expect(trivial.data).toEqual({ contacts: { nodes: [{ name: 'Quiet customer' }] } });
+      // Four requests of two places each would run eight at once without the organization's share.
+      expect(peak).toBe(2);
+      // The noisy organization's 16 statements take 4 s in waves of two; the quiet one waits for none of them.
+      if (postgres) expect(trivialMs).toBeLessThan(1_000);
+    } finally {
+      if (postgres) await base.close();
+    }
+  });
 });

@@ -3,6 +3,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { createFairQueue, type FairQueue } from '../admission/fair-queue.js';
 
 export type DatabaseTarget =
   /** `statementTimeoutMs`: PostgreSQL's statement_timeout on every connection of the pool (0 or unset: none). */
@@ -83,15 +84,54 @@ function observe(query: SqlQuery): void {
 // runs for through AsyncLocalStorage (set around execution by src/plugins/connection-share.ts).
 // A transaction takes one place for as long as it is open; its statements run on its
 // connection and take none.
+//
+// A bound per request is not enough: ten requests of one organization, two connections each,
+// still fill a pool of ten. So a place also needs one of the pool's connections from the
+// process-wide PoolShares, a fair queue keyed by organization: an organization holds at most
+// its share of the pool (DB_MAX_CONNECTIONS_PER_ORGANIZATION), and a free connection goes to
+// the organization that was served least recently, so a noisy one waits behind itself.
+
+/** The pool's connections, shared fairly between organizations (one per process). */
+export type PoolShares = FairQueue;
+
+export function createPoolShares(connections: number, perOrganization: number): PoolShares {
+  // Waiting statements are bounded by the requests admitted (MAX_CONCURRENT_REQUESTS) times
+  // their share each: nothing to refuse here.
+  return createFairQueue({
+    max: connections,
+    maxPerKey: Math.min(perOrganization, connections),
+    maxWaiting: Number.MAX_SAFE_INTEGER,
+    maxWaitingPerKey: Number.MAX_SAFE_INTEGER,
+  });
+}
 
 export class ConnectionShare {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(readonly limit: number) {}
+  /** `pool`: the process's PoolShares and the organization the request acts for; unset: no pool-wide bound. */
+  constructor(
+    readonly limit: number,
+    private readonly pool?: { shares: PoolShares; organizationId: string },
+  ) {}
 
   /** Waits for a place; the returned function gives it back (once). */
   async acquire(): Promise<() => void> {
+    const releaseOwn = await this.acquireOwn();
+    let releasePool: () => void = () => {};
+    try {
+      if (this.pool) releasePool = await this.pool.shares.acquire(this.pool.organizationId);
+    } catch (error) {
+      releaseOwn();
+      throw error;
+    }
+    return () => {
+      releasePool();
+      releaseOwn();
+    };
+  }
+
+  private async acquireOwn(): Promise<() => void> {
     if (this.active < this.limit) this.active++;
     // The place is handed over by the releaser: `active` stays as it is.
     else await new Promise<void>((resolve) => this.waiting.push(resolve));
