@@ -5,7 +5,7 @@
 // statements and rows read per request come from the wire proxy and pg_stat as in the table,
 // and the SQL the count added (statements the page without it does not send) is kept.
 // wagraph runs as in the table (rate limit off), in the large organization.
-import { type Fixture } from './fixture.js';
+import type { Fixture } from './fixture.js';
 import { httpClient, percentile } from './http-client.js';
 import { openTableReads } from './table-reads.js';
 import { startTarget } from './targets.js';

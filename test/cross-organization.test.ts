@@ -91,7 +91,7 @@ const EVERYTHING = `{
 
 /** Every global id anywhere in a response, as raw ids. */
 function idsIn(value: unknown, found: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((item) => idsIn(item, found));
+  if (Array.isArray(value)) for (const item of value) idsIn(item, found);
   else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       if (key === 'id' && typeof item === 'string') found.push(rawId(item));

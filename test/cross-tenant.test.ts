@@ -158,7 +158,7 @@ describe('mutations given another organization’s ids', () => {
     const before = await stateOfB();
     const response = await client.gql(`mutation { ${call()} { userErrors { field message code } } }`, {}, { as: a.owner });
     expect(response.errors).toBeUndefined();
-    const { userErrors } = response.data?.[field] as { userErrors: { field: string[]; message: string; code: string }[] };
+    const { userErrors } = response.data![field] as { userErrors: { field: string[]; message: string; code: string }[] };
     expect(userErrors.length).toBeGreaterThan(0);
     expect(userErrors.every((error) => error.code === 'NOT_FOUND')).toBe(true);
     expect(JSON.stringify(response)).not.toContain(SECRET);

@@ -45,7 +45,10 @@ describe('fair queue', () => {
     const queue = createFairQueue(limits({ max: 1, maxPerKey: 1 }));
     const admitted: string[] = [];
     const releases: Release[] = [];
-    for (const key of ['A', 'A', 'A', 'A', 'B', 'C', 'B']) void queue.acquire(key).then((release) => (admitted.push(key), releases.push(release)));
+    for (const key of ['A', 'A', 'A', 'A', 'B', 'C', 'B']) void queue.acquire(key).then((release) => {
+      admitted.push(key);
+      releases.push(release);
+    });
     await settle();
     expect(admitted).toEqual(['A']);
     // One slot: each release admits the next request.

@@ -131,7 +131,7 @@ describe('the page-cost limit', () => {
 describe('graphql-armor limits', () => {
   it('refuses a query deeper than MAX_DEPTH (12)', async () => {
     // conversations › nodes › messages › nodes › replyTo × 8 › id: 13 levels.
-    const replies = 'replyTo { '.repeat(8) + 'id' + ' }'.repeat(8);
+    const replies = `${'replyTo { '.repeat(8)}id${' }'.repeat(8)}`;
     const response = await client.gql(
       `{ conversations(first: 1) { nodes { messages(first: 1) { nodes { ${replies} } } } } }`,
       undefined,

@@ -13,7 +13,6 @@ import {
   PAGE_FIELDS,
   rawIds,
   walkBackward,
-  walkForward,
   type Connection,
   type FetchPage,
 } from './helpers/connections.js';

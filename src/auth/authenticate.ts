@@ -99,7 +99,7 @@ export async function authenticateApiKey(database: Queryable, secret: string): P
   if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     // Bookkeeping, not part of the request: never delay or fail the request for it, and
     // keep it out of the request's statement count (it happens once a minute per key).
-    unrecorded(() =>
+    void unrecorded(() =>
       database
         .query(
           Prisma.sql`UPDATE "ApiKey" SET "lastUsedAt" = now(), "updatedAt" = now()

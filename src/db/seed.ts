@@ -3,7 +3,7 @@
 // It runs on the first start of an empty database, or with `npm run db:seed`, and never
 // twice into the same database: it checks for existing organizations under a lock.
 import { newApiKey } from '../auth/api-keys.js';
-import { PERMISSIONS } from '../auth/permissions.js';
+import type { PERMISSIONS } from '../auth/permissions.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type {
   CampaignStatus,

@@ -16,7 +16,7 @@ function malformedPath(variables: Record<string, unknown>): string | undefined {
     if (typeof item === 'string') {
       if (!isWellFormed(item)) return path;
     } else if (Array.isArray(item)) {
-      item.forEach((child, index) => pending.push([child, `${path}.${index}`]));
+      for (const [index, child] of item.entries()) pending.push([child, `${path}.${index}`]);
     } else if (item !== null && typeof item === 'object') {
       for (const [key, child] of Object.entries(item)) {
         if (!isWellFormed(key)) return path;

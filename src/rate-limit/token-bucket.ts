@@ -96,7 +96,7 @@ export class MemoryRateLimiter implements RateLimiter {
       wanted.map(({ key, budget }) => ({ bucket: this.buckets.get(key), budget })),
       now,
     );
-    results.forEach(({ bucket }, index) => this.buckets.set(wanted[index]!.key, { ...bucket, budget: wanted[index]!.budget }));
+    for (const [index, { bucket }] of results.entries()) this.buckets.set(wanted[index]!.key, { ...bucket, budget: wanted[index]!.budget });
     if (this.buckets.size > SWEEP_ABOVE) this.sweep(now);
     return decisionOf(results[0]!.decision);
   }

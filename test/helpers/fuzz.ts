@@ -25,7 +25,7 @@ type Random = SeededRandom;
 
 const HOSTILE_STRINGS = [
   '', ' ', 'a', '%', '_', '\\', "'", '"', "'; DROP TABLE \"Contact\"; --", '%_\\%', '\u0000', '\uffff', '\ud800',
-  '😀'.repeat(50), 'x'.repeat(5_000), '<script>alert(1)</script>', '${process.env}', '../../etc/passwd', 'null',
+  '😀'.repeat(50), 'x'.repeat(5_000), '<script>alert(1)</script>', '$' + '{process.env}', '../../etc/passwd', 'null',
   '+14155550123', '+1 (415) 555-0123', 'Robert"); DELETE FROM', 'ÄÖÜ ß', 'a'.repeat(256),
 ];
 const INTS = [0, 1, -1, 2, 5, 20, 50, 99, 100, 101, 1_000, -100, 2_147_483_647, -2_147_483_648];
