@@ -79,6 +79,16 @@ function adapterCause(error: unknown): AdapterCause | undefined {
 }
 
 /**
+ * Whether PostgreSQL cancelled a statement at its statement_timeout (SQLSTATE 57014), whether
+ * it came straight from the driver (the loaders' SQL) or through Prisma.
+ */
+export function isStatementTimeout(error: unknown): boolean {
+  if (error instanceof Error && (error as Error & { code?: unknown }).code === '57014') return true;
+  const cause = adapterCause(error);
+  return cause?.kind === 'postgres' && cause.code === '57014';
+}
+
+/**
  * Whether a transaction failed only because a concurrent one got in its way and running it
  * again may well succeed: a deadlock (SQLSTATE 40P01; PostgreSQL aborts one of the
  * transactions in the cycle) or a serialization failure (40001, Prisma's P2034).

@@ -14,6 +14,7 @@ import type { JwtSettings } from './auth/jwt.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { createPoolShares } from './db/database.js';
+import { isStatementTimeout } from './errors.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
@@ -147,6 +148,15 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       isDev: false,
       maskError(error, message) {
         const original: unknown = error instanceof GraphQLError ? error.originalError : error;
+        // Not a bug but a query too heavy for DB_STATEMENT_TIMEOUT_MS: say so, so that the
+        // client asks for less instead of retrying the same thing.
+        if (isStatementTimeout(original)) {
+          log.warn({ err: original }, 'statement timeout');
+          return new GraphQLError(
+            'The query took longer than the server allows and was cancelled: ask for less (a narrower filter, smaller pages, fewer counts).',
+            { ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}), extensions: { code: 'QUERY_TIMEOUT' } },
+          );
+        }
         if (original !== undefined && !(original instanceof GraphQLError)) log.error({ err: original }, 'unexpected error');
         return maskError(error, message, false);
       },

@@ -18,7 +18,9 @@ export async function openPostgres(target: Extract<DatabaseTarget, { kind: 'post
     ...(target.statementTimeoutMs ? { statement_timeout: target.statementTimeoutMs } : {}),
     // JIT compilation pays off for long analytical queries, never for an API's short ones:
     // on a contact-table page it cost more than the query itself (bench/RESULTS.md).
-    options: '-c jit=off',
+    // No parallel workers: they are processes outside the pool, so one request's scan could
+    // take every core of the database server from the other organizations.
+    options: '-c jit=off -c max_parallel_workers_per_gather=0',
   });
   // An idle connection that the server drops (restart, failover) is reported here; the
   // pool discards it and the next query opens a new one. Without a listener, it would
