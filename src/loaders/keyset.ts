@@ -42,6 +42,13 @@ export interface Table {
    * a filter needs only it (an index-only scan), not a join to every row's `t`.
    */
   linkFrom?: string;
+  /**
+   * For connections through a join table: `from` with each row `t` reached from its link by
+   * primary key, one link at a time (a LATERAL subquery the planner may not flatten). A
+   * filtered count then reads at most its parent's links, whatever the planner guesses of
+   * the parent's size; see throughLink in ./sources.ts.
+   */
+  linkByLinkFrom?: string;
 }
 
 export interface KeysetQuery {
@@ -179,8 +186,9 @@ export function countSql(
   parentKeys: readonly (string | null)[],
   limit: number,
 ): Prisma.Sql {
-  const { linkFrom } = query.table;
-  const [from, alias] = linkFrom && query.conditions.length === 0 ? [linkFrom, 'j'] : [query.table.from, 't'];
+  const { linkFrom, linkByLinkFrom } = query.table;
+  const [from, alias] =
+    linkFrom && query.conditions.length === 0 ? [linkFrom, 'j'] : [linkByLinkFrom ?? query.table.from, 't'];
   return Prisma.sql`
     SELECT parent.key::text AS "parentKey",
       (SELECT count(*)::int FROM (SELECT 1 FROM ${raw(from)} WHERE ${scope(query, alias)} LIMIT ${limit + 1}) counted) AS "count"

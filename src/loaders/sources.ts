@@ -44,6 +44,24 @@ function source<Filter = never>(
   return { name, table, orderings: BY_CREATION, defaultOrdering: 'CREATED_AT_ASC', ...options };
 }
 
+/**
+ * A connection through the join table `link` (aliased `j`) to the rows of `target` (aliased
+ * `t`, its id in `j.<targetKey>`), per parent `parentTable` (its id in `j.<parentKey>`).
+ *
+ * Filtered counts go link by link (linkByLinkFrom). Joined, PostgreSQL's planner takes every
+ * parent to be of the average size (a generic parameter), and for a search in many small
+ * lists it scanned every contact of the database once per list (the noisy-neighbour figures
+ * in bench/RESULTS.md). Link by link, a count reads at most its parent's links.
+ */
+function throughLink(link: string, target: string, targetKey: string, parentTable: string, parentKey: string): Table {
+  return {
+    from: `${link} j JOIN ${target} t ON t."id" = j."${targetKey}"`,
+    parent: { table: parentTable, column: `j."${parentKey}"` },
+    linkFrom: `${link} j`,
+    linkByLinkFrom: `${link} j CROSS JOIN LATERAL (SELECT * FROM ${target} one WHERE one."id" = j."${targetKey}" OFFSET 0) t`,
+  };
+}
+
 // --- contacts -------------------------------------------------------------------------------
 
 export interface ContactFilter {
@@ -93,20 +111,12 @@ const contactOptions = { orderings: contactOrderings, filter: contactConditions 
 export const contacts = source<ContactFilter>('contacts', { from: '"Contact" t' }, contactOptions);
 export const listContacts = source<ContactFilter>(
   'list.contacts',
-  {
-    from: '"ContactListMembership" j JOIN "Contact" t ON t."id" = j."contactId"',
-    parent: { table: '"ContactList"', column: 'j."listId"' },
-    linkFrom: '"ContactListMembership" j',
-  },
+  throughLink('"ContactListMembership"', '"Contact"', 'contactId', '"ContactList"', 'listId'),
   contactOptions,
 );
 export const tagContacts = source<ContactFilter>(
   'tag.contacts',
-  {
-    from: '"ContactTag" j JOIN "Contact" t ON t."id" = j."contactId"',
-    parent: { table: '"Tag"', column: 'j."tagId"' },
-    linkFrom: '"ContactTag" j',
-  },
+  throughLink('"ContactTag"', '"Contact"', 'contactId', '"Tag"', 'tagId'),
   contactOptions,
 );
 
@@ -135,21 +145,13 @@ export interface ListCampaignFilter {
 }
 export const listCampaigns = source<ListCampaignFilter>(
   'list.campaigns',
-  {
-    from: '"CampaignList" j JOIN "Campaign" t ON t."id" = j."campaignId"',
-    parent: { table: '"ContactList"', column: 'j."listId"' },
-    linkFrom: '"CampaignList" j',
-  },
+  throughLink('"CampaignList"', '"Campaign"', 'campaignId', '"ContactList"', 'listId'),
   { filter: (filter) => [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] },
 );
 
 export const contactLists = source(
   'contact.lists',
-  {
-    from: '"ContactListMembership" j JOIN "ContactList" t ON t."id" = j."listId"',
-    parent: { table: '"Contact"', column: 'j."contactId"' },
-    linkFrom: '"ContactListMembership" j',
-  },
+  throughLink('"ContactListMembership"', '"ContactList"', 'listId', '"Contact"', 'contactId'),
 );
 
 // --- tags -----------------------------------------------------------------------------------
@@ -163,21 +165,9 @@ export const tags = source<TagFilter>(
   { from: '"Tag" t' },
   { filter: (filter) => (filter.search ? [Prisma.sql`t."label" ILIKE ${containing(filter.search)}`] : []) },
 );
-export const contactTags = source('contact.tags', {
-  from: '"ContactTag" j JOIN "Tag" t ON t."id" = j."tagId"',
-  parent: { table: '"Contact"', column: 'j."contactId"' },
-  linkFrom: '"ContactTag" j',
-});
-export const listTags = source('list.tags', {
-  from: '"ListTag" j JOIN "Tag" t ON t."id" = j."tagId"',
-  parent: { table: '"ContactList"', column: 'j."listId"' },
-  linkFrom: '"ListTag" j',
-});
-export const conversationTags = source('conversation.tags', {
-  from: '"ConversationTag" j JOIN "Tag" t ON t."id" = j."tagId"',
-  parent: { table: '"Conversation"', column: 'j."conversationId"' },
-  linkFrom: '"ConversationTag" j',
-});
+export const contactTags = source('contact.tags', throughLink('"ContactTag"', '"Tag"', 'tagId', '"Contact"', 'contactId'));
+export const listTags = source('list.tags', throughLink('"ListTag"', '"Tag"', 'tagId', '"ContactList"', 'listId'));
+export const conversationTags = source('conversation.tags', throughLink('"ConversationTag"', '"Tag"', 'tagId', '"Conversation"', 'conversationId'));
 
 // --- campaigns ------------------------------------------------------------------------------
 
