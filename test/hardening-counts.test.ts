@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionShare, type Database, openDatabase, type Statement, withConnectionShare } from '../src/db/client.js';
-import { createWagraphYoga } from '../src/yoga.js';
+import { createWagraphYoga, type WagraphYoga } from '../src/yoga.js';
 import { createTestClient, globalId, silentLogger, type TestClient } from './helpers/client.js';
 import { testDatabaseTarget } from './helpers/database.js';
 import {
@@ -26,6 +26,49 @@ beforeAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A database whose search statements (ILIKE) hold their connection for `holdMs` on PostgreSQL
+ * (a pool of 4, smaller than what the requests start), or wait in JavaScript on PGlite (one
+ * connection); either way `peak()` is how many of them ran at once.
+ */
+async function slowSearches(holdMs: number) {
+  const target = testDatabaseTarget();
+  const postgres = target.kind === 'postgres';
+  const base: Database = postgres ? await openDatabase({ kind: 'postgres', url: target.url, poolSize: 4 }) : client.db;
+  let running = 0;
+  let peak = 0;
+  const db: Database = {
+    ...base,
+    async query<Row>(statement: Statement): Promise<Row[]> {
+      if (!statement.text.includes('ILIKE')) return base.query<Row>(statement);
+      running++;
+      peak = Math.max(peak, running);
+      try {
+        if (postgres) {
+          return await base.query<Row>({ ...statement, text: `SELECT x.* FROM (${statement.text}) x CROSS JOIN pg_sleep(${holdMs / 1000})` });
+        }
+        await sleep(holdMs / 5);
+        return await base.query<Row>(statement);
+      } finally {
+        running--;
+      }
+    },
+  };
+  return { postgres, base, db, peak: () => peak, close: () => (postgres ? base.close() : Promise.resolve()) };
+}
+
+/** POSTs a query to `yoga` as `member`. */
+function requester(yoga: WagraphYoga) {
+  return async (query: string, member: TestMember) => {
+    const response = await yoga.fetch('http://wagraph.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${member.apiKey}` },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as { data?: any; errors?: unknown[] };
+  };
+}
 
 describe('class 3: counts cost one row, are priced and bounded, and a request holds a bounded share of the pool', () => {
   it('keeps list, message and unread counters exact under racing inserts, deletes and mark-read, and reads them without counting', { timeout: 120_000 }, async () => {
@@ -196,42 +239,10 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
   });
 
   it('lets one request hold at most DB_MAX_CONNECTIONS_PER_REQUEST connections, and another organization is not starved', { timeout: 120_000 }, async () => {
-    const target = testDatabaseTarget();
-    const postgres = target.kind === 'postgres';
-    // On PostgreSQL, a pool of 4 (smaller than the request's 8 statements) whose search
-    // counts each hold their connection for 1.5 s; on PGlite (one connection), they wait in
-    // JavaScript. Either way, what is measured is how many of them run at once.
-    const base: Database = postgres ? await openDatabase({ kind: 'postgres', url: target.url, poolSize: 4 }) : client.db;
-    let running = 0;
-    let peak = 0;
-    const slow = (statement: Statement) => statement.text.includes('ILIKE');
-    const db: Database = {
-      ...base,
-      async query<Row>(statement: Statement): Promise<Row[]> {
-        if (!slow(statement)) return base.query<Row>(statement);
-        running++;
-        peak = Math.max(peak, running);
-        try {
-          if (postgres) {
-            return await base.query<Row>({ ...statement, text: `SELECT x.* FROM (${statement.text}) x CROSS JOIN pg_sleep(1.5)` });
-          }
-          await sleep(300);
-          return await base.query<Row>(statement);
-        } finally {
-          running--;
-        }
-      },
-    };
+    const { postgres, base, db, peak, close } = await slowSearches(1_500);
     try {
       const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false });
-      const gql = async (query: string, member: TestMember) => {
-        const response = await yoga.fetch('http://wagraph.test/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${member.apiKey}` },
-          body: JSON.stringify({ query }),
-        });
-        return (await response.json()) as { data?: any; errors?: unknown[] };
-      };
+      const gql = requester(yoga);
       const noisy: TestOrganization = await createOrganization(client.db);
       const quiet: TestOrganization = await createOrganization(client.db);
       await createContact(client.db, quiet.id, { name: 'Quiet customer' });
@@ -246,7 +257,7 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       expect(heavyResult.errors).toBeUndefined();
       expect(Object.values(heavyResult.data!)).toEqual(Array.from({ length: 8 }, () => ({ totalCount: 0 })));
       expect(trivial.data).toEqual({ contacts: { nodes: [{ name: 'Quiet customer' }] } });
-      expect(peak).toBe(2);
+      expect(peak()).toBe(2);
       // Without the share, the quiet organization waits for the noisy one's first 1.5 s wave.
       if (postgres) expect(trivialMs).toBeLessThan(1_000);
 
@@ -278,7 +289,7 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       await pending;
       expect(answered).toBe(true);
     } finally {
-      if (postgres) await base.close();
+      await close();
     }
   });
   it('lets one organization hold at most DB_MAX_CONNECTIONS_PER_ORGANIZATION of the pool, however many requests it sends', { timeout: 120_000 }, async () => {
@@ -286,26 +297,7 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
     // a pool of four. With the pool shared by organization (two of four for one organization),
     // the noisy organization's statements never hold more than two connections, and the quiet
     // one's query takes a free one at once.
-    const postgres = testDatabaseTarget().kind === 'postgres';
-    const target = testDatabaseTarget();
-    const base: Database = target.kind === 'postgres' ? await openDatabase({ kind: 'postgres', url: target.url, poolSize: 4 }) : client.db;
-    let running = 0;
-    let peak = 0;
-    const db: Database = {
-      ...base,
-      async query<Row>(statement: Statement): Promise<Row[]> {
-        if (!statement.text.includes('ILIKE')) return base.query<Row>(statement);
-        running++;
-        peak = Math.max(peak, running);
-        try {
-          if (postgres) return await base.query<Row>({ ...statement, text: `SELECT x.* FROM (${statement.text}) x CROSS JOIN pg_sleep(0.5)` });
-          await sleep(100);
-          return await base.query<Row>(statement);
-        } finally {
-          running--;
-        }
-      },
-    };
+    const { postgres, db, peak, close } = await slowSearches(500);
     try {
       const yoga = createWagraphYoga({
         db,
@@ -314,14 +306,7 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
         maxConnectionsPerRequest: 2,
         poolShare: { connections: 4, perOrganization: 2 },
       });
-      const gql = async (query: string, member: TestMember) => {
-        const response = await yoga.fetch('http://wagraph.test/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${member.apiKey}` },
-          body: JSON.stringify({ query }),
-        });
-        return (await response.json()) as { data?: any; errors?: unknown[] };
-      };
+      const gql = requester(yoga);
       const noisy = await createOrganization(client.db);
       const quiet = await createOrganization(client.db);
       await createContact(client.db, quiet.id, { name: 'Quiet customer' });
@@ -335,11 +320,11 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       expect(results.map((result) => result.errors)).toEqual([undefined, undefined, undefined, undefined]);
       expect(trivial.data).toEqual({ contacts: { nodes: [{ name: 'Quiet customer' }] } });
       // Four requests of two places each would run eight at once without the organization's share.
-      expect(peak).toBe(2);
+      expect(peak()).toBe(2);
       // The noisy organization's 16 statements take 4 s in waves of two; the quiet one waits for none of them.
       if (postgres) expect(trivialMs).toBeLessThan(1_000);
     } finally {
-      if (postgres) await base.close();
+      await close();
     }
   });
 });

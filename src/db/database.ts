@@ -240,7 +240,10 @@ function observed<T extends SqlDriverAdapter | Transaction>(queryable: T, inTran
             release();
             throw error;
           }
-          return observed(releasingOnEnd(endingOnFailure(transaction), release), true);
+          // releasingOnEnd inside endingOnFailure: when COMMIT or ROLLBACK fails, Prisma never
+          // calls commit()/rollback() itself, and the place is given back by the rollback that
+          // endingOnFailure then calls.
+          return observed(endingOnFailure(releasingOnEnd(transaction, release)), true);
         };
       }
       const value = Reflect.get(target, property, receiver);
