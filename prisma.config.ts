@@ -1,6 +1,6 @@
 // Prisma CLI configuration. The CLI runs on its JavaScript schema engine with an
 // in-memory PGlite behind it, so that `prisma generate` and `prisma migrate diff` never
-// try to download a native engine (there is no internet here; ../shared/TOOLCHAIN.md).
+// try to download a native engine (with no internet, that fails).
 // The CLI never touches a real database: migrations are applied by src/db/migrate.ts.
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';

@@ -1,7 +1,7 @@
 // `npm run db:diff -- <name>`: writes prisma/migrations/<timestamp>_<name>/migration.sql
 // with the SQL that takes the schema of the last commit (or `--from <file>`) to the
 // current prisma/schema.prisma. Prisma's `migrate diff` works offline with no database;
-// its `migrate dev` does not work here (../shared/TOOLCHAIN.md). Review the file, add what
+// its `migrate dev` does not work here (the JS schema engine fails with driver adapters). Review the file, add what
 // Prisma cannot express (expression or partial indexes) by hand, and commit it with the
 // schema change.
 import { execFileSync } from 'node:child_process';

@@ -45,7 +45,7 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     runScopesOnType: true,
     unauthorizedError: (_parent, _ctx, _info, result) => forbidden(result.failure),
   },
-  // Fields are non-null unless they say otherwise, as in the contract (../shared/API.md).
+  // Fields are non-null unless they say otherwise, as in the contract (schema.graphql).
   defaultFieldNullability: false,
   prisma: {
     // Resolvers only ever reach the tenant-scoped client of their request (src/db/tenant.ts).

@@ -1,5 +1,5 @@
 // PGlite is one process, one connection: two processes opening the same data directory
-// corrupt it (../shared/TOOLCHAIN.md). A lock file holding the owner's pid makes a second
+// corrupt it (seen in a trial: the next open aborted). A lock file holding the owner's pid makes a second
 // process (a seed run beside a running server, say) stop with a clear message instead.
 import fs from 'node:fs';
 import path from 'node:path';

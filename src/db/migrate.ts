@@ -1,5 +1,5 @@
 // wagraph's own migrator. Prisma's `migrate deploy` does not work with driver adapters
-// here (../shared/TOOLCHAIN.md), so the SQL files Prisma's `migrate diff` produced are
+// here (the JS schema engine fails against PostgreSQL and, from the second migration on, PGlite), so the SQL files Prisma's `migrate diff` produced are
 // applied by this module, in name order, each in its own transaction, and recorded with a
 // checksum. A session-level advisory lock makes concurrent start-ups take turns: the first
 // applies, the others find nothing left to do.

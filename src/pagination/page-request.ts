@@ -1,5 +1,5 @@
 // Relay connection arguments → a validated page request. The rules are the contract's
-// (../shared/API.md): default page 20, at most 100, never negative, never first with last.
+// (the README's "Connections"): default page 20, at most 100, never negative, never first with last.
 import { GraphQLError } from 'graphql';
 
 export const DEFAULT_PAGE_SIZE = 20;

@@ -139,7 +139,7 @@ builder.mutationFields((t) => ({
       runMutation(ctx, async (tx, v) => {
         const listId = await v.id('List', ['input', 'listId'], input.listId);
         // A contact that is not in the list is left alone; an id that is no contact of this
-        // organization is NOT_FOUND, as everywhere else (../shared/API.md, "Validation").
+        // organization is NOT_FOUND, as everywhere else (see "Mutations" in the README).
         const contactIds = await v.ids('Contact', ['input', 'contactIds'], input.contactIds);
         v.check();
         await tx.contactListMembership.deleteMany({ where: { listId: listId!, contactId: { in: contactIds } } });

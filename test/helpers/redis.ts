@@ -1,5 +1,5 @@
 // The Redis server for the tests that need one: TEST_REDIS_URL, or the development
-// machine's redis://127.0.0.1:6379 (CI has one too, ../shared/TOOLCHAIN.md). Undefined
+// machine's redis://127.0.0.1:6379 (CI has one too; .ci/run starts it when it does not answer). Undefined
 // when none answers, so that the suite still runs without Redis.
 import net from 'node:net';
 
