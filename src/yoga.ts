@@ -26,6 +26,7 @@ import { type OperationManifest, useOperationAllowList } from './plugins/persist
 import { useRateLimit } from './plugins/rate-limit.js';
 import { concurrencyLimit, useConcurrencyLimit } from './plugins/concurrency.js';
 import { DEFAULT_MAX_CONNECTIONS_PER_REQUEST, useConnectionShare } from './plugins/connection-share.js';
+import { useNotFound } from './plugins/not-found.js';
 import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { AuthFailureThrottle } from './rate-limit/auth-failures.js';
@@ -176,6 +177,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     },
     plugins: [
       useRequestLog(log),
+      useNotFound(['/graphql', '/healthz', '/readyz']),
       ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({
