@@ -20,10 +20,16 @@ export function requestIdOf(request: Request): string {
 
 export function useRequestLog(log: Logger): Plugin {
   const started = new WeakMap<Request, number>();
+  const operations = new WeakMap<Request, string>();
   return {
     onRequest({ request }) {
       started.set(request, performance.now());
       requestIdOf(request);
+    },
+    // The operation name the client gave (GraphiQL and most clients send one): what a
+    // support ticket names, and what a slow request was doing.
+    onParams({ request, params }) {
+      if (typeof params.operationName === 'string') operations.set(request, params.operationName.slice(0, 100));
     },
     onResponse({ request, response }) {
       const requestId = requestIdOf(request);
@@ -35,6 +41,7 @@ export function useRequestLog(log: Logger): Plugin {
           requestId,
           method: request.method,
           path: url.pathname,
+          operationName: operations.get(request),
           status: response.status,
           durationMs: Math.round((performance.now() - (started.get(request) ?? performance.now())) * 10) / 10,
         },
