@@ -173,6 +173,8 @@ export interface Config {
   persistedOperations: OperationManifest | undefined;
   /** Origins allowed to call the API from a browser; empty: none. */
   corsOrigins: string[];
+  /** Loopback origins (http://localhost:5173, …) allowed too: in development only. */
+  corsLoopbackOrigins: boolean;
   /**
    * Per member: `perMinute` 0: no rate limiting. Per organization, on top:
    * `organizationPerMinute` 0: no ceiling. `redisUrl` set: budgets shared by every instance.
@@ -288,6 +290,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     fieldSuggestions: developing && introspection,
     persistedOperations,
     corsOrigins: env.CORS_ORIGINS ?? [],
+    corsLoopbackOrigins: developing,
     rateLimit: {
       perMinute: env.RATE_LIMIT_PER_MINUTE,
       burst: env.RATE_LIMIT_BURST,

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       introspection: config.introspection,
       graphiql: config.graphiql,
       corsOrigins: config.corsOrigins,
+      corsLoopbackOrigins: config.corsLoopbackOrigins,
     },
     'security settings',
   );
@@ -95,6 +96,7 @@ async function main(): Promise<void> {
     trustProxy: config.trustProxy,
     maxApiKeysPerMember: config.maxApiKeysPerMember,
     corsOrigins: config.corsOrigins,
+    corsLoopbackOrigins: config.corsLoopbackOrigins,
     maxConcurrentRequests: config.maxConcurrentRequests,
     maxConcurrentRequestsPerOrganization: config.maxConcurrentRequestsPerOrganization,
     maxConnectionsPerRequest: config.maxConnectionsPerRequest,

@@ -68,6 +68,8 @@ export interface YogaOptions {
   maxApiKeysPerMember?: number;
   /** Origins allowed cross-origin access; none by default. */
   corsOrigins?: readonly string[];
+  /** Also allow every loopback origin (development's default). Default: false. */
+  corsLoopbackOrigins?: boolean;
   /** GraphQL requests executing at once; the others wait (MAX_CONCURRENT_REQUESTS). Unset or 0: no limit. */
   maxConcurrentRequests?: number;
   /** Parsed documents kept for reuse, bounded in bytes. Default: a new DEFAULT_DOCUMENT_CACHE. */
@@ -128,7 +130,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     maxRequestBodySize: (options.limits ?? DEFAULT_LIMITS).maxBodyBytes,
     // Yoga's own parse cache is bounded only in entries (./plugins/document-cache.ts).
     parserAndValidationCache: options.documentCache ?? createDocumentCache(),
-    cors: corsPolicy(corsOrigins),
+    cors: corsPolicy(corsOrigins, { loopback: options.corsLoopbackOrigins ?? false }),
     graphiql: options.graphiql
       ? (_request, serverContext?: NodeServerContext) => ({
           title: 'wagraph',
@@ -178,7 +180,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     plugins: [
       useRequestLog(log),
       useNotFound(['/graphql', '/healthz', '/readyz']),
-      ...(corsOrigins.length > 0 ? [useVaryOnOrigin()] : []),
+      ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({
         database: db,

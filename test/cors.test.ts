@@ -79,3 +79,28 @@ describe('CORS (CORS_ORIGINS)', () => {
     }
   });
 });
+
+describe('CORS for loopback origins (development)', () => {
+  let developing: TestClient;
+  beforeAll(async () => {
+    expect(loadConfig({}).corsLoopbackOrigins).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).corsLoopbackOrigins).toBe(false);
+    developing = await createTestClient({ corsLoopbackOrigins: true });
+  });
+
+  it.each(['http://localhost:5173', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'https://localhost'])('lets %s in', async (origin) => {
+    const response = await preflight(developing, origin);
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+  });
+
+  it.each(['https://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example', 'null'])('keeps %s out', async (origin) => {
+    const response = await preflight(developing, origin);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('is off unless asked for (production)', async () => {
+    const response = await preflight(closed, 'http://localhost:5173');
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

@@ -1,17 +1,29 @@
-// Cross-origin access for browser apps on the origins of CORS_ORIGINS, and none for any
-// other. Credentials travel in headers, never cookies, so no `Allow-Credentials`.
+// Cross-origin access for browser apps on the origins of CORS_ORIGINS, and, in development,
+// on any loopback origin (a front-end's dev server on http://localhost:5173, say); none for
+// any other. Credentials travel in headers, never cookies, so no `Allow-Credentials`.
 import type { Plugin, YogaServerOptions } from 'graphql-yoga';
 
 type CorsOption = NonNullable<YogaServerOptions<Record<string, never>, Record<string, never>>['cors']>;
 
-export function corsPolicy(origins: readonly string[]): CorsOption {
-  if (origins.length === 0) return false;
+/** http(s)://localhost, 127.x.x.x or [::1], on any port. */
+export function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+export function corsPolicy(origins: readonly string[], options: { loopback?: boolean } = {}): CorsOption {
+  if (origins.length === 0 && !options.loopback) return false;
   const allowed = new Set(origins);
   return (request: Request) => {
     const origin = request.headers.get('origin');
     // Not `origin: [...origins]`: for an origin off the list, Yoga would answer
     // `Access-Control-Allow-Origin: null`, which sandboxed frames match.
-    if (!origin || !allowed.has(origin)) return false;
+    if (!origin || !(allowed.has(origin) || (options.loopback && isLoopbackOrigin(origin)))) return false;
     return {
       origin: [origin],
       methods: ['GET', 'POST'],
