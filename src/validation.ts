@@ -35,6 +35,30 @@ export function isWellFormed(value: string): boolean {
 }
 
 /**
+ * The path of the first string or object key below the `roots` (each a value and its path)
+ * that fails `test`, e.g. "filter.search" (a key's own object is its path); undefined when
+ * all pass. Iterative: variables may nest deeply. The one walk over request variables, for
+ * every rule about their strings (src/plugins/reject-nul.ts, well-formed-strings.ts).
+ */
+export function pathOfFailingString(roots: [unknown, string][], test: (value: string) => boolean): string | undefined {
+  const pending = [...roots];
+  while (pending.length > 0) {
+    const [item, path] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (!test(item)) return path;
+    } else if (Array.isArray(item)) {
+      for (const [index, child] of item.entries()) pending.push([child, `${path}.${index}`]);
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        if (!test(key)) return path;
+        pending.push([child, `${path}.${key}`]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
  * Text that shows nothing: white space, control characters and the characters Unicode
  * says to display as nothing (zero-width spaces and joiners, the soft hyphen, the byte-order
  * mark, Hangul fillers …), plus the blank Braille pattern.

@@ -3,21 +3,11 @@
 // with a message a client can act on.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { pathOfFailingString } from '../validation.js';
 
-/** Whether any string in `value` (keys included) holds a NUL. Iterative: variables may nest deeply. */
+/** Whether any string in `value` (keys included) holds a NUL. */
 function holdsNul(value: unknown): boolean {
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const item = pending.pop();
-    if (typeof item === 'string') {
-      if (item.includes('\u0000')) return true;
-    } else if (Array.isArray(item)) {
-      for (const child of item) pending.push(child);
-    } else if (item !== null && typeof item === 'object') {
-      for (const [key, child] of Object.entries(item)) pending.push(key, child);
-    }
-  }
-  return false;
+  return pathOfFailingString([[value, '']], (text) => !text.includes('\u0000')) !== undefined;
 }
 
 export function useRejectNulCharacters(): Plugin {

@@ -6,25 +6,14 @@
 // as BAD_USER_INPUT naming the variable's path.
 import { getOperationAST, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isWellFormed } from '../validation.js';
+import { isWellFormed, pathOfFailingString } from '../validation.js';
 
-/** The path of the first malformed string (or key) in `variables`, e.g. "filter.search". Iterative. */
+/** The path of the first malformed string (or key) in `variables`, e.g. "filter.search". */
 function malformedPath(variables: Record<string, unknown>): string | undefined {
-  const pending: [unknown, string][] = Object.entries(variables).map(([name, value]) => [value, name]);
-  while (pending.length > 0) {
-    const [item, path] = pending.pop()!;
-    if (typeof item === 'string') {
-      if (!isWellFormed(item)) return path;
-    } else if (Array.isArray(item)) {
-      for (const [index, child] of item.entries()) pending.push([child, `${path}.${index}`]);
-    } else if (item !== null && typeof item === 'object') {
-      for (const [key, child] of Object.entries(item)) {
-        if (!isWellFormed(key)) return path;
-        pending.push([child, `${path}.${key}`]);
-      }
-    }
-  }
-  return undefined;
+  return pathOfFailingString(
+    Object.entries(variables).map(([name, value]) => [value, name]),
+    isWellFormed,
+  );
 }
 
 export function useWellFormedStrings(): Plugin {
