@@ -86,11 +86,15 @@ function useDocumentSizeLimit(maxBytes: number): Plugin {
  * parse result, so Yoga's parse cache remembers it as it remembers a syntax error.
  */
 function useFieldLimit(maxFields: number): Plugin {
+  // A document from the parse cache is the same object every time: counted once.
+  const counted = new WeakMap<DocumentNode, number>();
   return {
     onParse() {
       return ({ result, replaceParseResult }) => {
         if (!result || result instanceof Error) return;
-        const fields = countFieldSelections(result as DocumentNode);
+        const document = result as DocumentNode;
+        let fields = counted.get(document);
+        if (fields === undefined) counted.set(document, (fields = countFieldSelections(document)));
         if (fields > maxFields) replaceParseResult(limitError(`Field limit of ${maxFields} exceeded, found ${fields}.`));
       };
     },
