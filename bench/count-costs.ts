@@ -11,7 +11,8 @@ import { openTableReads } from './table-reads.js';
 import { startTarget } from './targets.js';
 import { startWireCounter } from './wire-counter.js';
 
-const INBOX_PAGE = 'conversations(first: 50, filter: { status: [ACTIVE] }, orderBy: { field: LAST_MESSAGE_AT, direction: DESC })';
+const INBOX_PAGE =
+  'conversations(first: 50, filter: { status: [ACTIVE] }, orderBy: { field: LAST_MESSAGE_AT, direction: DESC })';
 /** The contact table's page (the table's `contacts` operation): its contacts are in about 11 lists each, large ones included. */
 const CONTACT_PAGE = 'contacts(first: 50, filter: { search: "mendes" })';
 
@@ -36,7 +37,11 @@ export const COUNT_QUERIES: CountQuery[] = [
     baseline: 'contactTable',
     query: `{ ${CONTACT_PAGE} { nodes { id lists { nodes { id numberOfContacts } } } } }`,
   },
-  { name: 'numberOfUnreadMessages', baseline: 'inbox', query: `{ ${INBOX_PAGE} { nodes { id numberOfUnreadMessages } } }` },
+  {
+    name: 'numberOfUnreadMessages',
+    baseline: 'inbox',
+    query: `{ ${INBOX_PAGE} { nodes { id numberOfUnreadMessages } } }`,
+  },
 ];
 
 export interface CountCost {
@@ -71,7 +76,9 @@ export async function runCountCosts(url: string, fixture: Fixture, runs: number)
   const server = await startTarget('wagraph', { databaseUrl: proxy.url, fixture, label: 'count-costs' });
   const client = httpClient(server.origin, { maxSockets: 1, timeoutMs: 60_000 });
   const send = async (query: string) => {
-    const answer = await client.post('/graphql', JSON.stringify({ query }), { authorization: `Bearer ${fixture.apiKey}` });
+    const answer = await client.post('/graphql', JSON.stringify({ query }), {
+      authorization: `Bearer ${fixture.apiKey}`,
+    });
     const body = answer.status === 200 ? (JSON.parse(answer.text) as { errors?: { message: string }[] }) : undefined;
     if (!body || body.errors?.length) throw new Error(`HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
     return answer.ms;

@@ -15,7 +15,10 @@ WHERE datname = current_database() AND state <> 'idle' AND pid <> pg_backend_pid
 function cpuTicks(pid: number): number | undefined {
   try {
     // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch {
     return undefined;

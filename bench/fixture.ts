@@ -33,12 +33,14 @@ export async function readFixture(url: string): Promise<Fixture> {
   try {
     await client.connect();
   } catch (error) {
-    throw new FixtureMissingError(`Cannot connect to the bench database (${(error as Error).message}); run npm run bench:seed`);
+    throw new FixtureMissingError(
+      `Cannot connect to the bench database (${(error as Error).message}); run npm run bench:seed`,
+    );
   }
   try {
-    const { rows } = await client.query<{ value: Fixture }>(
-      `SELECT value FROM bench.fixture WHERE name = 'fixture'`,
-    ).catch(() => ({ rows: [] as { value: Fixture }[] }));
+    const { rows } = await client
+      .query<{ value: Fixture }>(`SELECT value FROM bench.fixture WHERE name = 'fixture'`)
+      .catch(() => ({ rows: [] as { value: Fixture }[] }));
     if (!rows[0]) throw new FixtureMissingError('The bench database holds no fixture; run npm run bench:seed');
     return rows[0].value;
   } finally {

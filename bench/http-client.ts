@@ -30,7 +30,11 @@ export function httpClient(origin: string, options: { maxSockets: number; timeou
       return new Promise((resolve) => {
         const done = (status: Answer['status'], text = '') => {
           pending.delete(request);
-          resolve({ status: closed && typeof status !== 'number' ? 'abandoned' : status, ms: performance.now() - started, text });
+          resolve({
+            status: closed && typeof status !== 'number' ? 'abandoned' : status,
+            ms: performance.now() - started,
+            text,
+          });
         };
         const request = http.request(
           {

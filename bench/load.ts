@@ -40,7 +40,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     // only given up (and counted as an error) after this long.
     timeout: 60,
     // GraphQL reports failures with status 200: look into the body.
-    verifyBody: (body) => !String(body ?? "").includes('"errors":'),
+    verifyBody: (body) => !String(body ?? '').includes('"errors":'),
     ...(options.varies
       ? {
           requests: [

@@ -119,7 +119,33 @@ const B_CONNECTIONS = 4;
 const B_MAX_PER_SECOND = 4;
 const SLOW_CLIENT_BYTE_EVERY_MS = 2_000;
 /** Single letters and pairs common in the generated names: counts that scan nearly every member. */
-const SEARCH_TERMS = ['a', 'e', 'i', 'o', 'r', 'n', 's', 'l', 'm', 'd', 'u', 't', 'c', 'h', 'b', 'an', 'ar', 'er', 'el', 'in', 'ma', 'ra', 'on', 'ri', 'la'];
+const SEARCH_TERMS = [
+  'a',
+  'e',
+  'i',
+  'o',
+  'r',
+  'n',
+  's',
+  'l',
+  'm',
+  'd',
+  'u',
+  't',
+  'c',
+  'h',
+  'b',
+  'an',
+  'ar',
+  'er',
+  'el',
+  'in',
+  'ma',
+  'ra',
+  'on',
+  'ri',
+  'la',
+];
 
 function log(message: string): void {
   process.stdout.write(`[bench] noisy-neighbour: ${message}\n`);
@@ -141,7 +167,10 @@ function statusLabel(answer: Answer): string {
 /** CPU time (user + system) the process has used so far, in ms. */
 function cpuMs(pid: number): number {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = fs
+      .readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     // In clock ticks, 100 per second on Linux.
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
@@ -176,7 +205,9 @@ async function prepareKeys(url: string, fixture: Fixture): Promise<{ a: string; 
     );
     const aKey = newApiKey(fixture.apiKey);
     await client.query('UPDATE "ApiKey" SET prefix = $1 WHERE "keyHash" = $2', [aKey.prefix, aKey.keyHash]);
-    const a = await client.query<{ name: string }>('SELECT name FROM "Organization" WHERE id = $1', [fixture.organizationId]);
+    const a = await client.query<{ name: string }>('SELECT name FROM "Organization" WHERE id = $1', [
+      fixture.organizationId,
+    ]);
     return { a: a.rows[0]!.name, b: b.name, bKey: NEIGHBOUR_API_KEY };
   } finally {
     await client.end();
@@ -290,7 +321,10 @@ function permissionCandidates(limits: Limits): Candidate[] {
     resize: repeated,
     description: `\`{ viewer { permissions } }\` with \`viewer { permissions }\` repeated ${n} times (${4 * n + 2} tokens)`,
     // A comment costs no token but makes every document distinct: no parse or validation cache helps.
-    body: () => JSON.stringify({ query: `# ${randomBytes(8).toString('hex')}\n{ ${Array.from({ length: n }, () => 'viewer { permissions }').join(' ')} }` }),
+    body: () =>
+      JSON.stringify({
+        query: `# ${randomBytes(8).toString('hex')}\n{ ${Array.from({ length: n }, () => 'viewer { permissions }').join(' ')} }`,
+      }),
   });
   return counts.map(repeated);
 }
@@ -302,7 +336,13 @@ function permissionCandidates(limits: Limits): Candidate[] {
  * statement timeout has run for that long). Then, on the idle server, its latency and the
  * server's CPU per request.
  */
-async function probe(kind: NoiseKind, candidates: Candidate[], client: Client, aKey: string, pid: number): Promise<{ shape: AttackShape; accepted?: Candidate }> {
+async function probe(
+  kind: NoiseKind,
+  candidates: Candidate[],
+  client: Client,
+  aKey: string,
+  pid: number,
+): Promise<{ shape: AttackShape; accepted?: Candidate }> {
   const refused: string[] = [];
   const send = async (candidate: Candidate): Promise<Answer> => {
     for (let attempt = 0; ; attempt++) {
@@ -361,7 +401,14 @@ async function probe(kind: NoiseKind, candidates: Candidate[], client: Client, a
 
 function slowClients(origin: string, concurrent: number, until: () => boolean): { stop(): SlowClientStats } {
   const { port } = new URL(origin);
-  const stats: SlowClientStats = { concurrent, opened: 0, cutByServer: 0, cutAfterMedianMs: NaN, cutAfterMaxMs: NaN, statuses: {} };
+  const stats: SlowClientStats = {
+    concurrent,
+    opened: 0,
+    cutByServer: 0,
+    cutAfterMedianMs: NaN,
+    cutAfterMaxMs: NaN,
+    statuses: {},
+  };
   const cutAfter: number[] = [];
   const sockets = new Set<net.Socket>();
   const body = JSON.stringify({ query: '{ __typename }' }).padEnd(4_096, ' ');
@@ -375,7 +422,9 @@ function slowClients(origin: string, concurrent: number, until: () => boolean): 
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
     socket.on('connect', () => {
-      socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+      );
       timer = setInterval(() => {
         if (sent < body.length && socket.writable) socket.write(body[sent++]!);
       }, SLOW_CLIENT_BYTE_EVERY_MS);
@@ -409,7 +458,13 @@ function slowClients(origin: string, concurrent: number, until: () => boolean): 
 
 // --- B, the neighbour ---------------------------------------------------------------------------
 
-async function runNeighbour(client: Client, bKey: string, fixture: Fixture, seconds: number, perSecond: number): Promise<PhaseStats> {
+async function runNeighbour(
+  client: Client,
+  bKey: string,
+  fixture: Fixture,
+  seconds: number,
+  perSecond: number,
+): Promise<PhaseStats> {
   const inbox = OPERATIONS.find((operation) => operation.name === 'inbox')!;
   const request = inbox.requests.wagraph!(fixture)();
   const latencies: number[] = [];
@@ -472,7 +527,12 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     MAX_CONCURRENT_REQUESTS: config.maxConcurrentRequests,
     DB_POOL_SIZE: config.dbPoolSize,
     DB_STATEMENT_TIMEOUT_MS: config.dbStatementTimeoutMs,
-    ...Object.fromEntries(Object.entries(config.limits as unknown as Record<string, unknown>).filter(([, v]) => typeof v === 'number') as [string, number][]),
+    ...Object.fromEntries(
+      Object.entries(config.limits as unknown as Record<string, unknown>).filter(([, v]) => typeof v === 'number') as [
+        string,
+        number,
+      ][],
+    ),
   };
   const budgetPerSecond = config.rateLimit.perMinute > 0 ? config.rateLimit.perMinute / 60 : 20;
   const aPace = {
@@ -481,9 +541,16 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     maxInFlight: options.kinds.includes('concurrency') ? 2 * slots : 4,
   };
   const bPerSecond = Math.min(B_MAX_PER_SECOND, 0.8 * budgetPerSecond);
-  log(`A: ${names.a} (${aPace.perSecond}/s after a burst of ${aPace.burst}, up to ${aPace.maxInFlight} in flight); B: ${names.b} (inbox, ${B_CONNECTIONS} connections, ${bPerSecond}/s)`);
+  log(
+    `A: ${names.a} (${aPace.perSecond}/s after a burst of ${aPace.burst}, up to ${aPace.maxInFlight} in flight); B: ${names.b} (inbox, ${B_CONNECTIONS} connections, ${bPerSecond}/s)`,
+  );
 
-  const server: ServerProcess = await startTarget('wagraph', { databaseUrl: url, fixture, label: 'noisy', rateLimit: 'server defaults' });
+  const server: ServerProcess = await startTarget('wagraph', {
+    databaseUrl: url,
+    fixture,
+    label: 'noisy',
+    rateLimit: 'server defaults',
+  });
   const aClient = httpClient(server.origin, { maxSockets: Math.max(aPace.maxInFlight, 4), timeoutMs: 60_000 });
   const bClient = httpClient(server.origin, { maxSockets: B_CONNECTIONS, timeoutMs: 30_000 });
   const aKey = fixture.apiKey;
@@ -502,16 +569,21 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
       const { shape, accepted: candidate } = await probe(kind, list, aClient, aKey, server.pid);
       attacks.push(shape);
       if (candidate) accepted.push({ kind, candidate });
-      log(`${kind}: ${shape.description}; idle ${shape.idleLatencyMs?.toFixed(0) ?? '–'} ms, server CPU ${shape.idleCpuMs?.toFixed(0) ?? '–'} ms${shape.refused.length ? `; refused: ${shape.refused.join(' | ')}` : ''}`);
+      log(
+        `${kind}: ${shape.description}; idle ${shape.idleLatencyMs?.toFixed(0) ?? '–'} ms, server CPU ${shape.idleCpuMs?.toFixed(0) ?? '–'} ms${shape.refused.length ? `; refused: ${shape.refused.join(' | ')}` : ''}`,
+      );
     }
     // A kind refused at every size is still sent, at its most expensive size: the refusals are what is measured.
     for (const kind of options.kinds) {
-      if (candidates[kind] && !accepted.some((a) => a.kind === kind)) accepted.push({ kind, candidate: candidates[kind]![0]! });
+      if (candidates[kind] && !accepted.some((a) => a.kind === kind))
+        accepted.push({ kind, candidate: candidates[kind]![0]! });
     }
-    if (!accepted.length && options.kinds.includes('concurrency')) accepted.push({ kind: 'concurrency', candidate: countCandidates(limits)[0]! });
+    if (!accepted.length && options.kinds.includes('concurrency'))
+      accepted.push({ kind: 'concurrency', candidate: countCandidates(limits)[0]! });
 
     // What the probes left running (a count past its answer, in PostgreSQL) must not slow B's idle run.
-    if (!(await waitUntilQuiet(url, server.pid, 20_000))) log(`cancelled ${await cancelLeftoverQueries(url)} queries the probes left running`);
+    if (!(await waitUntilQuiet(url, server.pid, 20_000)))
+      log(`cancelled ${await cancelLeftoverQueries(url)} queries the probes left running`);
 
     // B's warm-up (a fresh server compiles and prepares on its first requests), then B on the
     // idle server; meanwhile A's bucket refills (burst / rate seconds).
@@ -519,14 +591,18 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     const loadAtIdle = os.loadavg()[0]!;
     const idleStarted = performance.now();
     const idle = await runNeighbour(bClient, names.bKey, fixture, options.idleSeconds, bPerSecond);
-    log(`B idle: p50 ${idle.p50Ms.toFixed(0)} ms, p99 ${idle.p99Ms.toFixed(0)} ms, ${idle.ok} ok, failures ${JSON.stringify(idle.failures)}`);
+    log(
+      `B idle: p50 ${idle.p50Ms.toFixed(0)} ms, p99 ${idle.p99Ms.toFixed(0)} ms, ${idle.ok} ok, failures ${JSON.stringify(idle.failures)}`,
+    );
     await pause(Math.max(0, (aPace.burst / aPace.perSecond) * 1000 - (performance.now() - idleStarted)));
 
     // The noise, and B under it.
     const sampler = sampleRss(() => server.pid, 250);
     const noiseEnd = performance.now() + options.noiseSeconds * 1000;
     const during = () => performance.now() < noiseEnd;
-    const slow = options.kinds.includes('slow-clients') ? slowClients(server.origin, options.slowClients, during) : undefined;
+    const slow = options.kinds.includes('slow-clients')
+      ? slowClients(server.origin, options.slowClients, during)
+      : undefined;
     const aStatuses: NoisyResult['aStatuses'] = {};
     const attacker = (async () => {
       let tokens = aPace.burst;
@@ -563,7 +639,9 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     const slowStats = await noiseStopped;
     const { samples, peakKb } = sampler.stop();
     const loadAfterNoise = os.loadavg()[0]!;
-    log(`B noisy: p50 ${noisy.p50Ms.toFixed(0)} ms, p99 ${noisy.p99Ms.toFixed(0)} ms, ${noisy.ok} ok, failures ${JSON.stringify(noisy.failures)}`);
+    log(
+      `B noisy: p50 ${noisy.p50Ms.toFixed(0)} ms, p99 ${noisy.p99Ms.toFixed(0)} ms, ${noisy.ok} ok, failures ${JSON.stringify(noisy.failures)}`,
+    );
     log(`A's answers: ${JSON.stringify(aStatuses)}${slowStats ? `; slow clients ${JSON.stringify(slowStats)}` : ''}`);
 
     // Still there? A simple request of B's, once A's connections are closed, every second
@@ -571,7 +649,9 @@ export async function runNoisyNeighbour(url: string, fixture: Fixture, options: 
     const recoveryStarted = performance.now();
     let after: Answer;
     do {
-      after = await bClient.post('/graphql', JSON.stringify({ query: '{ __typename }' }), { authorization: `Bearer ${names.bKey}` });
+      after = await bClient.post('/graphql', JSON.stringify({ query: '{ __typename }' }), {
+        authorization: `Bearer ${names.bKey}`,
+      });
       if (after.status === 200 || readMemory(server.pid) === undefined) break;
       await pause(1_000);
     } while (performance.now() - recoveryStarted < 30_000);

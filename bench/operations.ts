@@ -52,7 +52,9 @@ function dataOf(response: unknown): Record<string, any> {
   const body = response as { data?: Record<string, any> | null; errors?: { message: string }[] };
   if (body?.errors?.length) {
     const messages = body.errors.slice(0, 3).map((error) => error.message);
-    fail(`GraphQL errors: ${messages.join(' | ')}${body.errors.length > 3 ? ` (+${body.errors.length - 3} more)` : ''}`);
+    fail(
+      `GraphQL errors: ${messages.join(' | ')}${body.errors.length > 3 ? ` (+${body.errors.length - 3} more)` : ''}`,
+    );
   }
   if (!body?.data) fail(`no data in the response: ${JSON.stringify(response).slice(0, 300)}`);
   return body.data;
@@ -134,7 +136,9 @@ const inbox: Operation = {
       totalCount: connection.totalCount,
       conversations: nodes.map((node) => ({
         phone: node.contact.phone,
-        tags: (node.contact.tags.nodes as any[]).map((tag) => (target === 'postgraphile' ? tag.tag.label : tag.label)).sort(),
+        tags: (node.contact.tags.nodes as any[])
+          .map((tag) => (target === 'postgraphile' ? tag.tag.label : tag.label))
+          .sort(),
         assignedTo: node.assignedTo?.name ?? null,
         unread: target === 'postgraphile' ? node.unread.totalCount : node.numberOfUnreadMessages,
         total: target === 'postgraphile' ? node.total.totalCount : node.totalMessages,
@@ -193,7 +197,11 @@ const contacts: Operation = {
       contacts: nodes.map((node) => ({
         phone: node.phone,
         lists: (node.lists.nodes as any[])
-          .map((list) => (target === 'postgraphile' ? `${list.list.name}:${list.list.members.totalCount}` : `${list.name}:${list.numberOfContacts}`))
+          .map((list) =>
+            target === 'postgraphile'
+              ? `${list.list.name}:${list.list.members.totalCount}`
+              : `${list.name}:${list.numberOfContacts}`,
+          )
           .sort(),
         tags: (node.tags.nodes as any[]).map((tag) => (target === 'postgraphile' ? tag.tag.label : tag.label)).sort(),
         conversations: node.conversations.totalCount,
@@ -262,7 +270,8 @@ function nodeKey(type: TypedId['type'], node: any): string {
 
 const nodes: Operation = {
   name: 'nodes',
-  title: 'nodes(ids:) of 50 mixed ids (contacts, conversations, messages, lists, tags, members, campaign, organization)',
+  title:
+    'nodes(ids:) of 50 mixed ids (contacts, conversations, messages, lists, tags, members, campaign, organization)',
   requests: {
     wagraph: (fixture) => constant(graphql(WAGRAPH_NODES, { ids: fixture.nodeIds.map(wagraphId) })),
     postgraphile: (fixture) => constant(graphql(postgraphileNodes(fixture.nodeIds))),
@@ -271,7 +280,8 @@ const nodes: Operation = {
   check(target, response, fixture) {
     const data = dataOf(response);
     const found: any[] = target === 'postgraphile' ? fixture.nodeIds.map((_, index) => data[`n${index}`]) : data.nodes;
-    if (found?.length !== fixture.nodeIds.length) fail(`expected ${fixture.nodeIds.length} nodes, got ${found?.length}`);
+    if (found?.length !== fixture.nodeIds.length)
+      fail(`expected ${fixture.nodeIds.length} nodes, got ${found?.length}`);
     const missing = fixture.nodeIds.filter((_, index) => !found[index]);
     if (missing.length) {
       const types = [...new Set(missing.map(({ type }) => type))].join(', ');
@@ -345,7 +355,7 @@ const chat: Operation = {
           textOf(m),
           m.direction,
           m.status,
-          m.replyTo ? textOf(m.replyTo) ?? '(no text)' : null,
+          m.replyTo ? (textOf(m.replyTo) ?? '(no text)') : null,
         ]),
       })),
     };

@@ -76,7 +76,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     },
   });
   if (values.help) return 'help';
-  const only = values.only?.split(',').map((name) => name.trim()).filter(Boolean) ?? [];
+  const only =
+    values.only
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean) ?? [];
   for (const name of only) {
     if (![...OPERATION_NAMES, ...TARGETS, ...SCENARIOS].includes(name as never)) {
       throw new Error(`--only: unknown operation, target or scenario "${name}"`);
@@ -86,9 +90,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const targets = TARGETS.filter((name) => only.includes(name));
   const scenarios = SCENARIOS.filter((name) => only.includes(name));
   const tableNamed = operations.length > 0 || targets.length > 0;
-  const kinds = values['noise-kinds']?.split(',').map((name) => name.trim()).filter(Boolean) ?? [...NOISE_KINDS];
+  const kinds = values['noise-kinds']
+    ?.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean) ?? [...NOISE_KINDS];
   for (const kind of kinds) {
-    if (!(NOISE_KINDS as readonly string[]).includes(kind)) throw new Error(`--noise-kinds: unknown kind "${kind}" (${NOISE_KINDS.join(', ')})`);
+    if (!(NOISE_KINDS as readonly string[]).includes(kind))
+      throw new Error(`--noise-kinds: unknown kind "${kind}" (${NOISE_KINDS.join(', ')})`);
   }
   if (values.profile !== undefined && !(OPERATION_NAMES as readonly string[]).includes(values.profile)) {
     throw new Error(`--profile: unknown operation "${values.profile}" (one of ${OPERATION_NAMES.join(', ')})`);
@@ -102,7 +110,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     operations: operations.length ? operations : scenarios.length && !tableNamed ? [] : [...OPERATION_NAMES],
     targets: targets.length ? targets : [...TARGETS],
     scenarios: only.length === 0 ? [...SCENARIOS] : scenarios,
-    noise: { seconds: positive('noise-seconds', values['noise-seconds']), idleSeconds: 10, kinds: kinds as NoiseKind[] },
+    noise: {
+      seconds: positive('noise-seconds', values['noise-seconds']),
+      idleSeconds: 10,
+      kinds: kinds as NoiseKind[],
+    },
     warmupSeconds: Number(values.warmup),
     batch: Math.round(positive('batch', values.batch)),
     build: !values['skip-build'],

@@ -62,7 +62,9 @@ function check(text: string): Outcome {
 
 function outcomeOf(errors: readonly GraphQLError[]): Outcome {
   if (errors.length === 0) return { verdict: 'accepted' };
-  const limit = errors.find((error) => (error.extensions as Record<string, unknown> | undefined)?.['code'] === LIMIT_ERROR_CODE);
+  const limit = errors.find(
+    (error) => (error.extensions as Record<string, unknown> | undefined)?.['code'] === LIMIT_ERROR_CODE,
+  );
   if (limit) return { verdict: 'limit', message: limit.message };
   return { verdict: 'invalid', message: `${errors.length} error(s): ${errors[0]!.message.slice(0, 70)}` };
 }
@@ -74,7 +76,8 @@ function cpuMs(run: () => void): number {
   return (used.user + used.system) / 1000;
 }
 
-const repeat = (count: number, make: (index: number) => string) => Array.from({ length: count }, (_, index) => make(index)).join(' ');
+const repeat = (count: number, make: (index: number) => string) =>
+  Array.from({ length: count }, (_, index) => make(index)).join(' ');
 
 interface Shape {
   name: string;
@@ -87,9 +90,15 @@ const CONTACT = 'id name phone status createdAt updatedAt attributes';
 const MESSAGE = 'id text direction status messageType createdAt messageData whatsAppMessageId';
 
 const SHAPES: Shape[] = [
-  { name: 'viewer { permissions } repeated (the report)', document: (n) => `{ ${repeat(n, () => 'viewer { permissions }')} }` },
+  {
+    name: 'viewer { permissions } repeated (the report)',
+    document: (n) => `{ ${repeat(n, () => 'viewer { permissions }')} }`,
+  },
   { name: 'one leaf field repeated', document: (n) => `{ viewer { ${repeat(n, () => 'permissions')} } }` },
-  { name: 'viewer { member { name } } repeated', document: (n) => `{ ${repeat(n, () => 'viewer { member { name } }')} }` },
+  {
+    name: 'viewer { member { name } } repeated',
+    document: (n) => `{ ${repeat(n, () => 'viewer { member { name } }')} }`,
+  },
   {
     name: 'n × (viewer with n leaves) (square)',
     document: (n) => `{ ${repeat(n, () => `viewer { ${repeat(n, () => 'permissions')} }`)} }`,
@@ -133,7 +142,8 @@ const SHAPES: Shape[] = [
   },
   {
     name: 'unused fragment of repeated fields (invalid)',
-    document: (n) => `{ viewer { permissions } } fragment Unused on Query { ${repeat(n, () => 'viewer { permissions }')} }`,
+    document: (n) =>
+      `{ viewer { permissions } } fragment Unused on Query { ${repeat(n, () => 'viewer { permissions }')} }`,
   },
   {
     name: 'many operations sharing a fragment',
@@ -147,7 +157,8 @@ const SHAPES: Shape[] = [
   },
   {
     name: 'directives on repeated fields',
-    document: (n) => `query($yes: Boolean!) { ${repeat(n, (index) => `viewer ${index < 50 ? '@include(if: $yes)' : ''} { permissions }`)} }`,
+    document: (n) =>
+      `query($yes: Boolean!) { ${repeat(n, (index) => `viewer ${index < 50 ? '@include(if: $yes)' : ''} { permissions }`)} }`,
   },
   {
     name: 'distinct fields, connections nested to the depth limit',
@@ -202,13 +213,16 @@ function median(values: number[]): number {
 }
 
 // Warm the parser, the rules and the schema's lookups on an ordinary document.
-for (let index = 0; index < 50; index++) check('{ viewer { permissions member { name } } contacts(first: 5) { nodes { id name } } }');
+for (let index = 0; index < 50; index++)
+  check('{ viewer { permissions member { name } } contacts(first: 5) { nodes { id name } } }');
 
 console.log(
   `limits: ${limits.maxDocumentBytes} document bytes, ${limits.maxTokens} tokens, ${limits.maxFields} fields, depth ${limits.maxDepth}, ` +
     `${limits.maxAliases} aliases, ${limits.maxDirectives} directives, cost ${limits.maxCost}; CPU ms per parse + validate + page cost`,
 );
-console.log('| document (largest n that passes the limits) | n | bytes | fields | outcome | first ms | median ms | max ms |');
+console.log(
+  '| document (largest n that passes the limits) | n | bytes | fields | outcome | first ms | median ms | max ms |',
+);
 console.log('| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |');
 let worst = 0;
 for (const shape of SHAPES) {
@@ -221,7 +235,8 @@ for (const shape of SHAPES) {
   const first = cpuMs(() => check(found.text));
   const runs = Array.from({ length: RUNS }, () => cpuMs(() => check(found.text)));
   worst = Math.max(worst, first, ...runs);
-  const outcome = found.outcome.verdict === 'accepted' ? 'accepted' : `${found.outcome.verdict}: ${found.outcome.message}`;
+  const outcome =
+    found.outcome.verdict === 'accepted' ? 'accepted' : `${found.outcome.verdict}: ${found.outcome.message}`;
   console.log(
     `| ${shape.name} | ${shape.sized === false ? '–' : found.n} | ${Buffer.byteLength(found.text)} | ${fields} | ${outcome.replaceAll('|', '\\|')} | ` +
       `${first.toFixed(1)} | ${median(runs).toFixed(1)} | ${Math.max(...runs).toFixed(1)} |`,

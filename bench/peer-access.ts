@@ -21,8 +21,20 @@ export function peerDatabaseUrl(url: string): string {
 }
 
 const TENANT_TABLES = [
-  'OrganizationMember', 'OrganizationRole', 'RoleAssignment', 'Contact', 'ContactList', 'ContactListMembership',
-  'Tag', 'ContactTag', 'ListTag', 'ConversationTag', 'Campaign', 'CampaignList', 'Conversation', 'Message',
+  'OrganizationMember',
+  'OrganizationRole',
+  'RoleAssignment',
+  'Contact',
+  'ContactList',
+  'ContactListMembership',
+  'Tag',
+  'ContactTag',
+  'ListTag',
+  'ConversationTag',
+  'Campaign',
+  'CampaignList',
+  'Conversation',
+  'Message',
 ];
 
 const ORGANIZATION = `current_setting('bench.organization_id', true)::uuid`;

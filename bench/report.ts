@@ -17,7 +17,9 @@ function analysis(): string {
 }
 
 function number(value: number | undefined, digits = 0): string {
-  return value === undefined || Number.isNaN(value) ? '–' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return value === undefined || Number.isNaN(value)
+    ? '–'
+    : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 /** The load run at `connections` of a measured operation. */
@@ -46,7 +48,9 @@ function mainTable(results: RunResults): string {
   for (const operation of OPERATIONS) {
     for (const result of results.results.filter((r) => r.operation === operation.name)) {
       if (result.error) {
-        lines.push(`| ${operation.name} | ${result.target} | **not measured:** ${result.error.replaceAll('|', '\\|').replaceAll('\n', ' ')} |`);
+        lines.push(
+          `| ${operation.name} | ${result.target} | **not measured:** ${result.error.replaceAll('|', '\\|').replaceAll('\n', ' ')} |`,
+        );
         continue;
       }
       const cells = results.concurrency.flatMap((c) => {
@@ -70,12 +74,20 @@ function ratioTable(results: RunResults): string {
     ...results.concurrency.map((c) => `wagraph / PostGraphile req/s, c=${c}`),
     'wagraph / raw SQL p50, c=1',
   ];
-  const lines = [`| ${header.join(' | ')} |`, `| --- |${header.slice(1).map(() => ' ---: ').join('|')}|`];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `| --- |${header
+      .slice(1)
+      .map(() => ' ---: ')
+      .join('|')}|`,
+  ];
   for (const operation of OPERATIONS.filter((o) => o.name !== 'createContacts')) {
     const wagraph = find(results, 'wagraph', operation.name);
     const peer = find(results, 'postgraphile', operation.name);
     const raw = find(results, 'raw-sql', operation.name);
-    const throughput = results.concurrency.map((c) => ratio(run(wagraph, c)?.requestsPerSecond, run(peer, c)?.requestsPerSecond));
+    const throughput = results.concurrency.map((c) =>
+      ratio(run(wagraph, c)?.requestsPerSecond, run(peer, c)?.requestsPerSecond),
+    );
     const latency = ratio(run(wagraph, 1)?.p50Ms, run(raw, 1)?.p50Ms);
     lines.push(`| ${operation.name} | ${throughput.join(' | ')} | ${latency} |`);
   }
@@ -83,9 +95,7 @@ function ratioTable(results: RunResults): string {
 }
 
 function agreement(results: RunResults): string {
-  const lines = results.results
-    .filter((r) => r.agreement)
-    .map((r) => `- ${r.operation}, ${r.target}: ${r.agreement}`);
+  const lines = results.results.filter((r) => r.agreement).map((r) => `- ${r.operation}, ${r.target}: ${r.agreement}`);
   return lines.length ? lines.join('\n') : '- (fewer than two targets answered any operation)';
 }
 
@@ -97,7 +107,13 @@ function statuses(counts: Record<string, number> | undefined): string {
 /** Answers that are not a clear refusal: a 5xx, a 200 carrying a masked error, or no answer at all. */
 function unclear(counts: Record<string, number>): number {
   return Object.entries(counts)
-    .filter(([status]) => /^5/.test(status) || status === 'connection error' || status === 'timeout' || /^200 .*(INTERNAL_SERVER_ERROR|NO_CODE)/.test(status))
+    .filter(
+      ([status]) =>
+        /^5/.test(status) ||
+        status === 'connection error' ||
+        status === 'timeout' ||
+        /^200 .*(INTERNAL_SERVER_ERROR|NO_CODE)/.test(status),
+    )
     .reduce((sum, [, n]) => sum + n, 0);
 }
 
@@ -111,7 +127,8 @@ function renderNoisy(noisy: NoisyResult): string {
   const ratio = noisy.noisy.p50Ms / noisy.idle.p50Ms;
   const pass = (ok: boolean) => (ok ? 'met' : '**not met**');
   const allA: Record<string, number> = {};
-  for (const counts of Object.values(noisy.aStatuses)) for (const [status, n] of Object.entries(counts ?? {})) allA[status] = (allA[status] ?? 0) + n;
+  for (const counts of Object.values(noisy.aStatuses))
+    for (const [status, n] of Object.entries(counts ?? {})) allA[status] = (allA[status] ?? 0) + n;
   const attackRows = noisy.kinds.map((kind) => {
     const shape = noisy.attacks.find((attack) => attack.kind === kind);
     const what =
@@ -123,7 +140,8 @@ function renderNoisy(noisy: NoisyResult): string {
     const refused = shape?.refused.length
       ? ` Refused while probing: ${shape.refused.length} larger size${shape.refused.length > 1 ? 's' : ''}, the smallest of them ${shape.refused.at(-1)}.`
       : '';
-    const idle = shape?.idleLatencyMs !== undefined ? `${number(shape.idleLatencyMs)} ms / ${number(shape.idleCpuMs)} ms` : '–';
+    const idle =
+      shape?.idleLatencyMs !== undefined ? `${number(shape.idleLatencyMs)} ms / ${number(shape.idleCpuMs)} ms` : '–';
     const answers =
       kind === 'slow-clients'
         ? noisy.slowClients
@@ -134,7 +152,9 @@ function renderNoisy(noisy: NoisyResult): string {
           : statuses(noisy.aStatuses[kind]);
     return `| ${kind} | ${what.replaceAll('|', '\\|')}${refused.replaceAll('|', '\\|')} | ${idle} | ${answers} |`;
   });
-  const settings = Object.entries(noisy.settings).map(([name, value]) => `${name} ${typeof value === 'number' ? number(value) : value}`).join(', ');
+  const settings = Object.entries(noisy.settings)
+    .map(([name, value]) => `${name} ${typeof value === 'number' ? number(value) : value}`)
+    .join(', ');
   return `#### Noisy neighbour
 
 wagraph with the defaults of \`npm run serve\` (rate limit and concurrency limit on). Organization B
@@ -175,7 +195,10 @@ function renderCountCosts(counts: CountCostsResult): string {
   );
   const sql = counts.costs
     .filter((cost) => !cost.error)
-    .map((cost) => `${cost.name}:\n\n\`\`\`sql\n${cost.countSql.length ? cost.countSql.join(';\n\n') : '-- (no statement of its own: the count came with the page)'}\n\`\`\`\n`)
+    .map(
+      (cost) =>
+        `${cost.name}:\n\n\`\`\`sql\n${cost.countSql.length ? cost.countSql.join(';\n\n') : '-- (no statement of its own: the count came with the page)'}\n\`\`\`\n`,
+    )
     .join('\n');
   return `#### Count costs
 
@@ -205,8 +228,11 @@ function hardeningBefore(): string {
 export function renderHardening(results: RunResults): string {
   const before = hardeningBefore();
   if (!results.noisyNeighbour && !results.countCosts && !before) return '';
-  const part = <T extends object>(value: T | { error: string } | undefined, render: (value: T) => string, title: string) =>
-    !value ? '' : 'error' in value ? `#### ${title}\n\n**Not measured:** ${value.error}\n` : render(value);
+  const part = <T extends object>(
+    value: T | { error: string } | undefined,
+    render: (value: T) => string,
+    title: string,
+  ) => (!value ? '' : 'error' in value ? `#### ${title}\n\n**Not measured:** ${value.error}\n` : render(value));
   const current =
     results.noisyNeighbour || results.countCosts
       ? `### This run (${results.machine.commit})
@@ -236,8 +262,12 @@ Generated by \`${results.command}\` (bench/run.ts) on ${results.startedAt}; ${nu
 ${renderHardening(results)}`;
   }
   const m = results.machine;
-  const rows = Object.entries(results.rows).map(([table, n]) => `${table} ${number(n)}`).join(', ');
-  const peaks = Object.entries(results.serverPeakMb).map(([target, mb]) => `${target} ${number(mb)} MB`).join(', ');
+  const rows = Object.entries(results.rows)
+    .map(([table, n]) => `${table} ${number(n)}`)
+    .join(', ');
+  const peaks = Object.entries(results.serverPeakMb)
+    .map(([target, mb]) => `${target} ${number(mb)} MB`)
+    .join(', ');
   return `# Benchmark results
 
 Generated by \`${results.command}\` (bench/run.ts) on ${results.startedAt}; the whole run took ${number(results.totalSeconds / 60, 1)} minutes.

@@ -61,7 +61,9 @@ async function outdatedMigrations(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM "_wagraph_migrations"');
+    const { rows } = await client.query<{ name: string; checksum: string }>(
+      'SELECT name, checksum FROM "_wagraph_migrations"',
+    );
     const applied = new Map(rows.map((row) => [row.name, row.checksum]));
     return loadMigrations()
       .filter((migration) => applied.get(migration.name) !== migration.checksum)
@@ -117,7 +119,11 @@ async function machineInfo(url: string, loadAtStart: number): Promise<MachineInf
 
 // --- requests ---------------------------------------------------------------------------------
 
-async function send(server: ServerProcess, apiKey: string, request: HttpRequest): Promise<{ status: number; text: string }> {
+async function send(
+  server: ServerProcess,
+  apiKey: string,
+  request: HttpRequest,
+): Promise<{ status: number; text: string }> {
   const response = await fetch(`${server.origin}${request.path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
@@ -163,10 +169,10 @@ async function deleteBenchContacts(url: string, organizationId: string): Promise
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rowCount } = await client.query(
-      `DELETE FROM "Contact" WHERE "organizationId" = $1 AND phone LIKE $2`,
-      [organizationId, `${BENCH_PHONE_PREFIX}%`],
-    );
+    const { rowCount } = await client.query(`DELETE FROM "Contact" WHERE "organizationId" = $1 AND phone LIKE $2`, [
+      organizationId,
+      `${BENCH_PHONE_PREFIX}%`,
+    ]);
     await client.query('VACUUM (ANALYZE) "Contact", "ContactListMembership", "ContactTag"');
     return rowCount ?? 0;
   } finally {
@@ -244,7 +250,14 @@ async function countingPhase(
 }
 
 /** Sequential requests for `seconds` (at least one): warms the server without leaving any in flight. */
-async function warmUp(server: ServerProcess, fixture: Fixture, target: TargetName, operation: Operation, next: () => HttpRequest, seconds: number): Promise<void> {
+async function warmUp(
+  server: ServerProcess,
+  fixture: Fixture,
+  target: TargetName,
+  operation: Operation,
+  next: () => HttpRequest,
+  seconds: number,
+): Promise<void> {
   const until = performance.now() + seconds * 1000;
   do await sendChecked(server, fixture, target, operation, next());
   while (performance.now() < until);
@@ -286,7 +299,9 @@ async function loadPhase(
           if (previous && (previous.requests === 0 || previous.p50Ms > (options.durationSeconds * 1000) / 2)) {
             // No request would complete within the run: report that instead of waiting for it.
             result.skipped = { connections: options.concurrency.slice(index), after: previous.connections };
-            log(`${target} ${operation.name}: c=${result.skipped.connections.join(',')} skipped (too slow at c=${previous.connections})`);
+            log(
+              `${target} ${operation.name}: c=${result.skipped.connections.join(',')} skipped (too slow at c=${previous.connections})`,
+            );
             break;
           }
           const run = await runLoad({
@@ -353,7 +368,12 @@ function sameData(expected: unknown, actual: unknown, label: string, at = ''): s
   }
   if (expected && actual && typeof expected === 'object' && typeof actual === 'object') {
     for (const key of Object.keys(expected)) {
-      const difference = sameData((expected as any)[key], (actual as any)[key], label, `${at}${Array.isArray(expected) ? `[${key}]` : `.${key}`}`);
+      const difference = sameData(
+        (expected as any)[key],
+        (actual as any)[key],
+        label,
+        `${at}${Array.isArray(expected) ? `[${key}]` : `.${key}`}`,
+      );
       if (difference.startsWith('differs')) return difference;
     }
   }
@@ -408,7 +428,11 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
 }
 
 /** The scenarios after the table; a scenario that fails is reported as such, the others still run. */
-async function runScenarios(url: string, fixture: Fixture, options: BenchOptions): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts'>> {
+async function runScenarios(
+  url: string,
+  fixture: Fixture,
+  options: BenchOptions,
+): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts'>> {
   const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts'> = {};
   if (options.scenarios.includes('count-costs')) {
     log(`── count-costs: counts of the inbox and the contact table, p50 over ${options.batch} sequential requests`);
@@ -418,7 +442,9 @@ async function runScenarios(url: string, fixture: Fixture, options: BenchOptions
     });
   }
   if (options.scenarios.includes('noisy-neighbour')) {
-    log(`── noisy-neighbour: ${options.noise.idleSeconds} s idle, then ${options.noise.seconds} s of ${options.noise.kinds.join(', ')}`);
+    log(
+      `── noisy-neighbour: ${options.noise.idleSeconds} s idle, then ${options.noise.seconds} s of ${options.noise.kinds.join(', ')}`,
+    );
     outcome.noisyNeighbour = await runNoisyNeighbour(url, fixture, {
       noiseSeconds: options.noise.seconds,
       idleSeconds: options.noise.idleSeconds,
@@ -433,7 +459,9 @@ async function runScenarios(url: string, fixture: Fixture, options: BenchOptions
 }
 
 async function runSoak(url: string, fixture: Fixture, options: BenchOptions): Promise<void> {
-  const operation = OPERATIONS.find((o) => o.name === (options.operations.length === OPERATIONS.length ? 'inbox' : (options.operations[0] ?? 'inbox')))!;
+  const operation = OPERATIONS.find(
+    (o) => o.name === (options.operations.length === OPERATIONS.length ? 'inbox' : (options.operations[0] ?? 'inbox')),
+  )!;
   const server = await startTarget('wagraph', { databaseUrl: url, fixture, label: 'soak' });
   try {
     const next = operation.requests.wagraph!(fixture);
@@ -478,7 +506,12 @@ async function runProfile(url: string, fixture: Fixture, options: BenchOptions):
   const profileDir = path.join(OUT_DIR, 'profiles');
   fs.mkdirSync(profileDir, { recursive: true });
   const before = new Set(fs.readdirSync(profileDir));
-  const server = await startTarget('wagraph', { databaseUrl: url, fixture, cpuProfileDir: profileDir, label: 'profile' });
+  const server = await startTarget('wagraph', {
+    databaseUrl: url,
+    fixture,
+    cpuProfileDir: profileDir,
+    label: 'profile',
+  });
   try {
     const next = operation.requests.wagraph!(fixture);
     await sendChecked(server, fixture, 'wagraph', operation, next());
@@ -502,10 +535,15 @@ async function runProfile(url: string, fixture: Fixture, options: BenchOptions):
   const written = fs.readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile') && !before.has(file));
   if (!written.length) throw new Error('wagraph wrote no CPU profile (did it exit gracefully?)');
   const file = path.join(profileDir, written[0]!);
-  const named = path.join(profileDir, `wagraph-${operation.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  const named = path.join(
+    profileDir,
+    `wagraph-${operation.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`,
+  );
   fs.renameSync(file, named);
   process.stdout.write(`\n${formatTop(JSON.parse(fs.readFileSync(named, 'utf8')))}\n\n`);
-  log(`profile: ${path.relative(ROOT_DIR, named)} (open it in Chrome DevTools or re-read with npx tsx bench/profile-top.ts)`);
+  log(
+    `profile: ${path.relative(ROOT_DIR, named)} (open it in Chrome DevTools or re-read with npx tsx bench/profile-top.ts)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -520,7 +558,8 @@ async function main(): Promise<void> {
     log('npm run build');
     sh('npm', ['run', 'build', '--silent'], ROOT_DIR);
   }
-  const peer = options.operations.length > 0 && options.targets.includes('postgraphile') && !options.soak && !options.profile;
+  const peer =
+    options.operations.length > 0 && options.targets.includes('postgraphile') && !options.soak && !options.profile;
   if (peer) ensurePeerInstalled();
   const fixture = await ensureDataset(url, options);
   if (peer) await preparePeerAccess(url);

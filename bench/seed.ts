@@ -14,13 +14,26 @@ import { BENCH_API_KEY, CONTACT_SEARCH, datasetPlan } from './dataset.js';
 import { type Fixture, type TypedId, WRITE_FIXTURE } from './fixture.js';
 import * as sql from './seed-sql.js';
 
-const SUPPORT_PERMISSIONS = PERMISSIONS.filter((p) => /^(Get|Update|Assign|Unassign):/.test(p) && !p.includes('Organization'));
+const SUPPORT_PERMISSIONS = PERMISSIONS.filter(
+  (p) => /^(Get|Update|Assign|Unassign):/.test(p) && !p.includes('Organization'),
+);
 const MARKETING_PERMISSIONS = PERMISSIONS.filter((p) => /(Contact|List|Tag|Campaign)/.test(p));
 
 /** The tables whose rows are reported (and whose statistics VACUUM ANALYZE refreshes). */
 const TABLES = [
-  'Organization', 'OrganizationMember', 'Contact', 'ContactList', 'ContactListMembership', 'Tag', 'ContactTag',
-  'ListTag', 'Campaign', 'CampaignList', 'Conversation', 'ConversationTag', 'Message',
+  'Organization',
+  'OrganizationMember',
+  'Contact',
+  'ContactList',
+  'ContactListMembership',
+  'Tag',
+  'ContactTag',
+  'ListTag',
+  'Campaign',
+  'CampaignList',
+  'Conversation',
+  'ConversationTag',
+  'Message',
 ] as const;
 
 function log(message: string): void {
@@ -50,7 +63,11 @@ async function bulkLoadSettings(session: SqlSession): Promise<void> {
  * them): one sorted build is several times faster than a million random insertions.
  * The primary key and indexes behind constraints stay.
  */
-async function withoutSecondaryIndexes(session: SqlSession, table: string, work: () => Promise<unknown>): Promise<void> {
+async function withoutSecondaryIndexes(
+  session: SqlSession,
+  table: string,
+  work: () => Promise<unknown>,
+): Promise<void> {
   const indexes = await session.query<{ name: string; definition: string }>(
     `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
@@ -122,17 +139,17 @@ export async function seedBenchDatabase(url: string, scale: number): Promise<Fix
         await session.exec(sql.CONVERSATIONS);
       });
       const large = plan[0]!;
-      const organizationId = (await session.query<{ org: string }>('SELECT org::text FROM bench.plan WHERE o = 0'))[0]!.org;
-      const ownerMemberId = (
-        await session.query<{ id: string }>(`SELECT bench.id('member', 0, 0)::text AS id`)
-      )[0]!.id;
+      const organizationId = (await session.query<{ org: string }>('SELECT org::text FROM bench.plan WHERE o = 0'))[0]!
+        .org;
+      const ownerMemberId = (await session.query<{ id: string }>(`SELECT bench.id('member', 0, 0)::text AS id`))[0]!.id;
       const key = newApiKey(BENCH_API_KEY);
       await session.query(
         `INSERT INTO "ApiKey" (id, "organizationId", "memberId", name, prefix, "keyHash", "createdAt", "updatedAt")
          VALUES (bench.id('apikey', 0, 0), $1, $2, 'benchmark', $3, $4, now(), now())`,
         [organizationId, ownerMemberId, key.prefix, key.keyHash],
       );
-      const chatContactId = (await session.query<{ id: string }>(`SELECT bench.id('contact', 0, 0)::text AS id`))[0]!.id;
+      const chatContactId = (await session.query<{ id: string }>(`SELECT bench.id('contact', 0, 0)::text AS id`))[0]!
+        .id;
       log(`plan of the large organization: ${JSON.stringify(large)}`);
       return { organizationId, ownerMemberId, chatContactId };
     });
@@ -151,7 +168,9 @@ export async function seedBenchDatabase(url: string, scale: number): Promise<Fix
         ),
       );
     await db.session(async (session) => {
-      await withoutSecondaryIndexes(session, 'ContactListMembership', () => inParallel('list memberships', sql.LIST_MEMBERSHIPS));
+      await withoutSecondaryIndexes(session, 'ContactListMembership', () =>
+        inParallel('list memberships', sql.LIST_MEMBERSHIPS),
+      );
       await inParallel('contact tags', sql.CONTACT_TAGS);
       await withoutSecondaryIndexes(session, 'Message', () => inParallel('messages', sql.MESSAGES));
     });
@@ -189,8 +208,14 @@ async function main(): Promise<void> {
   const scale = Number(values.scale);
   const url = benchDatabaseUrl();
   const fixture = await seedBenchDatabase(url, scale);
-  log(`rows: ${Object.entries(fixture.rows).map(([table, n]) => `${table} ${n}`).join(', ')}`);
-  log(`done in ${fixture.seedSeconds} s (scale ${scale}); API key of the owner of the large organization: ${fixture.apiKey}`);
+  log(
+    `rows: ${Object.entries(fixture.rows)
+      .map(([table, n]) => `${table} ${n}`)
+      .join(', ')}`,
+  );
+  log(
+    `done in ${fixture.seedSeconds} s (scale ${scale}); API key of the owner of the large organization: ${fixture.apiKey}`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -70,7 +70,9 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const deadline = Date.now() + (spec.startTimeoutMs ?? 60_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${spec.name} exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${tail(logFile)}`);
+      throw new Error(
+        `${spec.name} exited during start-up (code ${child.exitCode ?? child.signalCode}):\n${tail(logFile)}`,
+      );
     }
     if (await spec.ready(origin).catch(() => false)) {
       const kill = async () => {

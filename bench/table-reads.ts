@@ -34,7 +34,8 @@ export async function openTableReads(url: string): Promise<TableReads> {
   return {
     async flushAndRead() {
       await client.query(`SELECT pg_terminate_backend(pid) FROM (${OTHERS}) others`);
-      for (let waited = 0; waited < 5_000 && (await client.query(OTHERS)).rows.length > 0; waited += 50) await pause(50);
+      for (let waited = 0; waited < 5_000 && (await client.query(OTHERS)).rows.length > 0; waited += 50)
+        await pause(50);
       // Exiting backends flush as they go; read until two readings agree.
       let previous = await read();
       for (let attempt = 0; attempt < 20; attempt++) {

@@ -44,7 +44,10 @@ function baseEnvironment(): NodeJS.ProcessEnv {
 }
 
 /** The environment wagraph is started with (the noisy-neighbour scenario reads its limits from it). */
-export function wagraphEnvironment(options: Pick<StartOptions, 'databaseUrl' | 'rateLimit'>, port: number): NodeJS.ProcessEnv {
+export function wagraphEnvironment(
+  options: Pick<StartOptions, 'databaseUrl' | 'rateLimit'>,
+  port: number,
+): NodeJS.ProcessEnv {
   return {
     ...baseEnvironment(),
     NODE_ENV: 'production',

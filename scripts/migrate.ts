@@ -9,7 +9,9 @@ try {
   const db = await openDatabase(databaseTarget(loadConfig()));
   try {
     const applied = await migrate(db);
-    process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Nothing to apply: the database is up to date.\n');
+    process.stdout.write(
+      applied.length ? `Applied: ${applied.join(', ')}\n` : 'Nothing to apply: the database is up to date.\n',
+    );
   } finally {
     await db.close();
   }

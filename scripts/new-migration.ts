@@ -26,7 +26,16 @@ if (!previous) {
 
 const output = execFileSync(
   'npx',
-  ['prisma', 'migrate', 'diff', '--from-schema-datamodel', previous, '--to-schema-datamodel', 'prisma/schema.prisma', '--script'],
+  [
+    'prisma',
+    'migrate',
+    'diff',
+    '--from-schema-datamodel',
+    previous,
+    '--to-schema-datamodel',
+    'prisma/schema.prisma',
+    '--script',
+  ],
   { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const sql = output

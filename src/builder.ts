@@ -95,7 +95,6 @@ builder.addScalarType('JSON', JSONResolver, {});
 builder.queryType({});
 builder.mutationType({});
 
-
 // A count is bounded and priced (src/pagination/page-request.ts, src/plugins/page-cost.ts):
 // it stops after MAX_COUNT rows, and the page-cost rule prices it as COUNT_COST rows.
 builder.globalConnectionField('totalCount', (t) =>

@@ -67,7 +67,12 @@ const redisUrl = z.string().refine(
 
 const originList = z
   .string()
-  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  )
   .refine(
     (origins) =>
       origins.every((origin) => {
@@ -78,7 +83,9 @@ const originList = z
           return false;
         }
       }),
-    { error: 'must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com' },
+    {
+      error: 'must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com',
+    },
   );
 
 // A credential with dots is read as a JWT (src/auth/credentials.ts), so a demo key must not have any.
@@ -221,7 +228,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const env = parsed.data;
   for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
     if (env[name] !== undefined && env.JWT_SECRET === undefined) {
-      throw new ConfigError(`Invalid ${name}=${JSON.stringify(env[name])}: needs JWT_SECRET (without it, JWTs are not accepted at all)`);
+      throw new ConfigError(
+        `Invalid ${name}=${JSON.stringify(env[name])}: needs JWT_SECRET (without it, JWTs are not accepted at all)`,
+      );
     }
   }
   const maxConcurrentRequests = env.MAX_CONCURRENT_REQUESTS ?? 2 * env.DB_POOL_SIZE;
@@ -233,7 +242,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         : `Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=${perOrganization}: must not exceed MAX_CONCURRENT_REQUESTS (${maxConcurrentRequests})`,
     );
   }
-  if (env.DB_MAX_CONNECTIONS_PER_ORGANIZATION !== undefined && env.DB_MAX_CONNECTIONS_PER_ORGANIZATION > env.DB_POOL_SIZE) {
+  if (
+    env.DB_MAX_CONNECTIONS_PER_ORGANIZATION !== undefined &&
+    env.DB_MAX_CONNECTIONS_PER_ORGANIZATION > env.DB_POOL_SIZE
+  ) {
     throw new ConfigError(
       `Invalid DB_MAX_CONNECTIONS_PER_ORGANIZATION=${env.DB_MAX_CONNECTIONS_PER_ORGANIZATION}: must not exceed DB_POOL_SIZE (${env.DB_POOL_SIZE})`,
     );
@@ -294,7 +306,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     rateLimit: {
       perMinute: env.RATE_LIMIT_PER_MINUTE,
       burst: env.RATE_LIMIT_BURST,
-      organizationPerMinute: env.RATE_LIMIT_ORGANIZATION_PER_MINUTE ?? ORGANIZATION_BUDGET_MEMBERS * env.RATE_LIMIT_PER_MINUTE,
+      organizationPerMinute:
+        env.RATE_LIMIT_ORGANIZATION_PER_MINUTE ?? ORGANIZATION_BUDGET_MEMBERS * env.RATE_LIMIT_PER_MINUTE,
       organizationBurst: env.RATE_LIMIT_ORGANIZATION_BURST ?? ORGANIZATION_BUDGET_MEMBERS * env.RATE_LIMIT_BURST,
       redisUrl: env.REDIS_URL,
     },

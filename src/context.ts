@@ -38,9 +38,21 @@ export interface ContextOptions {
   poolShares?: PoolShares | undefined;
 }
 
-export function createContext({ database, viewer, requestId, log, transport, maxApiKeysPerMember, maxConnections, poolShares }: ContextOptions): Context {
+export function createContext({
+  database,
+  viewer,
+  requestId,
+  log,
+  transport,
+  maxApiKeysPerMember,
+  maxConnections,
+  poolShares,
+}: ContextOptions): Context {
   const db = tenantClient(database.prisma, viewer.organizationId);
-  const connections = new ConnectionShare(maxConnections, poolShares && { shares: poolShares, organizationId: viewer.organizationId });
+  const connections = new ConnectionShare(
+    maxConnections,
+    poolShares && { shares: poolShares, organizationId: viewer.organizationId },
+  );
   // The loaders' own SQL takes its place here; Prisma's statements take theirs in the driver
   // adapter (src/db/database.ts), inside the same share.
   const query: Database['query'] = (statement) => connections.run(() => database.query(statement));

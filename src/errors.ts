@@ -74,7 +74,8 @@ function adapterCause(error: unknown): AdapterCause | undefined {
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
     return (error.meta?.driverAdapterError as { cause?: AdapterCause } | undefined)?.cause;
   }
-  if (error instanceof Error && error.name === 'DriverAdapterError') return (error as Error & { cause?: AdapterCause }).cause;
+  if (error instanceof Error && error.name === 'DriverAdapterError')
+    return (error as Error & { cause?: AdapterCause }).cause;
   return undefined;
 }
 

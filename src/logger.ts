@@ -109,6 +109,7 @@ export function createLogger(level: string, sink: LogSink = new LogSink()): Logg
     },
     sink,
   );
-  sink.onRecovered = (dropped) => logger.warn({ droppedLines: dropped }, 'log lines dropped: standard output was not being read');
+  sink.onRecovered = (dropped) =>
+    logger.warn({ droppedLines: dropped }, 'log lines dropped: standard output was not being read');
   return logger;
 }

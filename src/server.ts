@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   if (seededKeys && process.stderr.isTTY) {
     for (const [index, key] of seededKeys.entries()) {
       if (config.demoApiKeys[index]) continue;
-      process.stderr.write(`wagraph: demo data seeded; API key of ${key.email} (${key.organization}), shown only now: ${key.secret}\n`);
+      process.stderr.write(
+        `wagraph: demo data seeded; API key of ${key.email} (${key.organization}), shown only now: ${key.secret}\n`,
+      );
     }
   }
 
@@ -121,7 +123,9 @@ async function main(): Promise<void> {
 
   await new Promise<void>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      void Promise.all([db.close(), rateLimiter?.close()]).finally(() => fail(`Cannot listen on ${config.host}:${config.port}: ${error.message}`));
+      void Promise.all([db.close(), rateLimiter?.close()]).finally(() =>
+        fail(`Cannot listen on ${config.host}:${config.port}: ${error.message}`),
+      );
     });
     server.listen(config.port, config.host, resolve);
   });
@@ -129,7 +133,12 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port, host: config.host }, `wagraph listening on http://localhost:${port}/graphql`);
   if (config.graphiql) {
-    const where = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    const where =
+      config.host === '0.0.0.0' || config.host === '::'
+        ? 'localhost'
+        : config.host.includes(':')
+          ? `[${config.host}]`
+          : config.host;
     const prefilled = developing && (config.demoApiKeys[0] ?? developmentKey ?? seededKeys?.[0]) !== undefined;
     process.stderr.write(
       `wagraph: GraphiQL at http://${where}:${port}/graphql${prefilled ? ' (signed in as the demo owner when opened from this machine)' : ''}\n`,

@@ -105,7 +105,8 @@ function jsonProblem(value: unknown): 'depth' | 'string' | undefined {
   return undefined;
 }
 
-const MALFORMED = 'must be well-formed UTF-16: it holds an unpaired surrogate (a code unit between \\uD800 and \\uDFFF that is not half of a pair).';
+const MALFORMED =
+  'must be well-formed UTF-16: it holds an unpaired surrogate (a code unit between \\uD800 and \\uDFFF that is not half of a pair).';
 
 export class Validator {
   readonly errors: UserError[] = [];
@@ -135,7 +136,9 @@ export class Validator {
   private visibleText(field: FieldPath, value: string, what: string): string | undefined {
     if (this.text(field, value, what) === undefined) return undefined;
     const trimmed = value.trim();
-    return INVISIBLE.test(trimmed) ? this.fail(field, `${what} must not be blank (or only invisible characters).`) : trimmed;
+    return INVISIBLE.test(trimmed)
+      ? this.fail(field, `${what} must not be blank (or only invisible characters).`)
+      : trimmed;
   }
 
   /** A name or label: trimmed, 1–255 characters, something visible. */
@@ -185,7 +188,11 @@ export class Validator {
   messageText(field: FieldPath, value: string): string | undefined {
     if (this.visibleText(field, value, 'Text') === undefined) return undefined;
     if (characters(value) > MESSAGE_TEXT_MAX) {
-      return this.fail(field, `Text must be at most ${MESSAGE_TEXT_MAX} characters long (WhatsApp's limit).`, 'LIMIT_EXCEEDED');
+      return this.fail(
+        field,
+        `Text must be at most ${MESSAGE_TEXT_MAX} characters long (WhatsApp's limit).`,
+        'LIMIT_EXCEEDED',
+      );
     }
     return value;
   }
@@ -204,7 +211,11 @@ export class Validator {
    * the mutation's transaction ends. A wrong type, another organization's id and a missing
    * row all look the same.
    */
-  async lookUp(typename: LockableType, globalIds: Iterable<string>, lock: RowLock = 'share'): Promise<Map<string, string>> {
+  async lookUp(
+    typename: LockableType,
+    globalIds: Iterable<string>,
+    lock: RowLock = 'share',
+  ): Promise<Map<string, string>> {
     const raw = new Map<string, string>();
     for (const globalId of globalIds) {
       const id = rawIdOf(typename, globalId);
@@ -230,13 +241,23 @@ export class Validator {
   }
 
   /** The raw id of one existing row of `typename` (locked: see lookUp), or a NOT_FOUND error at `field`. */
-  async id(typename: LockableType, field: FieldPath, globalId: string, lock: RowLock = 'share'): Promise<string | undefined> {
+  async id(
+    typename: LockableType,
+    field: FieldPath,
+    globalId: string,
+    lock: RowLock = 'share',
+  ): Promise<string | undefined> {
     const id = (await this.lookUp(typename, [globalId], lock)).get(globalId);
     return id ?? this.notFound(field, typename, globalId);
   }
 
   /** The raw ids of a list argument of `typename` (duplicates dropped, rows locked), after a size check. */
-  async ids(typename: LockableType, field: FieldPath, globalIds: readonly string[], lock: RowLock = 'share'): Promise<string[]> {
+  async ids(
+    typename: LockableType,
+    field: FieldPath,
+    globalIds: readonly string[],
+    lock: RowLock = 'share',
+  ): Promise<string[]> {
     if (!this.count(field, globalIds, IDS_MAX, 'ids')) return [];
     return this.resolved(await this.lookUp(typename, globalIds, lock), typename, field, globalIds);
   }

@@ -117,7 +117,8 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const { db, log } = options;
   const corsOrigins = options.corsOrigins ?? [];
   let migrated = false;
-  const poolShares = options.poolShare && createPoolShares(options.poolShare.connections, options.poolShare.perOrganization);
+  const poolShares =
+    options.poolShare && createPoolShares(options.poolShare.connections, options.poolShare.perOrganization);
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -157,10 +158,14 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
           log.warn({ err: original }, 'statement timeout');
           return new GraphQLError(
             'The query took longer than the server allows and was cancelled: ask for less (a narrower filter, smaller pages, fewer counts).',
-            { ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}), extensions: { code: 'QUERY_TIMEOUT' } },
+            {
+              ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
+              extensions: { code: 'QUERY_TIMEOUT' },
+            },
           );
         }
-        if (original !== undefined && !(original instanceof GraphQLError)) log.error({ err: original }, 'unexpected error');
+        if (original !== undefined && !(original instanceof GraphQLError))
+          log.error({ err: original }, 'unexpected error');
         return maskError(error, message, false);
       },
     },

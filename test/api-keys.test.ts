@@ -48,7 +48,10 @@ function onlyError(payload: { userErrors: UserError[] }) {
 /** The dataset of one test: an organization with an owner and a plain member; another organization. */
 async function world() {
   const org = await createOrganization(client.db);
-  const member = await createMember(client.db, org.id, { name: 'Integrations bot', permissions: ['Get:ApiKey', 'Regenerate:ApiKey'] });
+  const member = await createMember(client.db, org.id, {
+    name: 'Integrations bot',
+    permissions: ['Get:ApiKey', 'Regenerate:ApiKey'],
+  });
   const other = await createOrganization(client.db);
   return {
     org,
@@ -56,7 +59,9 @@ async function world() {
     member,
     other,
     keysInDatabase: async () =>
-      (await client.db.prisma.apiKey.findMany({ where: { organizationId: org.id }, orderBy: { createdAt: 'asc' } })).map(({ id, name }) => ({ id, name })),
+      (
+        await client.db.prisma.apiKey.findMany({ where: { organizationId: org.id }, orderBy: { createdAt: 'asc' } })
+      ).map(({ id, name }) => ({ id, name })),
   };
 }
 
@@ -74,7 +79,11 @@ describe('createApiKey', () => {
       member: { id: globalId('OrganizationMember', w.member.id) },
     });
 
-    const read = await client.gql(`query($id: ID!) { node(id: $id) { ... on ApiKey { ${API_KEY} } } }`, { id: payload.apiKey.id }, { as: w.owner });
+    const read = await client.gql(
+      `query($id: ID!) { node(id: $id) { ... on ApiKey { ${API_KEY} } } }`,
+      { id: payload.apiKey.id },
+      { as: w.owner },
+    );
     expect(read.data?.node).toEqual(payload.apiKey);
 
     const viewer = await client.gql(VIEWER, {}, { as: withSecret(w.owner, payload.secret!) });
@@ -183,11 +192,18 @@ describe('revokeApiKey', () => {
   });
 
   it.each([
-    ['a key of another organization', async (w: Awaited<ReturnType<typeof world>>) => {
-      const key = await client.db.prisma.apiKey.findFirstOrThrow({ where: { organizationId: w.other.id } });
-      return globalId('ApiKey', key.id);
-    }],
-    ['an id of another type', async (w: Awaited<ReturnType<typeof world>>) => globalId('Contact', (await createContact(client.db, w.org.id)).id)],
+    [
+      'a key of another organization',
+      async (w: Awaited<ReturnType<typeof world>>) => {
+        const key = await client.db.prisma.apiKey.findFirstOrThrow({ where: { organizationId: w.other.id } });
+        return globalId('ApiKey', key.id);
+      },
+    ],
+    [
+      'an id of another type',
+      async (w: Awaited<ReturnType<typeof world>>) =>
+        globalId('Contact', (await createContact(client.db, w.org.id)).id),
+    ],
     ['an id that does not exist', async () => globalId('ApiKey', randomUUID())],
     ['a string that is not an id', async () => 'd2FnXzEyMw=='],
   ])('refuses %s as NOT_FOUND on ["input","id"] and revokes nothing', async (_case, badId) => {
@@ -195,7 +211,11 @@ describe('revokeApiKey', () => {
     const payload = await revokeApiKey(await badId(w), w.owner);
     expect(payload.apiKey).toBeNull();
     expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    expect(await client.db.prisma.apiKey.count({ where: { organizationId: { in: [w.org.id, w.other.id] }, revokedAt: { not: null } } })).toBe(0);
+    expect(
+      await client.db.prisma.apiKey.count({
+        where: { organizationId: { in: [w.org.id, w.other.id] }, revokedAt: { not: null } },
+      }),
+    ).toBe(0);
     expect((await client.gql(VIEWER, {}, { as: w.other.owner })).status).toBe(200);
   });
 });

@@ -26,7 +26,11 @@ describe('authentication', () => {
   });
 
   it('refuses an unknown key and a malformed header with 401', async () => {
-    const unknown = await client.gql(VIEWER, {}, { as: { ...org.owner, apiKey: 'wag_thisKeyDoesNotExist000000000000' } });
+    const unknown = await client.gql(
+      VIEWER,
+      {},
+      { as: { ...org.owner, apiKey: 'wag_thisKeyDoesNotExist000000000000' } },
+    );
     expect(unknown.status).toBe(401);
     expect(unknown.errors?.[0]?.message).toBe('The API key is not valid (unknown or revoked).');
     const basic = await client.gql(VIEWER, {}, { as: null, headers: { authorization: `Basic ${org.owner.apiKey}` } });
@@ -42,11 +46,20 @@ describe('authentication', () => {
   });
 
   it('acts as the key’s member, with the union of its roles’ permissions', async () => {
-    const member = await createMember(client.db, org.id, { name: 'Two Roles', permissions: ['Get:Contact', 'Get:Tag'] });
-    const role = await client.db.prisma.organizationRole.create({
-      data: { organizationId: org.id, name: 'Second role', permissions: ['Get:Tag', 'Update:Conversation', 'Not:APermission'] },
+    const member = await createMember(client.db, org.id, {
+      name: 'Two Roles',
+      permissions: ['Get:Contact', 'Get:Tag'],
     });
-    await client.db.prisma.roleAssignment.create({ data: { organizationId: org.id, memberId: member.id, roleId: role.id } });
+    const role = await client.db.prisma.organizationRole.create({
+      data: {
+        organizationId: org.id,
+        name: 'Second role',
+        permissions: ['Get:Tag', 'Update:Conversation', 'Not:APermission'],
+      },
+    });
+    await client.db.prisma.roleAssignment.create({
+      data: { organizationId: org.id, memberId: member.id, roleId: role.id },
+    });
     const response = await client.gql(VIEWER, {}, { as: member });
     expect(response.data?.viewer).toEqual({
       permissions: ['Get:Contact', 'Get:Tag', 'Update:Conversation'],
@@ -106,11 +119,17 @@ describe('WapiKit’s x-access-token header', () => {
     expect(same.status).toBe(200);
     const different = await client.gql(VIEWER, {}, { as: org.owner, headers: { 'x-access-token': other.apiKey } });
     expect(different.status).toBe(401);
-    expect(different.errors?.[0]?.message).toBe('Send one credential: the `Authorization` and `x-access-token` headers differ.');
+    expect(different.errors?.[0]?.message).toBe(
+      'Send one credential: the `Authorization` and `x-access-token` headers differ.',
+    );
   });
 
   it('refuses an unknown key in it', async () => {
-    const response = await client.gql(VIEWER, {}, { as: null, headers: { 'x-access-token': 'wag_unknownKey000000000000000000' } });
+    const response = await client.gql(
+      VIEWER,
+      {},
+      { as: null, headers: { 'x-access-token': 'wag_unknownKey000000000000000000' } },
+    );
     expect(response.status).toBe(401);
     expect(response.errors?.[0]?.message).toBe('The API key is not valid (unknown or revoked).');
   });

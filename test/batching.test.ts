@@ -41,7 +41,8 @@ function describeStatements(statements: string[]): string[] {
   return statements
     .map((sql) => {
       if (/AS "parentKey", o\."hasBefore"/.test(sql)) return `page ${/AS "k\d+", t\.\*\s+FROM "(\w+)"/.exec(sql)?.[1]}`;
-      if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql)) return `count ${/count\(\*\)::int FROM (?:\(SELECT 1 FROM )?"(\w+)"/.exec(sql)?.[1]}`;
+      if (/AS "parentKey",\s+\(SELECT count\(\*\)/.test(sql))
+        return `count ${/count\(\*\)::int FROM (?:\(SELECT 1 FROM )?"(\w+)"/.exec(sql)?.[1]}`;
       return `rows ${/FROM (?:"public"\.)?"(\w+)"/.exec(sql)?.[1]}`;
     })
     .sort();
@@ -70,7 +71,8 @@ describe('the inbox', () => {
     const db = client.db;
     const organizationId = org.id;
     const members: Awaited<ReturnType<typeof createMember>>[] = [];
-    for (const name of ['Agent Ada', 'Agent Bo', 'Agent Cy']) members.push(await createMember(db, organizationId, { name }));
+    for (const name of ['Agent Ada', 'Agent Bo', 'Agent Cy'])
+      members.push(await createMember(db, organizationId, { name }));
     const tags: Awaited<ReturnType<typeof createTag>>[] = [];
     for (const [index, label] of ['vip', 'billing', 'new', 'spanish'].entries()) {
       tags.push(await createTag(db, organizationId, { label, createdAt: at(index) }));
@@ -82,9 +84,13 @@ describe('the inbox', () => {
       phone: `+1444${String(index).padStart(7, '0')}`,
     }));
     await db.prisma.contact.createMany({ data: contacts });
-    const tagsOf = contacts.map((_, index) => (index % 3 === 0 ? [tags[index % 4]!, tags[(index + 1) % 4]!] : [tags[index % 4]!]));
+    const tagsOf = contacts.map((_, index) =>
+      index % 3 === 0 ? [tags[index % 4]!, tags[(index + 1) % 4]!] : [tags[index % 4]!],
+    );
     await db.prisma.contactTag.createMany({
-      data: contacts.flatMap((contact, index) => tagsOf[index]!.map((tag) => ({ organizationId, contactId: contact.id, tagId: tag.id }))),
+      data: contacts.flatMap((contact, index) =>
+        tagsOf[index]!.map((tag) => ({ organizationId, contactId: contact.id, tagId: tag.id })),
+      ),
     });
     const conversations = contacts.map((contact, index) => ({
       id: randomUUID(),
@@ -129,10 +135,18 @@ describe('the inbox', () => {
             contact: {
               name: contacts[index]!.name,
               phone: contacts[index]!.phone,
-              tags: { nodes: tagsOf[index]!.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((tag) => ({ label: tag.label })) },
+              tags: {
+                nodes: tagsOf[index]!.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((tag) => ({
+                  label: tag.label,
+                })),
+              },
             },
-            assignedTo: conversation.assignedToId ? { name: members.find((member) => member.id === conversation.assignedToId)!.name } : null,
-            numberOfUnreadMessages: own.filter((message) => message.direction === 'INBOUND' && message.status !== 'READ').length,
+            assignedTo: conversation.assignedToId
+              ? { name: members.find((member) => member.id === conversation.assignedToId)!.name }
+              : null,
+            numberOfUnreadMessages: own.filter(
+              (message) => message.direction === 'INBOUND' && message.status !== 'READ',
+            ).length,
             totalMessages: 12,
             messages: {
               nodes: own.slice(2).map((message) => ({
@@ -148,7 +162,9 @@ describe('the inbox', () => {
     };
   }
 
-  it('runs the same statements for a page of 5 and a page of 50, and answers correctly', { timeout: 120_000 }, async () => {
+  it('runs the same statements for a page of 5 and a page of 50, and answers correctly', {
+    timeout: 120_000,
+  }, async () => {
     const org = await createOrganization(client.db);
     const dataset = await inboxDataset(org);
     const expectedStatements = [
@@ -193,9 +209,11 @@ describe('the contact table', () => {
     const db = client.db;
     const organizationId = org.id;
     const lists: Awaited<ReturnType<typeof createList>>[] = [];
-    for (let index = 0; index < 6; index++) lists.push(await createList(db, organizationId, { name: `List ${index}`, createdAt: at(index) }));
+    for (let index = 0; index < 6; index++)
+      lists.push(await createList(db, organizationId, { name: `List ${index}`, createdAt: at(index) }));
     const tags: Awaited<ReturnType<typeof createTag>>[] = [];
-    for (let index = 0; index < 4; index++) tags.push(await createTag(db, organizationId, { label: `Tag ${index}`, createdAt: at(index) }));
+    for (let index = 0; index < 4; index++)
+      tags.push(await createTag(db, organizationId, { label: `Tag ${index}`, createdAt: at(index) }));
     const contacts = Array.from({ length: 70 }, (_, index) => ({
       id: randomUUID(),
       organizationId,
@@ -204,9 +222,13 @@ describe('the contact table', () => {
       createdAt: at(10 + index),
     }));
     await db.prisma.contact.createMany({ data: contacts });
-    const listsOf = contacts.map((_, index) => (index % 2 === 0 ? [lists[index % 6]!, lists[(index + 2) % 6]!] : [lists[index % 6]!]));
+    const listsOf = contacts.map((_, index) =>
+      index % 2 === 0 ? [lists[index % 6]!, lists[(index + 2) % 6]!] : [lists[index % 6]!],
+    );
     await db.prisma.contactListMembership.createMany({
-      data: contacts.flatMap((contact, index) => listsOf[index]!.map((list) => ({ organizationId, contactId: contact.id, listId: list.id }))),
+      data: contacts.flatMap((contact, index) =>
+        listsOf[index]!.map((list) => ({ organizationId, contactId: contact.id, listId: list.id })),
+      ),
     });
     await db.prisma.contactTag.createMany({
       data: contacts.map((contact, index) => ({ organizationId, contactId: contact.id, tagId: tags[index % 4]!.id })),
@@ -240,7 +262,9 @@ describe('the contact table', () => {
     };
   }
 
-  it('runs the same statements for a page of 5 and a page of 50, and answers correctly', { timeout: 120_000 }, async () => {
+  it('runs the same statements for a page of 5 and a page of 50, and answers correctly', {
+    timeout: 120_000,
+  }, async () => {
     const org = await createOrganization(client.db);
     const dataset = await contactTableDataset(org);
     const expectedStatements = [
@@ -283,12 +307,18 @@ describe('nodes(ids:)', () => {
     const organizationId = org.id;
     const expected: { id: string; node: Record<string, unknown> }[] = [];
     const add = (typename: string, id: string, fields: Record<string, unknown>) =>
-      expected.push({ id: globalId(typename, id), node: { __typename: typename, id: globalId(typename, id), ...fields } });
+      expected.push({
+        id: globalId(typename, id),
+        node: { __typename: typename, id: globalId(typename, id), ...fields },
+      });
 
     add('Organization', organizationId, { name: org.name });
     for (let index = 0; index < 11; index++) {
       const member = await createMember(db, organizationId, { permissions: ['Get:Contact'] });
-      const row = await db.prisma.organizationMember.findUniqueOrThrow({ where: { id: member.id }, include: { roleAssignments: { include: { role: true } } } });
+      const row = await db.prisma.organizationMember.findUniqueOrThrow({
+        where: { id: member.id },
+        include: { roleAssignments: { include: { role: true } } },
+      });
       add('OrganizationMember', row.id, { name: row.name, email: row.email });
       const role = row.roleAssignments[0]!.role;
       add('OrganizationRole', role.id, { name: role.name, permissions: ['Get:Contact'] });
@@ -306,10 +336,21 @@ describe('nodes(ids:)', () => {
       add('Tag', tag.id, { label: tag.label });
       const campaign = await createCampaign(db, organizationId, { status: 'FINISHED' });
       add('Campaign', campaign.id, { name: campaign.name, campaignStatus: 'FINISHED' });
-      const conversation = await createConversation(db, organizationId, { contactId: contacts[index]!.id, status: 'RESOLVED' });
-      add('Conversation', conversation.id, { conversationStatus: 'RESOLVED', contact: { name: contacts[index]!.name } });
-      const [message] = await createMessages(db, organizationId, conversation.id, 1, () => ({ messageData: { text: `hello ${index}` } }));
-      add('Message', message!.id, { text: `hello ${index}`, conversation: { id: globalId('Conversation', conversation.id) } });
+      const conversation = await createConversation(db, organizationId, {
+        contactId: contacts[index]!.id,
+        status: 'RESOLVED',
+      });
+      add('Conversation', conversation.id, {
+        conversationStatus: 'RESOLVED',
+        contact: { name: contacts[index]!.name },
+      });
+      const [message] = await createMessages(db, organizationId, conversation.id, 1, () => ({
+        messageData: { text: `hello ${index}` },
+      }));
+      add('Message', message!.id, {
+        text: `hello ${index}`,
+        conversation: { id: globalId('Conversation', conversation.id) },
+      });
     }
     expect(expected).toHaveLength(101);
     // Interleave the types, round after round: the first nine ids are one of each type,
@@ -352,9 +393,20 @@ describe('nodes(ids:)', () => {
     expect(await nodes(org, rows.slice(0, 100))).toEqual(everyType);
 
     // Five types: five statements (and the key's), for 5 ids as for 50.
-    const fiveTypes = rows.filter((row) => ['Contact', 'List', 'Tag', 'Conversation', 'Message'].includes(typename(row)));
-    const fiveStatements = [AUTH, 'rows Contact', 'rows ContactList', 'rows Conversation', 'rows Message', 'rows Tag'].sort();
-    expect(await nodes(org, [...new Map(fiveTypes.map((row) => [typename(row), row])).values()])).toEqual(fiveStatements);
+    const fiveTypes = rows.filter((row) =>
+      ['Contact', 'List', 'Tag', 'Conversation', 'Message'].includes(typename(row)),
+    );
+    const fiveStatements = [
+      AUTH,
+      'rows Contact',
+      'rows ContactList',
+      'rows Conversation',
+      'rows Message',
+      'rows Tag',
+    ].sort();
+    expect(await nodes(org, [...new Map(fiveTypes.map((row) => [typename(row), row])).values()])).toEqual(
+      fiveStatements,
+    );
     expect(await nodes(org, fiveTypes.slice(0, 50))).toEqual(fiveStatements);
   });
 });
@@ -377,20 +429,25 @@ describe('rows read by messages(last: 10) under 50 conversations', () => {
   function messageRowsRead(node: PlanNode): number {
     const own =
       node['Relation Name'] === 'Message'
-        ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops']
+        ? (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) *
+          node['Actual Loops']
         : 0;
     return own + (node.Plans ?? []).reduce((sum, child) => sum + messageRowsRead(child), 0);
   }
 
   async function explainAnalyze(statement: Prisma.Sql): Promise<PlanNode> {
-    const [row] = await client.db.prisma.$queryRaw<{ 'QUERY PLAN': unknown }[]>(Prisma.sql`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`);
+    const [row] = await client.db.prisma.$queryRaw<{ 'QUERY PLAN': unknown }[]>(
+      Prisma.sql`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`,
+    );
     const plan = row!['QUERY PLAN'];
     return (typeof plan === 'string' ? JSON.parse(plan) : plan)[0].Plan;
   }
 
   const normalize = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
-  it('stay proportional to 50 × 10, not to the 10,000 messages the conversations hold', { timeout: 120_000 }, async () => {
+  it('stay proportional to 50 × 10, not to the 10,000 messages the conversations hold', {
+    timeout: 120_000,
+  }, async () => {
     const org = await createOrganization(client.db);
     const contact = await createContact(client.db, org.id);
     const conversations = Array.from({ length: 50 }, (_, index) => ({
@@ -407,8 +464,12 @@ describe('rows read by messages(last: 10) under 50 conversations', () => {
         createdAt: at(1_000 + position),
       })),
     }));
-    await client.db.prisma.conversation.createMany({ data: conversations.map(({ messages: _messages, ...conversation }) => conversation) });
-    const messages = conversations.flatMap((conversation) => conversation.messages.map((message) => ({ ...message, conversationId: conversation.id })));
+    await client.db.prisma.conversation.createMany({
+      data: conversations.map(({ messages: _messages, ...conversation }) => conversation),
+    });
+    const messages = conversations.flatMap((conversation) =>
+      conversation.messages.map((message) => ({ ...message, conversationId: conversation.id })),
+    );
     for (let offset = 0; offset < messages.length; offset += 2_500) {
       await client.db.prisma.message.createMany({ data: messages.slice(offset, offset + 2_500) });
     }
@@ -423,7 +484,9 @@ describe('rows read by messages(last: 10) under 50 conversations', () => {
     expect(dataOf(response).conversations.nodes).toEqual(
       conversations.map((conversation) => ({
         id: globalId('Conversation', conversation.id),
-        messages: { nodes: conversation.messages.slice(-10).map((message) => ({ id: globalId('Message', message.id) })) },
+        messages: {
+          nodes: conversation.messages.slice(-10).map((message) => ({ id: globalId('Message', message.id) })),
+        },
       })),
     );
 

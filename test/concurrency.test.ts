@@ -35,13 +35,17 @@ describe('at most MAX_CONCURRENT_REQUESTS requests execute at once', () => {
     );
     const turnedAway = await Promise.race(others);
     expect(turnedAway.status).toBe(503);
-    expect(turnedAway.errors).toEqual([{ message: 'The server is busy: retry in a moment.', extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
+    expect(turnedAway.errors).toEqual([
+      { message: 'The server is busy: retry in a moment.', extensions: { code: 'SERVICE_UNAVAILABLE' } },
+    ]);
     expect(finished).toEqual(['503']);
 
     gate.open();
     expect((await slow).data?.viewer.organization.name).toBe(org.name);
     const answers = await Promise.all(others);
-    expect(answers.filter((answer) => answer.status === 200 && answer.data?.viewer.permissions.length > 0)).toHaveLength(50);
+    expect(
+      answers.filter((answer) => answer.status === 200 && answer.data?.viewer.permissions.length > 0),
+    ).toHaveLength(50);
     expect(finished.slice(0, 2)).toEqual(['503', 'slow']);
     expect(finished).toHaveLength(52);
   });
@@ -49,7 +53,11 @@ describe('at most MAX_CONCURRENT_REQUESTS requests execute at once', () => {
   it('gives the slot back however the request ends: errors, refusals, invalid documents', async () => {
     const endings = [
       client.gql(`{ nope }`, {}, { as: org.owner }), // invalid document
-      client.gql(`{ contacts(first: 100) { nodes { conversations(first: 100) { nodes { messages(first: 100) { nodes { id } } } } } } }`, {}, { as: org.owner }), // refused by the cost limit
+      client.gql(
+        `{ contacts(first: 100) { nodes { conversations(first: 100) { nodes { messages(first: 100) { nodes { id } } } } } } }`,
+        {},
+        { as: org.owner },
+      ), // refused by the cost limit
       client.gql(`{ contacts(first: 101) { nodes { id } } }`, {}, { as: org.owner }), // an error while executing (page size)
       client.gql(`query { viewer { permissions } }`, {}, { as: null }), // unauthenticated: never queued
     ];

@@ -68,10 +68,22 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ MAX_CONCURRENT_REQUESTS: '1' }).maxConcurrentRequestsPerOrganization).toBe(1);
     expect(
-      loadConfig({ MAX_CONCURRENT_REQUESTS: '8', MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION: '3', HEADERS_TIMEOUT_MS: '2000', REQUEST_TIMEOUT_MS: '5000' }),
-    ).toMatchObject({ maxConcurrentRequests: 8, maxConcurrentRequestsPerOrganization: 3, headersTimeoutMs: 2_000, requestTimeoutMs: 5_000 });
+      loadConfig({
+        MAX_CONCURRENT_REQUESTS: '8',
+        MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION: '3',
+        HEADERS_TIMEOUT_MS: '2000',
+        REQUEST_TIMEOUT_MS: '5000',
+      }),
+    ).toMatchObject({
+      maxConcurrentRequests: 8,
+      maxConcurrentRequestsPerOrganization: 3,
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 5_000,
+    });
     expect(() => loadConfig({ MAX_CONCURRENT_REQUESTS: '8', MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION: '9' })).toThrow(
-      new ConfigError('Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=9: must not exceed MAX_CONCURRENT_REQUESTS (8)'),
+      new ConfigError(
+        'Invalid MAX_CONCURRENT_REQUESTS_PER_ORGANIZATION=9: must not exceed MAX_CONCURRENT_REQUESTS (8)',
+      ),
     );
     expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000' })).toThrow(
       new ConfigError('Invalid HEADERS_TIMEOUT_MS=40000: must not exceed REQUEST_TIMEOUT_MS (30000)'),
@@ -79,13 +91,18 @@ describe('loadConfig', () => {
   });
 
   it('names the variable and the rule it breaks', () => {
-    expect(() => loadConfig({ MAX_COST: '0' })).toThrow(new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'));
+    expect(() => loadConfig({ MAX_COST: '0' })).toThrow(
+      new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'),
+    );
   });
 
   it.each([
     [{ PORT: 'eighty' }, /^Invalid PORT="eighty": must be a number$/],
     [{ PORT: '70000' }, /^Invalid PORT="70000": must be between 0 and 65535$/],
-    [{ DATABASE_URL: 'mysql://localhost/db' }, /^Invalid DATABASE_URL="mysql:\/\/localhost\/db": must be a postgres:\/\//],
+    [
+      { DATABASE_URL: 'mysql://localhost/db' },
+      /^Invalid DATABASE_URL="mysql:\/\/localhost\/db": must be a postgres:\/\//,
+    ],
     [{ DB_POOL_SIZE: '0' }, /^Invalid DB_POOL_SIZE="0": must be between 1 and 1000$/],
     [{ LOG_LEVEL: 'loud' }, /^Invalid LOG_LEVEL="loud": must be one of/],
     [{ DEMO_API_KEY: 'short' }, /^Invalid DEMO_API_KEY="short": must be at least 32 characters long$/],
@@ -101,9 +118,18 @@ describe('loadConfig', () => {
       { PERSISTED_OPERATIONS: '/nonexistent/operations.json' },
       /^Invalid PERSISTED_OPERATIONS="\/nonexistent\/operations\.json": cannot read the manifest: ENOENT/,
     ],
-    [{ CORS_ORIGINS: 'https://app.example.com/path' }, /^Invalid CORS_ORIGINS="https:\/\/app\.example\.com\/path": must be a comma-separated list of origins/],
-    [{ JWT_SECRET: 'not-long-enough' }, /^Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/],
-    [{ DEMO_API_KEY: 'demo.key.with.dots.and-long-enough-to-pass' }, /^Invalid DEMO_API_KEY="demo\.key\.with\.dots\.and-long-enough-to-pass": must not contain "\."/],
+    [
+      { CORS_ORIGINS: 'https://app.example.com/path' },
+      /^Invalid CORS_ORIGINS="https:\/\/app\.example\.com\/path": must be a comma-separated list of origins/,
+    ],
+    [
+      { JWT_SECRET: 'not-long-enough' },
+      /^Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/,
+    ],
+    [
+      { DEMO_API_KEY: 'demo.key.with.dots.and-long-enough-to-pass' },
+      /^Invalid DEMO_API_KEY="demo\.key\.with\.dots\.and-long-enough-to-pass": must not contain "\."/,
+    ],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, /^Invalid RATE_LIMIT_PER_MINUTE="-1": must be between 0 and 1000000$/],
     [{ RATE_LIMIT_BURST: '0' }, /^Invalid RATE_LIMIT_BURST="0": must be between 1 and 1000000$/],
     [{ MAX_CONCURRENT_REQUESTS: '-1' }, /^Invalid MAX_CONCURRENT_REQUESTS="-1": must be between 0 and 100000$/],

@@ -27,7 +27,11 @@ function driverWhoseCommitFails(ended: string[]): SqlDriverAdapterFactory {
     },
   };
   const adapter = { provider: 'postgres', adapterName: 'commit-fails', startTransaction: async () => transaction };
-  return { provider: 'postgres', adapterName: 'commit-fails', connect: async () => adapter } as unknown as SqlDriverAdapterFactory;
+  return {
+    provider: 'postgres',
+    adapterName: 'commit-fails',
+    connect: async () => adapter,
+  } as unknown as SqlDriverAdapterFactory;
 }
 
 describe("a transaction's place in the pool", () => {
@@ -39,7 +43,9 @@ describe("a transaction's place in the pool", () => {
     await withConnectionShare(share, async () => {
       const transaction = await adapter.startTransaction();
       expect(shares.usage('organization-a').running).toBe(1);
-      await expect(transaction.executeRaw({ sql: 'COMMIT', args: [], argTypes: [] })).rejects.toThrow('Connection terminated');
+      await expect(transaction.executeRaw({ sql: 'COMMIT', args: [], argTypes: [] })).rejects.toThrow(
+        'Connection terminated',
+      );
     });
     expect(shares.usage('organization-a').running).toBe(0);
     expect(ended).toEqual(['rollback']);

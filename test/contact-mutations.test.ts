@@ -147,7 +147,11 @@ describe('createContact', () => {
     expect(payload.contact.updatedAt).toBe(payload.contact.createdAt);
 
     expect(await readContact(payload.contact.id, w.owner)).toEqual(payload.contact);
-    const listed = await client.gql(`query($listId: ID!) { contacts(filter: { listId: $listId }) { nodes { id } } }`, { listId: w.listIds[1] }, { as: w.owner });
+    const listed = await client.gql(
+      `query($listId: ID!) { contacts(filter: { listId: $listId }) { nodes { id } } }`,
+      { listId: w.listIds[1] },
+      { as: w.owner },
+    );
     expect(listed.data?.contacts.nodes).toEqual([{ id: payload.contact.id }]);
   });
 
@@ -155,7 +159,12 @@ describe('createContact', () => {
     const w = await world();
     const payload = await createContact({ name: 'Bo', phone: '+14155550100' }, w.owner);
     expect(payload.userErrors).toEqual([]);
-    expect(payload.contact).toMatchObject({ status: 'ACTIVE', attributes: {}, lists: { nodes: [] }, tags: { nodes: [] } });
+    expect(payload.contact).toMatchObject({
+      status: 'ACTIVE',
+      attributes: {},
+      lists: { nodes: [] },
+      tags: { nodes: [] },
+    });
     expect(await readContact(payload.contact.id, w.owner)).toEqual(payload.contact);
   });
 
@@ -272,24 +281,35 @@ describe('createContact', () => {
 
   describe.each(['listIds', 'tagIds'] as const)('with %s', (argument) => {
     const typename = argument === 'listIds' ? 'List' : 'Tag';
-    it.each([0, 1, 2, 3])(`refuses id case %i as NOT_FOUND at ["input","${argument}","1"] and creates no contact`, async (which) => {
-      const w = await world();
-      const [, bad] = notFoundIds(typename, w)[which]!;
-      const good = argument === 'listIds' ? w.listIds[0] : w.tagIds[0];
-      const payload = await createContact({ name: 'Linked', phone: '+14155550123', [argument]: [good, bad] }, w.owner);
-      expect(payload.contact).toBeNull();
-      expect(onlyError(payload)).toEqual({ field: ['input', argument, '1'], code: 'NOT_FOUND' });
-      expect(payload.userErrors[0]!.message).toContain(bad);
-      expect(await w.contactsInDatabase()).toBe(0);
-      expect(await client.db.prisma.contactTag.count({ where: { organizationId: w.org.id } })).toBe(0);
-      expect(await client.db.prisma.contactListMembership.count({ where: { organizationId: w.org.id } })).toBe(0);
-    });
+    it.each([0, 1, 2, 3])(
+      `refuses id case %i as NOT_FOUND at ["input","${argument}","1"] and creates no contact`,
+      async (which) => {
+        const w = await world();
+        const [, bad] = notFoundIds(typename, w)[which]!;
+        const good = argument === 'listIds' ? w.listIds[0] : w.tagIds[0];
+        const payload = await createContact(
+          { name: 'Linked', phone: '+14155550123', [argument]: [good, bad] },
+          w.owner,
+        );
+        expect(payload.contact).toBeNull();
+        expect(onlyError(payload)).toEqual({ field: ['input', argument, '1'], code: 'NOT_FOUND' });
+        expect(payload.userErrors[0]!.message).toContain(bad);
+        expect(await w.contactsInDatabase()).toBe(0);
+        expect(await client.db.prisma.contactTag.count({ where: { organizationId: w.org.id } })).toBe(0);
+        expect(await client.db.prisma.contactListMembership.count({ where: { organizationId: w.org.id } })).toBe(0);
+      },
+    );
   });
 
   it('treats the same list or tag given twice as once', async () => {
     const w = await world();
     const payload = await createContact(
-      { name: 'Twice', phone: '+14155550123', listIds: [w.listIds[0], w.listIds[0]], tagIds: [w.tagIds[1], w.tagIds[1]] },
+      {
+        name: 'Twice',
+        phone: '+14155550123',
+        listIds: [w.listIds[0], w.listIds[0]],
+        tagIds: [w.tagIds[1], w.tagIds[1]],
+      },
       w.owner,
     );
     expect(payload.userErrors).toEqual([]);
@@ -323,7 +343,11 @@ describe('createContact', () => {
     const formats = ['+1 415 555 0177', '+1-415-555-0177', '+1 (415) 555-0177', '+14155550177'];
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        client.gql(CREATE_CONTACT, { input: { name: `Racer ${index}`, phone: formats[index % formats.length] } }, { as: w.owner }),
+        client.gql(
+          CREATE_CONTACT,
+          { input: { name: `Racer ${index}`, phone: formats[index % formats.length] } },
+          { as: w.owner },
+        ),
       ),
     );
     for (const response of responses) {
@@ -337,16 +361,21 @@ describe('createContact', () => {
     const refused = payloads.filter((payload) => payload.contact === null);
     expect(refused).toHaveLength(19);
     for (const payload of refused) expect(onlyError(payload)).toEqual({ field: ['input', 'phone'], code: 'TAKEN' });
-    expect(await client.db.prisma.contact.findMany({ where: { organizationId: w.org.id }, select: { phone: true } })).toEqual([
-      { phone: '+14155550177' },
-    ]);
+    expect(
+      await client.db.prisma.contact.findMany({ where: { organizationId: w.org.id }, select: { phone: true } }),
+    ).toEqual([{ phone: '+14155550177' }]);
   });
 });
 
 describe('updateContact', () => {
   it('changes only the fields given; updatedAt moves, createdAt does not; the read API agrees', async () => {
     const w = await world();
-    const contact = await w.contact({ name: 'Old name', phone: '+14155550100', status: 'BLOCKED', attributes: { tier: 'gold' } });
+    const contact = await w.contact({
+      name: 'Old name',
+      phone: '+14155550100',
+      status: 'BLOCKED',
+      attributes: { tier: 'gold' },
+    });
     await client.gql(
       `mutation($c: ID!, $l: ID!, $t: ID!) {
         addContactsToList(input: { listId: $l, contactIds: [$c] }) { userErrors { code } }
@@ -373,7 +402,12 @@ describe('updateContact', () => {
       w.owner,
     );
     expect(payload.userErrors).toEqual([]);
-    expect(payload.contact).toMatchObject({ name: 'Kept', phone: '+14155550100', status: 'ACTIVE', attributes: { a: 1 } });
+    expect(payload.contact).toMatchObject({
+      name: 'Kept',
+      phone: '+14155550100',
+      status: 'ACTIVE',
+      attributes: { a: 1 },
+    });
   });
 
   it('changes phone (normalised), status and attributes; attributes given replace the whole object', async () => {
@@ -384,7 +418,11 @@ describe('updateContact', () => {
       w.owner,
     );
     expect(payload.userErrors).toEqual([]);
-    expect(payload.contact).toMatchObject({ phone: '+442079460958', status: 'BLOCKED', attributes: { language: 'pt' } });
+    expect(payload.contact).toMatchObject({
+      phone: '+442079460958',
+      status: 'BLOCKED',
+      attributes: { language: 'pt' },
+    });
     expect(await readContact(contact.globalId, w.owner)).toEqual(payload.contact);
     const attributes = await updateContact({ id: contact.globalId, attributes: {} }, w.owner);
     expect(attributes.contact.attributes).toEqual({});
@@ -393,7 +431,10 @@ describe('updateContact', () => {
   it('replaces the whole set of lists or tags when given, keeps it when omitted, and clears it with []', async () => {
     const w = await world();
     const contact = await w.contact();
-    const first = await updateContact({ id: contact.globalId, listIds: [w.listIds[0]], tagIds: [w.tagIds[0], w.tagIds[1]] }, w.owner);
+    const first = await updateContact(
+      { id: contact.globalId, listIds: [w.listIds[0]], tagIds: [w.tagIds[0], w.tagIds[1]] },
+      w.owner,
+    );
     expect(ids(first.contact.lists)).toEqual([w.listIds[0]]);
     expect(ids(first.contact.tags)).toEqual([w.tagIds[0], w.tagIds[1]].sort());
 
@@ -446,11 +487,23 @@ describe('updateContact', () => {
   ])('refuses %s and changes nothing', async (_case, change, field, code) => {
     const w = await world();
     const contact = await w.contact({ name: 'Stable', phone: '+14155550100', attributes: { a: 1 } });
-    const payload = await updateContact({ id: contact.globalId, status: 'BLOCKED', tagIds: [w.tagIds[0]], ...change }, w.owner);
+    const payload = await updateContact(
+      { id: contact.globalId, status: 'BLOCKED', tagIds: [w.tagIds[0]], ...change },
+      w.owner,
+    );
     expect(payload.contact).toBeNull();
     expect(onlyError(payload)).toEqual({ field, code });
-    const row = await client.db.prisma.contact.findUniqueOrThrow({ where: { id: contact.id }, include: { tags: true } });
-    expect(row).toMatchObject({ name: 'Stable', phone: '+14155550100', status: 'ACTIVE', attributes: { a: 1 }, tags: [] });
+    const row = await client.db.prisma.contact.findUniqueOrThrow({
+      where: { id: contact.id },
+      include: { tags: true },
+    });
+    expect(row).toMatchObject({
+      name: 'Stable',
+      phone: '+14155550100',
+      status: 'ACTIVE',
+      attributes: { a: 1 },
+      tags: [],
+    });
     expect(row.updatedAt.toISOString()).toBe('2020-01-01T00:00:00.000Z');
   });
 
@@ -463,15 +516,24 @@ describe('updateContact', () => {
     expect(await client.db.prisma.contact.count({ where: { name: 'Hijacked' } })).toBe(0);
   });
 
-  it.each([0, 1, 2, 3])('refuses a tag id of case %i as NOT_FOUND at ["input","tagIds","1"] and changes nothing', async (which) => {
-    const w = await world();
-    const [, bad] = notFoundIds('Tag', w)[which]!;
-    const contact = await w.contact({ name: 'Untouched' });
-    const payload = await updateContact({ id: contact.globalId, name: 'Changed', tagIds: [w.tagIds[0], bad] }, w.owner);
-    expect(onlyError(payload)).toEqual({ field: ['input', 'tagIds', '1'], code: 'NOT_FOUND' });
-    const row = await client.db.prisma.contact.findUniqueOrThrow({ where: { id: contact.id }, include: { tags: true } });
-    expect(row).toMatchObject({ name: 'Untouched', tags: [] });
-  });
+  it.each([0, 1, 2, 3])(
+    'refuses a tag id of case %i as NOT_FOUND at ["input","tagIds","1"] and changes nothing',
+    async (which) => {
+      const w = await world();
+      const [, bad] = notFoundIds('Tag', w)[which]!;
+      const contact = await w.contact({ name: 'Untouched' });
+      const payload = await updateContact(
+        { id: contact.globalId, name: 'Changed', tagIds: [w.tagIds[0], bad] },
+        w.owner,
+      );
+      expect(onlyError(payload)).toEqual({ field: ['input', 'tagIds', '1'], code: 'NOT_FOUND' });
+      const row = await client.db.prisma.contact.findUniqueOrThrow({
+        where: { id: contact.id },
+        include: { tags: true },
+      });
+      expect(row).toMatchObject({ name: 'Untouched', tags: [] });
+    },
+  );
 
   it('refuses a list id of another organization as NOT_FOUND at ["input","listIds","0"]', async () => {
     const w = await world();
@@ -493,7 +555,15 @@ describe('updateContact', () => {
     try {
       const response = await client.gql(
         UPDATE_CONTACT,
-        { input: { id: contact.globalId, name: 'After', phone: '+14155550199', listIds: [w.listIds[1]], tagIds: [w.tagIds[2]] } },
+        {
+          input: {
+            id: contact.globalId,
+            name: 'After',
+            phone: '+14155550199',
+            listIds: [w.listIds[1]],
+            tagIds: [w.tagIds[2]],
+          },
+        },
         { as: w.owner },
       );
       expect(response.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
@@ -552,20 +622,27 @@ describe('deleteContact', () => {
     const prisma = client.db.prisma;
     expect(await prisma.conversation.count({ where: { contactId: contact.id } })).toBe(0);
     expect(await prisma.message.count({ where: { conversationId: conversation.id } })).toBe(0);
-    const lists = await client.gql(`query($id: ID!) { node(id: $id) { ... on List { numberOfContacts } } }`, { id: w.listIds[0] }, { as: w.owner });
+    const lists = await client.gql(
+      `query($id: ID!) { node(id: $id) { ... on List { numberOfContacts } } }`,
+      { id: w.listIds[0] },
+      { as: w.owner },
+    );
     expect(lists.data?.node).toEqual({ numberOfContacts: 0 });
     expect(await prisma.tag.count({ where: { organizationId: w.org.id } })).toBe(3);
   });
 
-  it.each([0, 1, 2, 3])('refuses a contact id of case %i as NOT_FOUND on ["input","id"] and deletes nothing', async (which) => {
-    const w = await world();
-    const [, bad] = notFoundIds('Contact', w)[which]!;
-    const response = await client.gql(DELETE_CONTACT, { input: { id: bad } }, { as: w.owner });
-    const payload = response.data!.deleteContact;
-    expect(payload.deletedId).toBeNull();
-    expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    expect(await client.db.prisma.contact.count({ where: { organizationId: w.other.id } })).toBe(1);
-  });
+  it.each([0, 1, 2, 3])(
+    'refuses a contact id of case %i as NOT_FOUND on ["input","id"] and deletes nothing',
+    async (which) => {
+      const w = await world();
+      const [, bad] = notFoundIds('Contact', w)[which]!;
+      const response = await client.gql(DELETE_CONTACT, { input: { id: bad } }, { as: w.owner });
+      const payload = response.data!.deleteContact;
+      expect(payload.deletedId).toBeNull();
+      expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
+      expect(await client.db.prisma.contact.count({ where: { organizationId: w.other.id } })).toBe(1);
+    },
+  );
 
   it('answers NOT_FOUND when the contact is deleted a second time', async () => {
     const w = await world();
@@ -580,23 +657,34 @@ describe('deleteContacts', () => {
   it('deletes every contact given and returns their ids', async () => {
     const w = await world();
     const [a, b, c] = [await w.contact(), await w.contact(), await w.contact()];
-    const response = await client.gql(DELETE_CONTACTS, { input: { ids: [a.globalId, c.globalId, a.globalId] } }, { as: w.owner });
+    const response = await client.gql(
+      DELETE_CONTACTS,
+      { input: { ids: [a.globalId, c.globalId, a.globalId] } },
+      { as: w.owner },
+    );
     expect(response.data?.deleteContacts).toEqual({ deletedIds: [a.globalId, c.globalId], userErrors: [] });
     const left = await client.gql(`{ contacts { nodes { id } } }`, {}, { as: w.owner });
     expect(left.data?.contacts.nodes).toEqual([{ id: b.globalId }]);
   });
 
-  it.each([0, 1, 2, 3])('deletes none when one id (case %i) is not found, and names it at ["input","ids","1"]', async (which) => {
-    const w = await world();
-    const [, bad] = notFoundIds('Contact', w)[which]!;
-    const [a, b] = [await w.contact(), await w.contact()];
-    const response = await client.gql(DELETE_CONTACTS, { input: { ids: [a.globalId, bad, b.globalId] } }, { as: w.owner });
-    const payload = response.data!.deleteContacts;
-    expect(payload.deletedIds).toEqual([]);
-    expect(onlyError(payload)).toEqual({ field: ['input', 'ids', '1'], code: 'NOT_FOUND' });
-    expect(await w.contactsInDatabase()).toBe(2);
-    expect(await client.db.prisma.contact.count({ where: { organizationId: w.other.id } })).toBe(1);
-  });
+  it.each([0, 1, 2, 3])(
+    'deletes none when one id (case %i) is not found, and names it at ["input","ids","1"]',
+    async (which) => {
+      const w = await world();
+      const [, bad] = notFoundIds('Contact', w)[which]!;
+      const [a, b] = [await w.contact(), await w.contact()];
+      const response = await client.gql(
+        DELETE_CONTACTS,
+        { input: { ids: [a.globalId, bad, b.globalId] } },
+        { as: w.owner },
+      );
+      const payload = response.data!.deleteContacts;
+      expect(payload.deletedIds).toEqual([]);
+      expect(onlyError(payload)).toEqual({ field: ['input', 'ids', '1'], code: 'NOT_FOUND' });
+      expect(await w.contactsInDatabase()).toBe(2);
+      expect(await client.db.prisma.contact.count({ where: { organizationId: w.other.id } })).toBe(1);
+    },
+  );
 
   it('refuses more than 1,000 ids with LIMIT_EXCEEDED', async () => {
     const w = await world();
@@ -610,7 +698,8 @@ describe('deleteContacts', () => {
 
 describe('createContacts', () => {
   const phoneOf = (index: number) => `+3519${String(index).padStart(8, '0')}`;
-  const batch = (size: number) => Array.from({ length: size }, (_, index) => ({ name: `Imported ${index}`, phone: phoneOf(index) }));
+  const batch = (size: number) =>
+    Array.from({ length: size }, (_, index) => ({ name: `Imported ${index}`, phone: phoneOf(index) }));
 
   async function createContacts(contacts: unknown[], as: TestMember) {
     const response: GraphQLResponse = await client.gql(CREATE_CONTACTS, { input: { contacts } }, { as });
@@ -621,7 +710,13 @@ describe('createContacts', () => {
   it('creates 1,000 contacts in one call, returned in the order given', async () => {
     const w = await world();
     const contacts = batch(1_000);
-    contacts[7] = { ...contacts[7]!, phone: '+351 9-0000-0007 ', status: 'BLOCKED', attributes: { source: 'csv' }, tagIds: [w.tagIds[0]] } as never;
+    contacts[7] = {
+      ...contacts[7]!,
+      phone: '+351 9-0000-0007 ',
+      status: 'BLOCKED',
+      attributes: { source: 'csv' },
+      tagIds: [w.tagIds[0]],
+    } as never;
     const payload = await createContacts(contacts, w.owner);
     expect(payload.userErrors).toEqual([]);
     expect(payload.contacts).toHaveLength(1_000);
@@ -705,7 +800,11 @@ describe('createContacts', () => {
 
   it('writes nothing when the database fails half-way, after the contact rows were inserted', async () => {
     const w = await world();
-    const contacts = batch(10).map((contact, index) => ({ ...contact, listIds: [w.listIds[0]], tagIds: index === 9 ? [w.tagIds[1]] : [w.tagIds[0]] }));
+    const contacts = batch(10).map((contact, index) => ({
+      ...contact,
+      listIds: [w.listIds[0]],
+      tagIds: index === 9 ? [w.tagIds[1]] : [w.tagIds[0]],
+    }));
     const restore = await failInsertsWhere(client.db, 'ContactTag', 'tagId', w.rawTagIds[1]!);
     try {
       const response = await client.gql(CREATE_CONTACTS, { input: { contacts } }, { as: w.owner });

@@ -19,7 +19,11 @@ beforeAll(async () => {
   client = await createTestClient();
 });
 
-async function contactsWhere(org: TestOrganization, filter: Record<string, unknown>, orderBy?: Record<string, unknown>) {
+async function contactsWhere(
+  org: TestOrganization,
+  filter: Record<string, unknown>,
+  orderBy?: Record<string, unknown>,
+) {
   const data = dataOf(
     await client.gql(
       `query($filter: ContactFilter, $orderBy: ContactOrder) { contacts(first: 100, filter: $filter, orderBy: $orderBy) { totalCount nodes { id } } }`,
@@ -34,7 +38,13 @@ async function contactsWhere(org: TestOrganization, filter: Record<string, unkno
 describe('Contact', () => {
   it('exposes its fields, attributes as the JSON object stored', async () => {
     const org = await createOrganization(client.db);
-    const attributes = { plan: 'gold', visits: 3, vip: true, address: { city: 'Lisbon', zip: null }, languages: ['pt', 'en'] };
+    const attributes = {
+      plan: 'gold',
+      visits: 3,
+      vip: true,
+      address: { city: 'Lisbon', zip: null },
+      languages: ['pt', 'en'],
+    };
     const contact = await createContact(client.db, org.id, {
       name: 'Inês Gold',
       phone: '+351912345678',
@@ -54,7 +64,9 @@ describe('Contact', () => {
       createdAt: '2026-01-01T00:00:01.000Z',
       updatedAt: '2026-01-01T00:00:02.000Z',
     });
-    expect(dataOf(await client.gql(query, { id: globalId('Contact', plain.id) }, { as: org.owner })).node).toMatchObject({
+    expect(
+      dataOf(await client.gql(query, { id: globalId('Contact', plain.id) }, { as: org.owner })).node,
+    ).toMatchObject({
       status: 'ACTIVE',
       attributes: {},
     });
@@ -65,14 +77,32 @@ describe('Contact', () => {
     const organizationId = org.id;
     const contact = await createContact(client.db, organizationId);
     const other = await createContact(client.db, organizationId);
-    const lists = [await createList(client.db, organizationId, { name: 'Newsletter', createdAt: at(2) }), await createList(client.db, organizationId, { name: 'Buyers', createdAt: at(1) })];
+    const lists = [
+      await createList(client.db, organizationId, { name: 'Newsletter', createdAt: at(2) }),
+      await createList(client.db, organizationId, { name: 'Buyers', createdAt: at(1) }),
+    ];
     await createList(client.db, organizationId, { name: 'Not this one' });
-    const tags = [await createTag(client.db, organizationId, { label: 'vip', createdAt: at(1) }), await createTag(client.db, organizationId, { label: 'lead', createdAt: at(2) })];
+    const tags = [
+      await createTag(client.db, organizationId, { label: 'vip', createdAt: at(1) }),
+      await createTag(client.db, organizationId, { label: 'lead', createdAt: at(2) }),
+    ];
     await createTag(client.db, organizationId, { label: 'unused' });
-    for (const list of lists) await client.db.prisma.contactListMembership.create({ data: { organizationId, listId: list.id, contactId: contact.id } });
-    for (const tag of tags) await client.db.prisma.contactTag.create({ data: { organizationId, tagId: tag.id, contactId: contact.id } });
-    const resolved = await createConversation(client.db, organizationId, { contactId: contact.id, status: 'RESOLVED', createdAt: at(1) });
-    const active = await createConversation(client.db, organizationId, { contactId: contact.id, status: 'ACTIVE', createdAt: at(2) });
+    for (const list of lists)
+      await client.db.prisma.contactListMembership.create({
+        data: { organizationId, listId: list.id, contactId: contact.id },
+      });
+    for (const tag of tags)
+      await client.db.prisma.contactTag.create({ data: { organizationId, tagId: tag.id, contactId: contact.id } });
+    const resolved = await createConversation(client.db, organizationId, {
+      contactId: contact.id,
+      status: 'RESOLVED',
+      createdAt: at(1),
+    });
+    const active = await createConversation(client.db, organizationId, {
+      contactId: contact.id,
+      status: 'ACTIVE',
+      createdAt: at(2),
+    });
     await createMessages(client.db, organizationId, active.id, 2, () => ({ status: 'DELIVERED' }));
     await createConversation(client.db, organizationId, { contactId: other.id });
 
@@ -102,7 +132,11 @@ describe('Contact', () => {
       },
       active: { totalCount: 1, nodes: [{ id: globalId('Conversation', active.id) }] },
       unread: { totalCount: 1, nodes: [{ id: globalId('Conversation', active.id) }] },
-      firstOnly: { totalCount: 2, nodes: [{ id: globalId('Conversation', resolved.id) }], pageInfo: { hasNextPage: true } },
+      firstOnly: {
+        totalCount: 2,
+        nodes: [{ id: globalId('Conversation', resolved.id) }],
+        pageInfo: { hasNextPage: true },
+      },
     });
   });
 
@@ -142,7 +176,9 @@ describe('contacts(filter:)', () => {
       await client.db.prisma.contactTag.create({ data: { organizationId, tagId: vip.id, contactId: contact.id } });
     }
     for (const contact of [rows.anna, rows.hannah, rows.percent, rows.plain]) {
-      await client.db.prisma.contactListMembership.create({ data: { organizationId, listId: list.id, contactId: contact.id } });
+      await client.db.prisma.contactListMembership.create({
+        data: { organizationId, listId: list.id, contactId: contact.id },
+      });
     }
     return { rows, vip, list };
   }
@@ -158,9 +194,23 @@ describe('contacts(filter:)', () => {
   it('tagId and listId: the tag’s and the list’s contacts', async () => {
     const org = await createOrganization(client.db);
     const { rows, vip, list } = await filterDataset(org);
-    expect(await contactsWhere(org, { tagId: globalId('Tag', vip.id) })).toEqual([rows.anna.id, rows.joanna.id, rows.hannah.id, rows.plain.id]);
-    expect(await contactsWhere(org, { listId: globalId('List', list.id) })).toEqual([rows.anna.id, rows.hannah.id, rows.percent.id, rows.plain.id]);
-    expect(await contactsWhere(org, { tagId: globalId('Tag', vip.id), listId: globalId('List', list.id) })).toEqual([rows.anna.id, rows.hannah.id, rows.plain.id]);
+    expect(await contactsWhere(org, { tagId: globalId('Tag', vip.id) })).toEqual([
+      rows.anna.id,
+      rows.joanna.id,
+      rows.hannah.id,
+      rows.plain.id,
+    ]);
+    expect(await contactsWhere(org, { listId: globalId('List', list.id) })).toEqual([
+      rows.anna.id,
+      rows.hannah.id,
+      rows.percent.id,
+      rows.plain.id,
+    ]);
+    expect(await contactsWhere(org, { tagId: globalId('Tag', vip.id), listId: globalId('List', list.id) })).toEqual([
+      rows.anna.id,
+      rows.hannah.id,
+      rows.plain.id,
+    ]);
     const emptyTag = await createTag(client.db, org.id);
     expect(await contactsWhere(org, { tagId: globalId('Tag', emptyTag.id) })).toEqual([]);
   });
@@ -205,18 +255,33 @@ describe('contacts(filter:)', () => {
     const minute = (n: number) => at(n * 60).toISOString();
     expect(await contactsWhere(org, { createdAfter: minute(5) })).toEqual([rows.backslash.id, rows.plain.id]);
     expect(await contactsWhere(org, { createdBefore: minute(3) })).toEqual([rows.anna.id, rows.joanna.id]);
-    expect(await contactsWhere(org, { createdAfter: minute(2), createdBefore: minute(5) })).toEqual([rows.hannah.id, rows.percent.id]);
+    expect(await contactsWhere(org, { createdAfter: minute(2), createdBefore: minute(5) })).toEqual([
+      rows.hannah.id,
+      rows.percent.id,
+    ]);
     // Any offset is the same instant.
-    expect(await contactsWhere(org, { createdAfter: '2026-01-01T01:02:00+01:00', createdBefore: '2026-01-01T00:05:00.000Z' })).toEqual([rows.hannah.id, rows.percent.id]);
+    expect(
+      await contactsWhere(org, {
+        createdAfter: '2026-01-01T01:02:00+01:00',
+        createdBefore: '2026-01-01T00:05:00.000Z',
+      }),
+    ).toEqual([rows.hannah.id, rows.percent.id]);
     expect(await contactsWhere(org, { createdAfter: minute(5), createdBefore: minute(2) })).toEqual([]);
   });
 
   it('all the filters together, each narrowing the others, with an ordering', async () => {
     const org = await createOrganization(client.db);
     const { rows, vip, list } = await filterDataset(org);
-    const extra = await createContact(client.db, org.id, { name: 'Annabel Late', phone: '+15550100000', status: 'INACTIVE', createdAt: at(20 * 60) });
+    const extra = await createContact(client.db, org.id, {
+      name: 'Annabel Late',
+      phone: '+15550100000',
+      status: 'INACTIVE',
+      createdAt: at(20 * 60),
+    });
     await client.db.prisma.contactTag.create({ data: { organizationId: org.id, tagId: vip.id, contactId: extra.id } });
-    await client.db.prisma.contactListMembership.create({ data: { organizationId: org.id, listId: list.id, contactId: extra.id } });
+    await client.db.prisma.contactListMembership.create({
+      data: { organizationId: org.id, listId: list.id, contactId: extra.id },
+    });
     const filter = {
       status: ['ACTIVE', 'INACTIVE'],
       tagId: globalId('Tag', vip.id),
@@ -227,8 +292,15 @@ describe('contacts(filter:)', () => {
     };
     // anna, hannah (Annabel is created too late; joanna is blocked and not in the list; Bob does not match).
     expect(await contactsWhere(org, filter)).toEqual([rows.anna.id, rows.hannah.id]);
-    expect(await contactsWhere(org, filter, { field: 'NAME', direction: 'DESC' })).toEqual([rows.hannah.id, rows.anna.id]);
-    expect(await contactsWhere(org, { ...filter, createdBefore: undefined })).toEqual([rows.anna.id, rows.hannah.id, extra.id]);
+    expect(await contactsWhere(org, filter, { field: 'NAME', direction: 'DESC' })).toEqual([
+      rows.hannah.id,
+      rows.anna.id,
+    ]);
+    expect(await contactsWhere(org, { ...filter, createdBefore: undefined })).toEqual([
+      rows.anna.id,
+      rows.hannah.id,
+      extra.id,
+    ]);
     expect(await contactsWhere(org, { ...filter, status: ['ACTIVE'] })).toEqual([rows.anna.id]);
     expect(await contactsWhere(org, { ...filter, search: 'hann' })).toEqual([rows.hannah.id]);
   });

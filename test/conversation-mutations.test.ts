@@ -45,7 +45,11 @@ async function mutate(name: keyof typeof MUTATIONS, input: Record<string, unknow
 }
 
 async function readConversation(id: string, as: TestMember) {
-  const response = await client.gql(`query($id: ID!) { node(id: $id) { ... on Conversation { ${CONVERSATION} } } }`, { id }, { as });
+  const response = await client.gql(
+    `query($id: ID!) { node(id: $id) { ... on Conversation { ${CONVERSATION} } } }`,
+    { id },
+    { as },
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.node;
 }
@@ -118,7 +122,11 @@ const NOT_FOUND_CONVERSATION = {
 describe('updateConversation', () => {
   it('changes the status and replaces the tags; the read API agrees; updatedAt moves', async () => {
     const w = await world();
-    const payload = await mutate('updateConversation', { id: w.conversation.globalId, status: 'RESOLVED', tagIds: [w.tagIds[0], w.tagIds[1]] }, w.owner);
+    const payload = await mutate(
+      'updateConversation',
+      { id: w.conversation.globalId, status: 'RESOLVED', tagIds: [w.tagIds[0], w.tagIds[1]] },
+      w.owner,
+    );
     expect(payload.userErrors).toEqual([]);
     expect(payload.conversation).toMatchObject({ id: w.conversation.globalId, status: 'RESOLVED' });
     expect(ids(payload.conversation.tags)).toEqual([w.tagIds[0], w.tagIds[1]].sort());
@@ -131,23 +139,36 @@ describe('updateConversation', () => {
   it('leaves what is omitted (or null) unchanged; tagIds [] clears the tags', async () => {
     const w = await world();
     await mutate('updateConversation', { id: w.conversation.globalId, tagIds: [w.tagIds[0]] }, w.owner);
-    const statusOnly = await mutate('updateConversation', { id: w.conversation.globalId, status: 'ACTIVE', tagIds: null }, w.owner);
+    const statusOnly = await mutate(
+      'updateConversation',
+      { id: w.conversation.globalId, status: 'ACTIVE', tagIds: null },
+      w.owner,
+    );
     expect(statusOnly.conversation).toMatchObject({ status: 'ACTIVE', tags: { nodes: [{ id: w.tagIds[0] }] } });
-    const tagsOnly = await mutate('updateConversation', { id: w.conversation.globalId, tagIds: [w.tagIds[2]] }, w.owner);
+    const tagsOnly = await mutate(
+      'updateConversation',
+      { id: w.conversation.globalId, tagIds: [w.tagIds[2]] },
+      w.owner,
+    );
     expect(tagsOnly.conversation).toMatchObject({ status: 'ACTIVE', tags: { nodes: [{ id: w.tagIds[2] }] } });
     const cleared = await mutate('updateConversation', { id: w.conversation.globalId, tagIds: [] }, w.owner);
     expect(cleared.conversation).toMatchObject({ status: 'ACTIVE', tags: { nodes: [] } });
     expect(await readConversation(w.conversation.globalId, w.owner)).toEqual(cleared.conversation);
   });
 
-  it.each(Object.entries(NOT_FOUND_CONVERSATION))('refuses a conversation id that is %s as NOT_FOUND on ["input","id"]', async (_case, badId) => {
-    const w = await world();
-    const payload = await mutate('updateConversation', { id: badId(w), status: 'RESOLVED' }, w.owner);
-    expect(payload.conversation).toBeNull();
-    expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    const foreign = await client.db.prisma.conversation.findUniqueOrThrow({ where: { id: w.foreign.rawConversationId } });
-    expect(foreign.status).toBe('ACTIVE');
-  });
+  it.each(Object.entries(NOT_FOUND_CONVERSATION))(
+    'refuses a conversation id that is %s as NOT_FOUND on ["input","id"]',
+    async (_case, badId) => {
+      const w = await world();
+      const payload = await mutate('updateConversation', { id: badId(w), status: 'RESOLVED' }, w.owner);
+      expect(payload.conversation).toBeNull();
+      expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
+      const foreign = await client.db.prisma.conversation.findUniqueOrThrow({
+        where: { id: w.foreign.rawConversationId },
+      });
+      expect(foreign.status).toBe('ACTIVE');
+    },
+  );
 
   it.each([
     ['an id of another type', (w: World) => w.conversation.globalId],
@@ -155,7 +176,11 @@ describe('updateConversation', () => {
     ['an id that does not exist', () => globalId('Tag', randomUUID())],
   ])('refuses a tag id that is %s as NOT_FOUND at ["input","tagIds","1"] and changes nothing', async (_case, badId) => {
     const w = await world();
-    const payload = await mutate('updateConversation', { id: w.conversation.globalId, status: 'ACTIVE', tagIds: [w.tagIds[0], badId(w)] }, w.owner);
+    const payload = await mutate(
+      'updateConversation',
+      { id: w.conversation.globalId, status: 'ACTIVE', tagIds: [w.tagIds[0], badId(w)] },
+      w.owner,
+    );
     expect(onlyError(payload)).toEqual({ field: ['input', 'tagIds', '1'], code: 'NOT_FOUND' });
     expect(await w.row()).toMatchObject({ status: 'CLOSED', tags: [] });
   });
@@ -182,11 +207,19 @@ describe('updateConversation', () => {
 describe('assignConversation and unassignConversation', () => {
   it('assigns a member of the organization, reassigns, and unassigns; the read API agrees', async () => {
     const w = await world();
-    const assigned = await mutate('assignConversation', { id: w.conversation.globalId, memberId: w.agent.globalId }, w.owner);
+    const assigned = await mutate(
+      'assignConversation',
+      { id: w.conversation.globalId, memberId: w.agent.globalId },
+      w.owner,
+    );
     expect(assigned.userErrors).toEqual([]);
     expect(assigned.conversation.assignedTo).toEqual({ id: w.agent.globalId, name: 'Agent Smith' });
     expect(await readConversation(w.conversation.globalId, w.owner)).toEqual(assigned.conversation);
-    const mine = await client.gql(`query($m: ID!) { conversations(filter: { assignedToId: $m }) { nodes { id } } }`, { m: w.agent.globalId }, { as: w.owner });
+    const mine = await client.gql(
+      `query($m: ID!) { conversations(filter: { assignedToId: $m }) { nodes { id } } }`,
+      { m: w.agent.globalId },
+      { as: w.owner },
+    );
     expect(mine.data?.conversations.nodes).toEqual([{ id: w.conversation.globalId }]);
 
     const ownerId = globalId('OrganizationMember', w.owner.id);
@@ -203,7 +236,11 @@ describe('assignConversation and unassignConversation', () => {
   it('leaves the status, tags and messages as they were', async () => {
     const w = await world();
     const before = await readConversation(w.conversation.globalId, w.owner);
-    const payload = await mutate('assignConversation', { id: w.conversation.globalId, memberId: w.agent.globalId }, w.owner);
+    const payload = await mutate(
+      'assignConversation',
+      { id: w.conversation.globalId, memberId: w.agent.globalId },
+      w.owner,
+    );
     expect(payload.conversation).toEqual({ ...before, assignedTo: { id: w.agent.globalId, name: 'Agent Smith' } });
   });
 
@@ -227,15 +264,20 @@ describe('assignConversation and unassignConversation', () => {
     expect((await w.row()).assignedToId).toBeNull();
   });
 
-  it.each(Object.entries(NOT_FOUND_CONVERSATION))('refuses a conversation id that is %s as NOT_FOUND on ["input","id"]', async (_case, badId) => {
-    const w = await world();
-    const assign = await mutate('assignConversation', { id: badId(w), memberId: w.agent.globalId }, w.owner);
-    expect(onlyError(assign)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    const unassign = await mutate('unassignConversation', { id: badId(w) }, w.owner);
-    expect(onlyError(unassign)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    const foreign = await client.db.prisma.conversation.findUniqueOrThrow({ where: { id: w.foreign.rawConversationId } });
-    expect(foreign.assignedToId).toBeNull();
-  });
+  it.each(Object.entries(NOT_FOUND_CONVERSATION))(
+    'refuses a conversation id that is %s as NOT_FOUND on ["input","id"]',
+    async (_case, badId) => {
+      const w = await world();
+      const assign = await mutate('assignConversation', { id: badId(w), memberId: w.agent.globalId }, w.owner);
+      expect(onlyError(assign)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
+      const unassign = await mutate('unassignConversation', { id: badId(w) }, w.owner);
+      expect(onlyError(unassign)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
+      const foreign = await client.db.prisma.conversation.findUniqueOrThrow({
+        where: { id: w.foreign.rawConversationId },
+      });
+      expect(foreign.assignedToId).toBeNull();
+    },
+  );
 
   it('runs assign, unassign and assign of one request in order, each payload showing its own result', async () => {
     const w = await world();
@@ -274,7 +316,11 @@ describe('markConversationRead', () => {
       ...Array.from({ length: 5 }, () => ({ direction: 'INBOUND', status: 'READ' })),
       ...Array.from({ length: 3 }, () => ({ direction: 'OUTBOUND', status: 'DELIVERED' })),
     ]);
-    const unread = await client.gql(`{ conversations(filter: { unread: true }) { nodes { id numberOfUnreadMessages } } }`, {}, { as: w.owner });
+    const unread = await client.gql(
+      `{ conversations(filter: { unread: true }) { nodes { id numberOfUnreadMessages } } }`,
+      {},
+      { as: w.owner },
+    );
     expect(unread.data?.conversations.nodes).toEqual([{ id: w.otherConversation.globalId, numberOfUnreadMessages: 2 }]);
   });
 
@@ -285,11 +331,18 @@ describe('markConversationRead', () => {
     expect(second).toEqual(first);
   });
 
-  it.each(Object.entries(NOT_FOUND_CONVERSATION))('refuses a conversation id that is %s as NOT_FOUND on ["input","id"]', async (_case, badId) => {
-    const w = await world();
-    const payload = await mutate('markConversationRead', { id: badId(w) }, w.owner);
-    expect(payload.conversation).toBeNull();
-    expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    expect(await client.db.prisma.message.count({ where: { organizationId: w.org.id, direction: 'INBOUND', status: { not: 'READ' } } })).toBe(6);
-  });
+  it.each(Object.entries(NOT_FOUND_CONVERSATION))(
+    'refuses a conversation id that is %s as NOT_FOUND on ["input","id"]',
+    async (_case, badId) => {
+      const w = await world();
+      const payload = await mutate('markConversationRead', { id: badId(w) }, w.owner);
+      expect(payload.conversation).toBeNull();
+      expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
+      expect(
+        await client.db.prisma.message.count({
+          where: { organizationId: w.org.id, direction: 'INBOUND', status: { not: 'READ' } },
+        }),
+      ).toBe(6);
+    },
+  );
 });

@@ -44,8 +44,14 @@ describe('Conversation', () => {
       status: (['READ', 'SENT', 'DELIVERED', 'FAILED', 'UNDELIVERED', 'SENT', 'DELIVERED'] as const)[index],
       createdAt: at(10 + index),
     }));
-    const tags = [await createTag(client.db, organizationId, { label: 'urgent', createdAt: at(2) }), await createTag(client.db, organizationId, { label: 'billing', createdAt: at(1) })];
-    for (const tag of tags) await client.db.prisma.conversationTag.create({ data: { organizationId, conversationId: conversation.id, tagId: tag.id } });
+    const tags = [
+      await createTag(client.db, organizationId, { label: 'urgent', createdAt: at(2) }),
+      await createTag(client.db, organizationId, { label: 'billing', createdAt: at(1) }),
+    ];
+    for (const tag of tags)
+      await client.db.prisma.conversationTag.create({
+        data: { organizationId, conversationId: conversation.id, tagId: tag.id },
+      });
 
     const query = `query($id: ID!) { node(id: $id) { ... on Conversation {
       id status initiatedBy createdAt lastMessageAt numberOfUnreadMessages totalMessages
@@ -55,7 +61,9 @@ describe('Conversation', () => {
       tags { totalCount nodes { label } }
       messages(last: 2) { totalCount nodes { id } pageInfo { hasPreviousPage hasNextPage } }
     } } }`;
-    expect(dataOf(await client.gql(query, { id: globalId('Conversation', conversation.id) }, { as: org.owner })).node).toEqual({
+    expect(
+      dataOf(await client.gql(query, { id: globalId('Conversation', conversation.id) }, { as: org.owner })).node,
+    ).toEqual({
       id: globalId('Conversation', conversation.id),
       status: 'CLOSED',
       initiatedBy: 'CAMPAIGN',
@@ -83,7 +91,9 @@ describe('Conversation', () => {
       status initiatedBy lastMessageAt numberOfUnreadMessages totalMessages campaign { id } assignedTo { id }
       tags { totalCount nodes { id } } messages { totalCount nodes { id } }
     } } }`;
-    expect(dataOf(await client.gql(query, { id: globalId('Conversation', conversation.id) }, { as: org.owner })).node).toEqual({
+    expect(
+      dataOf(await client.gql(query, { id: globalId('Conversation', conversation.id) }, { as: org.owner })).node,
+    ).toEqual({
       status: 'ACTIVE',
       initiatedBy: 'CONTACT',
       lastMessageAt: null,
@@ -111,9 +121,16 @@ describe('conversations(filter:)', () => {
     const organizationId = org.id;
     const ada = await createMember(client.db, organizationId, { name: 'Ada' });
     const bo = await createMember(client.db, organizationId, { name: 'Bo' });
-    const [c1, c2, c3] = [await createContact(client.db, organizationId), await createContact(client.db, organizationId), await createContact(client.db, organizationId)];
+    const [c1, c2, c3] = [
+      await createContact(client.db, organizationId),
+      await createContact(client.db, organizationId),
+      await createContact(client.db, organizationId),
+    ];
     const list = await createList(client.db, organizationId);
-    for (const contact of [c1!, c2!]) await client.db.prisma.contactListMembership.create({ data: { organizationId, listId: list.id, contactId: contact.id } });
+    for (const contact of [c1!, c2!])
+      await client.db.prisma.contactListMembership.create({
+        data: { organizationId, listId: list.id, contactId: contact.id },
+      });
     const campaign = await createCampaign(client.db, organizationId, { status: 'FINISHED' });
     const [t1, t2] = [await createTag(client.db, organizationId), await createTag(client.db, organizationId)];
     const make = async (
@@ -125,8 +142,17 @@ describe('conversations(filter:)', () => {
       message: 'unread' | 'read' | 'outbound' | null,
       campaignId: string | null = null,
     ) => {
-      const conversation = await createConversation(client.db, organizationId, { contactId, status, assignedToId: assignee?.id ?? null, campaignId, createdAt: at(second) });
-      for (const tagId of tagIds) await client.db.prisma.conversationTag.create({ data: { organizationId, conversationId: conversation.id, tagId } });
+      const conversation = await createConversation(client.db, organizationId, {
+        contactId,
+        status,
+        assignedToId: assignee?.id ?? null,
+        campaignId,
+        createdAt: at(second),
+      });
+      for (const tagId of tagIds)
+        await client.db.prisma.conversationTag.create({
+          data: { organizationId, conversationId: conversation.id, tagId },
+        });
       if (message) {
         await createMessages(client.db, organizationId, conversation.id, 1, () => ({
           direction: message === 'outbound' ? 'OUTBOUND' : 'INBOUND',
@@ -158,7 +184,11 @@ describe('conversations(filter:)', () => {
 
   async function conversationsWhere(org: TestOrganization, filter: Record<string, unknown>) {
     const data = dataOf(
-      await client.gql(`query($filter: ConversationFilter) { conversations(filter: $filter) { totalCount nodes { id } } }`, { filter }, { as: org.owner }),
+      await client.gql(
+        `query($filter: ConversationFilter) { conversations(filter: $filter) { totalCount nodes { id } } }`,
+        { filter },
+        { as: org.owner },
+      ),
     );
     expect(data.conversations.totalCount).toBe(data.conversations.nodes.length);
     return rawIds(data.conversations);
@@ -192,12 +222,21 @@ describe('conversations(filter:)', () => {
     const org = await createOrganization(client.db);
     const { ids, gid } = await inboxDataset(org);
     const { one, two, five } = ids;
-    const mine = { status: ['ACTIVE'], listId: gid.list, tagId: gid.t1, assignedToId: gid.ada, unassigned: false, unread: true };
+    const mine = {
+      status: ['ACTIVE'],
+      listId: gid.list,
+      tagId: gid.t1,
+      assignedToId: gid.ada,
+      unassigned: false,
+      unread: true,
+    };
     expect(await conversationsWhere(org, mine)).toEqual([one, five]);
     expect(await conversationsWhere(org, { ...mine, contactId: gid.c2 })).toEqual([five]);
     expect(await conversationsWhere(org, { ...mine, campaignId: gid.campaign, tagId: gid.t2 })).toEqual([five]);
     expect(await conversationsWhere(org, { ...mine, assignedToId: gid.bo })).toEqual([]);
-    expect(await conversationsWhere(org, { status: ['ACTIVE'], listId: gid.list, unassigned: true, unread: false })).toEqual([two]);
+    expect(
+      await conversationsWhere(org, { status: ['ACTIVE'], listId: gid.list, unassigned: true, unread: false }),
+    ).toEqual([two]);
     expect(await conversationsWhere(org, { assignedToId: gid.ada, unassigned: true })).toEqual([]);
   });
 

@@ -35,7 +35,9 @@ describe('CORS (CORS_ORIGINS)', () => {
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe(ADMIN);
     expect(response.headers.get('access-control-allow-methods')).toBe('GET, POST');
-    expect(response.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-access-token, x-request-id');
+    expect(response.headers.get('access-control-allow-headers')).toBe(
+      'authorization, content-type, x-access-token, x-request-id',
+    );
     expect(response.headers.get('access-control-max-age')).toBe('600');
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();
     expect(response.headers.get('vary')).toMatch(/\bOrigin\b/);
@@ -74,8 +76,15 @@ describe('CORS (CORS_ORIGINS)', () => {
   });
 
   it('accepts only bare origins in CORS_ORIGINS', () => {
-    for (const value of ['app.example.com', 'https://app.example.com/', 'https://app.example.com/graphql', 'ftp://files.example']) {
-      expect(() => loadConfig({ CORS_ORIGINS: value })).toThrow(/^Invalid CORS_ORIGINS=.*: must be a comma-separated list of origins/);
+    for (const value of [
+      'app.example.com',
+      'https://app.example.com/',
+      'https://app.example.com/graphql',
+      'ftp://files.example',
+    ]) {
+      expect(() => loadConfig({ CORS_ORIGINS: value })).toThrow(
+        /^Invalid CORS_ORIGINS=.*: must be a comma-separated list of origins/,
+      );
     }
   });
 });
@@ -88,16 +97,22 @@ describe('CORS for loopback origins (development)', () => {
     developing = await createTestClient({ corsLoopbackOrigins: true });
   });
 
-  it.each(['http://localhost:5173', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'https://localhost'])('lets %s in', async (origin) => {
-    const response = await preflight(developing, origin);
-    expect(response.status).toBe(204);
-    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
-  });
+  it.each(['http://localhost:5173', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'https://localhost'])(
+    'lets %s in',
+    async (origin) => {
+      const response = await preflight(developing, origin);
+      expect(response.status).toBe(204);
+      expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    },
+  );
 
-  it.each(['https://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example', 'null'])('keeps %s out', async (origin) => {
-    const response = await preflight(developing, origin);
-    expect(response.headers.get('access-control-allow-origin')).toBeNull();
-  });
+  it.each(['https://evil.example', 'http://localhost.evil.example', 'http://127.0.0.1.evil.example', 'null'])(
+    'keeps %s out',
+    async (origin) => {
+      const response = await preflight(developing, origin);
+      expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    },
+  );
 
   it('is off unless asked for (production)', async () => {
     const response = await preflight(closed, 'http://localhost:5173');

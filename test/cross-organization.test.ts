@@ -42,10 +42,17 @@ async function populate(org: TestOrganization) {
     await db.prisma.contactTag.create({ data: { organizationId, contactId: contact.id, tagId: tag.id } });
   }
   const conversations = [
-    await createConversation(db, organizationId, { contactId: contacts[0]!.id, campaignId: campaign.id, assignedToId: member.id, lastMessageAt: new Date() }),
+    await createConversation(db, organizationId, {
+      contactId: contacts[0]!.id,
+      campaignId: campaign.id,
+      assignedToId: member.id,
+      lastMessageAt: new Date(),
+    }),
     await createConversation(db, organizationId, { contactId: contacts[1]!.id }),
   ];
-  await db.prisma.conversationTag.create({ data: { organizationId, conversationId: conversations[0]!.id, tagId: tag.id } });
+  await db.prisma.conversationTag.create({
+    data: { organizationId, conversationId: conversations[0]!.id, tagId: tag.id },
+  });
   const messages = await createMessages(db, organizationId, conversations[0]!.id, 3, (index) => ({
     direction: index === 1 ? 'OUTBOUND' : 'INBOUND',
     status: index === 2 ? 'DELIVERED' : 'READ',
@@ -107,7 +114,10 @@ describe('two organizations with the same data', () => {
     const b = await createOrganization(client.db);
     const ofA = await populate(a);
     const ofB = await populate(b);
-    for (const [org, own] of [[a, ofA], [b, ofB]] as const) {
+    for (const [org, own] of [
+      [a, ofA],
+      [b, ofB],
+    ] as const) {
       const data = dataOf(await client.gql(EVERYTHING, {}, { as: org.owner }));
       const seen = new Set(idsIn(data));
       expect(seen).toEqual(own.ids);
@@ -142,7 +152,9 @@ describe('two organizations with the same data', () => {
     );
     expect(dataOf(response)).toEqual({ nodes: foreign.map(() => null) });
     for (const id of foreign) {
-      expect(dataOf(await client.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, { as: a.owner }))).toEqual({ node: null });
+      expect(dataOf(await client.gql(`query($id: ID!) { node(id: $id) { id } }`, { id }, { as: a.owner }))).toEqual({
+        node: null,
+      });
     }
   });
 
@@ -206,12 +218,30 @@ describe('links through plain foreign keys', () => {
     const ofB = await populate(b);
     const [conversation] = ofA.conversations;
     const links = [
-      () => client.db.prisma.conversation.update({ where: { id: conversation!.id }, data: { campaignId: ofB.campaign.id } }),
-      () => client.db.prisma.conversation.update({ where: { id: conversation!.id }, data: { assignedToId: ofB.member.id } }),
-      () => client.db.prisma.message.update({ where: { id: ofA.messages[2]!.id }, data: { replyToId: ofB.messages[0]!.id } }),
+      () =>
+        client.db.prisma.conversation.update({
+          where: { id: conversation!.id },
+          data: { campaignId: ofB.campaign.id },
+        }),
+      () =>
+        client.db.prisma.conversation.update({
+          where: { id: conversation!.id },
+          data: { assignedToId: ofB.member.id },
+        }),
+      () =>
+        client.db.prisma.message.update({
+          where: { id: ofA.messages[2]!.id },
+          data: { replyToId: ofB.messages[0]!.id },
+        }),
     ];
     const accepted: boolean[] = [];
-    for (const link of links) accepted.push(await link().then(() => true, () => false));
+    for (const link of links)
+      accepted.push(
+        await link().then(
+          () => true,
+          () => false,
+        ),
+      );
     // The database refuses all three links (composite foreign keys): nothing to follow.
     if (accepted.every((linked) => !linked)) return;
     expect(accepted).toEqual([true, true, true]);
@@ -222,11 +252,19 @@ describe('links through plain foreign keys', () => {
       message: node(id: $message) { ... on Message { replyTo { id } } }
     }`;
     const data = dataOf(
-      await client.gql(query, { id: globalId('Conversation', conversation!.id), message: globalId('Message', ofA.messages[2]!.id) }, { as: a.owner }),
+      await client.gql(
+        query,
+        { id: globalId('Conversation', conversation!.id), message: globalId('Message', ofA.messages[2]!.id) },
+        { as: a.owner },
+      ),
     );
     for (const id of idsIn(data)) expect(ofA.ids).toContain(id);
     expect(data.conversations.nodes[0]).toMatchObject({ campaign: null, assignedTo: null });
-    expect(data.conversations.nodes[0].messages.nodes.map((message: { replyTo: unknown }) => message.replyTo)).toEqual([null, null, null]);
+    expect(data.conversations.nodes[0].messages.nodes.map((message: { replyTo: unknown }) => message.replyTo)).toEqual([
+      null,
+      null,
+      null,
+    ]);
     expect(data.node).toEqual({ campaign: null, assignedTo: null });
     expect(data.message).toEqual({ replyTo: null });
   });

@@ -34,7 +34,9 @@ describe('an unexpected error inside a mutation', () => {
       }),
     });
     const text = await response.text();
-    expect(JSON.parse(text).errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    expect(JSON.parse(text).errors).toEqual([
+      expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+    ]);
     expect(text).not.toMatch(/insert into|relation "Message"|transport\.ts|stack/i);
     expect(await direct.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(0);
     const next = await yoga.fetch('http://wagraph.test/graphql', {
@@ -109,7 +111,9 @@ if (target.kind === 'postgres') {
       // Each interrupted transaction gives its connection back to the pool: five more
       // outages than the pool has connections, and it still serves.
       for (let outage = 0; outage < 5; outage++) {
-        expect((await send(SEND, { id: globalId('Conversation', conversation.id) })).text).toContain('Unexpected error.');
+        expect((await send(SEND, { id: globalId('Conversation', conversation.id) })).text).toContain(
+          'Unexpected error.',
+        );
         await proxy.restore();
       }
       await expect
@@ -117,7 +121,9 @@ if (target.kind === 'postgres') {
         .toBe(JSON.stringify({ data: { contacts: { totalCount: 1 } } }));
       // Nothing of the interrupted mutations was written.
       expect(await direct.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(0);
-      expect((await direct.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } })).lastMessageAt).toBeNull();
+      expect(
+        (await direct.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } })).lastMessageAt,
+      ).toBeNull();
     });
   });
 }

@@ -1,7 +1,13 @@
 // The admission queue on its own (src/admission/fair-queue.ts): shares, turns, waiting
 // rooms, and slots given back on every path.
 import { describe, expect, it } from 'vitest';
-import { createFairQueue, defaultMaxPerKey, type FairQueueLimits, QueueFullError, type Release } from '../src/admission/fair-queue.js';
+import {
+  createFairQueue,
+  defaultMaxPerKey,
+  type FairQueueLimits,
+  QueueFullError,
+  type Release,
+} from '../src/admission/fair-queue.js';
 
 const limits = (overrides: Partial<FairQueueLimits> = {}): FairQueueLimits => ({
   max: 2,
@@ -45,10 +51,11 @@ describe('fair queue', () => {
     const queue = createFairQueue(limits({ max: 1, maxPerKey: 1 }));
     const admitted: string[] = [];
     const releases: Release[] = [];
-    for (const key of ['A', 'A', 'A', 'A', 'B', 'C', 'B']) void queue.acquire(key).then((release) => {
-      admitted.push(key);
-      releases.push(release);
-    });
+    for (const key of ['A', 'A', 'A', 'A', 'B', 'C', 'B'])
+      void queue.acquire(key).then((release) => {
+        admitted.push(key);
+        releases.push(release);
+      });
     await settle();
     expect(admitted).toEqual(['A']);
     // One slot: each release admits the next request.

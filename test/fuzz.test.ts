@@ -21,7 +21,8 @@ import { type FuzzContext, random, randomDocument } from './helpers/fuzz.js';
 const DOCUMENTS = Number(process.env.FUZZ_CASES ?? 1_000);
 const CONCURRENCY = 16;
 const SECRET = 'SECRET-OF-ORGANIZATION-B';
-const INTERNALS = /prisma|SELECT |INSERT |UPDATE "|DELETE FROM|node_modules|DriverAdapter|PGlite|\bat .+:\d+:\d+|\.ts:\d+/i;
+const INTERNALS =
+  /prisma|SELECT |INSERT |UPDATE "|DELETE FROM|node_modules|DriverAdapter|PGlite|\bat .+:\d+:\d+|\.ts:\d+/i;
 
 let client: TestClient;
 let a: TestOrganization;
@@ -34,8 +35,12 @@ async function populate(org: TestOrganization, marker: string): Promise<string[]
   const tag = await createTag(db, org.id, { label: `${marker} tag` });
   const campaign = await createCampaign(db, org.id, { name: `${marker} campaign` });
   const conversation = await createConversation(db, org.id, { contactId: contact.id, campaignId: campaign.id });
-  const messages = await createMessages(db, org.id, conversation.id, 3, () => ({ messageData: { text: `${marker} message` } }));
-  await db.prisma.contactListMembership.create({ data: { organizationId: org.id, listId: list.id, contactId: contact.id } });
+  const messages = await createMessages(db, org.id, conversation.id, 3, () => ({
+    messageData: { text: `${marker} message` },
+  }));
+  await db.prisma.contactListMembership.create({
+    data: { organizationId: org.id, listId: list.id, contactId: contact.id },
+  });
   return [
     globalId('Contact', contact.id),
     globalId('List', list.id),
@@ -52,7 +57,11 @@ beforeAll(async () => {
   a = await createOrganization(client.db, 'Fuzzed');
   const b = await createOrganization(client.db, SECRET);
   const ids = [...(await populate(a, 'own')), ...(await populate(b, SECRET))];
-  const page = await client.gql(`{ contacts(first: 1) { edges { cursor } } conversations(first: 1) { edges { cursor } } }`, {}, { as: a.owner });
+  const page = await client.gql(
+    `{ contacts(first: 1) { edges { cursor } } conversations(first: 1) { edges { cursor } } }`,
+    {},
+    { as: a.owner },
+  );
   ctx = {
     ids,
     cursors: [page.data?.contacts.edges[0].cursor, page.data?.conversations.edges[0].cursor].filter(Boolean),
@@ -83,7 +92,9 @@ describe('the fuzzer', () => {
             return match !== null && !document.includes(match[0]);
           });
           if (response.status >= 500 || unexpected || leaks || text.includes(SECRET)) {
-            problems.push(`seed ${seed}: HTTP ${response.status}\n  ${document.slice(0, 500)}\n  → ${text.slice(0, 500)}`);
+            problems.push(
+              `seed ${seed}: HTTP ${response.status}\n  ${document.slice(0, 500)}\n  → ${text.slice(0, 500)}`,
+            );
           }
         }),
       );

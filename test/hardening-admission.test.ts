@@ -15,9 +15,12 @@ import { post, startServer, type ServerProcess } from './helpers/process.js';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolves with the request's answer, or with 'still waiting' after `ms`. */
-const within = <T>(request: Promise<T>, ms: number) => Promise.race([request, sleep(ms).then(() => 'still waiting' as const)]);
+const within = <T>(request: Promise<T>, ms: number) =>
+  Promise.race([request, sleep(ms).then(() => 'still waiting' as const)]);
 
-describe('class 2: slow clients hold no execution slot and are cut at the request timeout', { timeout: 180_000 }, () => {
+describe('class 2: slow clients hold no execution slot and are cut at the request timeout', {
+  timeout: 180_000,
+}, () => {
   const DEMO_KEY = 'demo-key-for-slow-client-tests-0123456789';
   const REQUEST_TIMEOUT_MS = 4_000;
   let server: ServerProcess;
@@ -60,7 +63,9 @@ describe('class 2: slow clients hold no execution slot and are cut at the reques
       socket.setEncoding('utf8');
       socket.on('data', (chunk) => (received += chunk));
       socket.on('error', () => {});
-      socket.write(`POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+      );
       const trickle = setInterval(() => socket.write(' '), 1_000);
       const closed = new Promise<{ afterMs: number; received: string }>((resolve) =>
         socket.on('close', () => {
@@ -74,12 +79,17 @@ describe('class 2: slow clients hold no execution slot and are cut at the reques
       await sleep(500); // every slow request has reached the server's handler
       const busy = [await timed(), await timed(), await timed()];
       const median = (answers: { ms: number }[]) => answers.map((answer) => answer.ms).sort((a, b) => a - b)[1]!;
-      console.info(`slow clients: another tenant's query took ${median(idle).toFixed(0)} ms idle, ${median(busy).toFixed(0)} ms with 50 slow connections open`);
+      console.info(
+        `slow clients: another tenant's query took ${median(idle).toFixed(0)} ms idle, ${median(busy).toFixed(0)} ms with 50 slow connections open`,
+      );
       expect(busy.every((answer) => answer.status === 200)).toBe(true);
       // Generous: on the original code this query waited behind the slow connections until they timed out (5 minutes).
       expect(median(busy)).toBeLessThan(Math.max(2_000, 4 * median(idle)));
 
-      const cut = await Promise.race([Promise.all(slow.map((connection) => connection.closed)), sleep(REQUEST_TIMEOUT_MS + 6_000).then(() => 'not closed' as const)]);
+      const cut = await Promise.race([
+        Promise.all(slow.map((connection) => connection.closed)),
+        sleep(REQUEST_TIMEOUT_MS + 6_000).then(() => 'not closed' as const),
+      ]);
       expect(cut).not.toBe('not closed');
       for (const { afterMs, received } of cut as { afterMs: number; received: string }[]) {
         expect(received).toMatch(/^(HTTP\/1\.1 408 |$)/);

@@ -46,7 +46,10 @@ async function slowSearches(holdMs: number) {
       peak = Math.max(peak, running);
       try {
         if (postgres) {
-          return await base.query<Row>({ ...statement, text: `SELECT x.* FROM (${statement.text}) x CROSS JOIN pg_sleep(${holdMs / 1000})` });
+          return await base.query<Row>({
+            ...statement,
+            text: `SELECT x.* FROM (${statement.text}) x CROSS JOIN pg_sleep(${holdMs / 1000})`,
+          });
         }
         await sleep(holdMs / 5);
         return await base.query<Row>(statement);
@@ -71,7 +74,9 @@ function requester(yoga: WagraphYoga) {
 }
 
 describe('class 3: counts cost one row, are priced and bounded, and a request holds a bounded share of the pool', () => {
-  it('keeps list, message and unread counters exact under racing inserts, deletes and mark-read, and reads them without counting', { timeout: 120_000 }, async () => {
+  it('keeps list, message and unread counters exact under racing inserts, deletes and mark-read, and reads them without counting', {
+    timeout: 120_000,
+  }, async () => {
     const org = await createOrganization(client.db);
     const db = client.db;
     const lists = await Promise.all([0, 1, 2].map(() => createList(db, org.id)));
@@ -169,14 +174,16 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
     });
     expect(listRows).toHaveLength(3);
     for (const row of listRows) expect(row.counter).toBe(row.actual);
-    const conversationRows = await db.query<{ counter: number; actual: number; unreadCounter: number; unread: number }>({
-      text: `SELECT c."messageCount" AS counter, c."unreadMessageCount" AS "unreadCounter",
+    const conversationRows = await db.query<{ counter: number; actual: number; unreadCounter: number; unread: number }>(
+      {
+        text: `SELECT c."messageCount" AS counter, c."unreadMessageCount" AS "unreadCounter",
                (SELECT count(*)::int FROM "Message" m WHERE m."conversationId" = c."id") AS actual,
                (SELECT count(*)::int FROM "Message" m WHERE m."conversationId" = c."id"
                   AND m."direction" = 'INBOUND' AND m."status" <> 'READ') AS unread
              FROM "Conversation" c WHERE c."organizationId" = $1::uuid`,
-      values: [org.id],
-    });
+        values: [org.id],
+      },
+    );
     expect(conversationRows.length).toBeGreaterThan(0);
     for (const row of conversationRows) {
       expect(row.counter).toBe(row.actual);
@@ -208,7 +215,8 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
     // The attack of the issue: 15 aliased filtered counts under 100 lists each (cost 3,000 before).
     const aliases = Array.from(
       { length: 15 },
-      (_, index) => `a${index}: lists(first: 100) { nodes { contacts(first: 1, filter: { search: "x${index}" }) { totalCount } } }`,
+      (_, index) =>
+        `a${index}: lists(first: 100) { nodes { contacts(first: 1, filter: { search: "x${index}" }) { totalCount } } }`,
     ).join('\n');
     const refused = await client.gqlWithSql(`{ ${aliases} }`, undefined, as);
     expect(refused.status).toBe(400);
@@ -238,7 +246,9 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
     });
   });
 
-  it('lets one request hold at most DB_MAX_CONNECTIONS_PER_REQUEST connections, and another organization is not starved', { timeout: 120_000 }, async () => {
+  it('lets one request hold at most DB_MAX_CONNECTIONS_PER_REQUEST connections, and another organization is not starved', {
+    timeout: 120_000,
+  }, async () => {
     const { postgres, base, db, peak, close } = await slowSearches(1_500);
     try {
       const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false });
@@ -247,7 +257,10 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       const quiet: TestOrganization = await createOrganization(client.db);
       await createContact(client.db, quiet.id, { name: 'Quiet customer' });
       // Eight count shapes: eight statements the loaders start at once.
-      const counts = Array.from({ length: 8 }, (_, index) => `c${index}: contacts(first: 1, filter: { search: "n${index}" }) { totalCount }`);
+      const counts = Array.from(
+        { length: 8 },
+        (_, index) => `c${index}: contacts(first: 1, filter: { search: "n${index}" }) { totalCount }`,
+      );
       const heavy = gql(`{ ${counts.join('\n')} }`, noisy.owner);
       await sleep(postgres ? 300 : 50);
       const started = performance.now();
@@ -280,7 +293,10 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       const release = await share.acquire();
       let answered = false;
       // (Awaited inside: a Prisma query is lazy and runs where it is first awaited, as in a resolver.)
-      const pending = withConnectionShare(share, async () => await base.prisma.organization.findFirst({ where: { id: quiet.id } })).then(() => {
+      const pending = withConnectionShare(
+        share,
+        async () => await base.prisma.organization.findFirst({ where: { id: quiet.id } }),
+      ).then(() => {
         answered = true;
       });
       await sleep(300);
@@ -292,7 +308,9 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       await close();
     }
   });
-  it('lets one organization hold at most DB_MAX_CONNECTIONS_PER_ORGANIZATION of the pool, however many requests it sends', { timeout: 120_000 }, async () => {
+  it('lets one organization hold at most DB_MAX_CONNECTIONS_PER_ORGANIZATION of the pool, however many requests it sends', {
+    timeout: 120_000,
+  }, async () => {
     // Per-request shares alone do not protect the pool: four requests of two places each fill
     // a pool of four. With the pool shared by organization (two of four for one organization),
     // the noisy organization's statements never hold more than two connections, and the quiet
@@ -310,7 +328,10 @@ describe('class 3: counts cost one row, are priced and bounded, and a request ho
       const noisy = await createOrganization(client.db);
       const quiet = await createOrganization(client.db);
       await createContact(client.db, quiet.id, { name: 'Quiet customer' });
-      const counts = Array.from({ length: 4 }, (_, index) => `c${index}: contacts(first: 1, filter: { search: "n${index}" }) { totalCount }`);
+      const counts = Array.from(
+        { length: 4 },
+        (_, index) => `c${index}: contacts(first: 1, filter: { search: "n${index}" }) { totalCount }`,
+      );
       const heavy = Array.from({ length: 4 }, () => gql(`{ ${counts.join('\n')} }`, noisy.owner));
       await sleep(postgres ? 200 : 30);
       const started = performance.now();

@@ -27,7 +27,11 @@ interface Answer {
 }
 
 /** A request to /graphql with a credential, as if from `address` (the socket's remote address). */
-async function send(client: TestClient, credential: string, options: { address?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function send(
+  client: TestClient,
+  credential: string,
+  options: { address?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const serverContext = options.address ? { req: { socket: { remoteAddress: options.address } } } : {};
   const response = await client.yoga.fetch(
     'http://wagraph.test/graphql',
@@ -38,14 +42,24 @@ async function send(client: TestClient, credential: string, options: { address?:
     },
     serverContext as never,
   );
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as Answer['body'] };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as Answer['body'],
+  };
 }
 
 /** Another API key of `member`, inserted directly (minting through the API would spend its budget). */
 async function anotherKey(client: TestClient, member: TestMember): Promise<string> {
   const key = newApiKey();
   await client.db.prisma.apiKey.create({
-    data: { organizationId: member.organizationId, memberId: member.id, name: `key ${randomUUID()}`, prefix: key.prefix, keyHash: key.keyHash },
+    data: {
+      organizationId: member.organizationId,
+      memberId: member.id,
+      name: `key ${randomUUID()}`,
+      prefix: key.prefix,
+      keyHash: key.keyHash,
+    },
   });
   return key.secret;
 }
@@ -83,7 +97,9 @@ describe('class 6 (a): the rate budget belongs to the member, under an organizat
     // Each member could send 2; together they may send 4.
     expect(statuses(answers)).toEqual([200, 200, 200, 200, 429, 429]);
     expect(answers[4]!.body.errors![0]).toMatchObject({
-      message: expect.stringMatching(/^Rate limit exceeded for your organization \(all its members together\): retry in \d+ s\.$/),
+      message: expect.stringMatching(
+        /^Rate limit exceeded for your organization \(all its members together\): retry in \d+ s\.$/,
+      ),
       extensions: { code: 'RATE_LIMITED' },
     });
     expect(Number(answers[4]!.retryAfter)).toBeGreaterThan(0);
@@ -137,10 +153,17 @@ describe('class 6 (a): the rate budget belongs to the member, under an organizat
     });
     expect(await client.db.prisma.apiKey.count({ where: { memberId: member.id, revokedAt: null } })).toBe(10);
     // Another member is not affected by this one's keys.
-    expect((await client.gql(CREATE_API_KEY, { input: { name: 'owner' } }, { as: org.owner })).data?.createApiKey.userErrors).toEqual([]);
+    expect(
+      (await client.gql(CREATE_API_KEY, { input: { name: 'owner' } }, { as: org.owner })).data?.createApiKey.userErrors,
+    ).toEqual([]);
 
-    expect((await client.gql(REVOKE_API_KEY, { input: { id: created[0] } }, { as: member })).data?.revokeApiKey.userErrors).toEqual([]);
-    expect((await client.gql(CREATE_API_KEY, { input: { name: 'in its place' } }, { as: member })).data?.createApiKey.userErrors).toEqual([]);
+    expect(
+      (await client.gql(REVOKE_API_KEY, { input: { id: created[0] } }, { as: member })).data?.revokeApiKey.userErrors,
+    ).toEqual([]);
+    expect(
+      (await client.gql(CREATE_API_KEY, { input: { name: 'in its place' } }, { as: member })).data?.createApiKey
+        .userErrors,
+    ).toEqual([]);
 
     // Sent at once, creations are counted one after the other: never more than the cap.
     const small = await createTestClient({ maxApiKeysPerMember: 3 });
@@ -246,7 +269,9 @@ describe('class 6 (b): failed authentication is throttled per client address, be
     // Untrusted: a made-up X-Forwarded-For per request does not make a new client.
     const spoofed: number[] = [];
     for (let i = 0; i < 8; i++) {
-      spoofed.push((await send(client, bogus(), { address: '192.0.2.50', headers: { 'x-forwarded-for': `10.1.1.${i}` } })).status);
+      spoofed.push(
+        (await send(client, bogus(), { address: '192.0.2.50', headers: { 'x-forwarded-for': `10.1.1.${i}` } })).status,
+      );
     }
     expect(spoofed).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
 
@@ -254,7 +279,9 @@ describe('class 6 (b): failed authentication is throttled per client address, be
     // entry; what the client wrote before it is still not believed.
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(1);
     expect(loadConfig({}).trustProxy).toBe(0);
-    expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow(/^Invalid TRUST_PROXY="yes": must be true, false or a number of proxies/);
+    expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow(
+      /^Invalid TRUST_PROXY="yes": must be true, false or a number of proxies/,
+    );
     const behindProxy = await createTestClient({ authFailuresPerMinute: 5, trustProxy: 1 });
     const viaProxy = (client: string, forged = '') =>
       send(behindProxy, bogus(), { address: '10.0.0.1', headers: { 'x-forwarded-for': `${forged}${client}` } });
@@ -274,7 +301,11 @@ describe('class 6 (b): failed authentication is throttled per client address, be
       for (let i = 0; i < 7; i++) {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${bogus()}`, 'x-forwarded-for': `10.9.9.${i}` },
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${bogus()}`,
+            'x-forwarded-for': `10.9.9.${i}`,
+          },
           body: JSON.stringify({ query: VIEWER }),
         });
         over.push(response.status);
@@ -305,7 +336,10 @@ describe('class 6 (c): a member manages its own keys; others’ need an owner or
   });
 
   const revoke = async (id: string, as: TestMember) =>
-    (await client.gql(REVOKE_API_KEY, { input: { id } }, { as })).data?.revokeApiKey as { apiKey: any; userErrors: any[] };
+    (await client.gql(REVOKE_API_KEY, { input: { id } }, { as })).data?.revokeApiKey as {
+      apiKey: any;
+      userErrors: any[];
+    };
   const keyOf = async (member: TestMember) =>
     globalId('ApiKey', (await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: member.id } })).id);
 
@@ -316,7 +350,9 @@ describe('class 6 (c): a member manages its own keys; others’ need an owner or
 
     expect(await revoke(await keyOf(org.owner), member)).toEqual({
       apiKey: null,
-      userErrors: [{ field: ['input', 'id'], message: 'Only an owner can revoke an owner’s API key.', code: 'FORBIDDEN' }],
+      userErrors: [
+        { field: ['input', 'id'], message: 'Only an owner can revoke an owner’s API key.', code: 'FORBIDDEN' },
+      ],
     });
     expect(await revoke(await keyOf(colleague), member)).toEqual({
       apiKey: null,
@@ -362,7 +398,8 @@ describe('class 6 (c): a member manages its own keys; others’ need an owner or
     const org = await createOrganization(client.db);
     const member = await createMember(client.db, org.id, { permissions: ['Get:ApiKey', 'Regenerate:ApiKey'] });
     const before = new Date(Date.now() - 1_000);
-    const created = (await client.gql(CREATE_API_KEY, { input: { name: 'Recorded' } }, { as: member })).data!.createApiKey;
+    const created = (await client.gql(CREATE_API_KEY, { input: { name: 'Recorded' } }, { as: member })).data!
+      .createApiKey;
     expect(created.userErrors).toEqual([]);
     expect((await revoke(created.apiKey.id, org.owner)).userErrors).toEqual([]);
     // Revoking it again changes nothing, and records nothing.
@@ -375,8 +412,11 @@ describe('class 6 (c): a member manages its own keys; others’ need an owner or
       where: { organizationId: org.id },
       orderBy: [{ createdAt: 'asc' }, { action: 'asc' }],
     });
-    const keyId = (await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: member.id, name: 'Recorded' } })).id;
-    const memberKeyId = (await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: member.id, name: { not: 'Recorded' } } })).id;
+    const keyId = (await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: member.id, name: 'Recorded' } }))
+      .id;
+    const memberKeyId = (
+      await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: member.id, name: { not: 'Recorded' } } })
+    ).id;
     const ownerKeyId = (await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: org.owner.id } })).id;
     expect(events.map(({ id: _id, createdAt: _at, ...event }) => event)).toEqual([
       {
@@ -411,7 +451,9 @@ describe('class 6 (d): DEMO_API_KEY is 32+ characters and the API shows only 8 o
       /^Invalid DEMO_API_KEY="demo-key-acme-0001": must be at least 32 characters long$/,
     );
     expect(() => loadConfig({ DEMO_API_KEY_2: 'x'.repeat(31) })).toThrow(/^Invalid DEMO_API_KEY_2=.*at least 32/);
-    expect(loadConfig({ DEMO_API_KEY: 'demo-key-acme-0001-local-only-xyz' }).demoApiKeys[0]).toBe('demo-key-acme-0001-local-only-xyz');
+    expect(loadConfig({ DEMO_API_KEY: 'demo-key-acme-0001-local-only-xyz' }).demoApiKeys[0]).toBe(
+      'demo-key-acme-0001-local-only-xyz',
+    );
   });
 
   it('shows every Get:ApiKey holder the first 8 characters of a key, nothing more', async () => {
@@ -420,7 +462,13 @@ describe('class 6 (d): DEMO_API_KEY is 32+ characters and the API shows only 8 o
     const secret = 'demo-key-acme-0001-local-only-xyz';
     const key = newApiKey(secret);
     await client.db.prisma.apiKey.create({
-      data: { organizationId: org.id, memberId: org.owner.id, name: 'Demo key', prefix: key.prefix, keyHash: key.keyHash },
+      data: {
+        organizationId: org.id,
+        memberId: org.owner.id,
+        name: 'Demo key',
+        prefix: key.prefix,
+        keyHash: key.keyHash,
+      },
     });
     const reader = await createMember(client.db, org.id, { permissions: ['Get:ApiKey'] });
     const listed = await client.gql(`{ apiKeys(first: 100) { nodes { name prefix } } }`, {}, { as: reader });

@@ -71,7 +71,10 @@ describe('class 1: memory — a separate document size limit, and a parse cache 
     }
     // Bytes, not characters: 30,000 "é" are 60,000 bytes.
     const accented = `# ${'é'.repeat(limit / 2)}\n{ viewer { permissions } }`;
-    expectLimitError(await client.gql(accented, undefined, { as: org.owner }), /^Document size limit of \d+ bytes exceeded/);
+    expectLimitError(
+      await client.gql(accented, undefined, { as: org.owner }),
+      /^Document size limit of \d+ bytes exceeded/,
+    );
     // Refused before parsing: an unparsable document over the limit gets the size error.
     expectLimitError(await client.gql(`${over} {{{`, undefined, { as: org.owner }), /^Document size limit/);
     // Without credentials, still 401 first.
@@ -109,7 +112,7 @@ describe('class 1: memory — a separate document size limit, and a parse cache 
     for (let index = 0; index < 40; index++) {
       expect((await small.gql(commentedDocument(index, 60_000), undefined, { as: org.owner })).status).toBe(200);
     }
-    expect(cache.bytes).toBeLessThanOrEqual(2 * MiB + 2 * MiB / 8);
+    expect(cache.bytes).toBeLessThanOrEqual(2 * MiB + (2 * MiB) / 8);
     expect(cache.documentCache.size).toBeGreaterThan(0);
     expect(cache.documentCache.size).toBeLessThan(10);
     // 30,000 one-line comments: each a token kept by the parsed document, 2.7 MB in all.
@@ -136,7 +139,10 @@ describe('class 4: CPU — a limit on the fields a document asks validation to c
     }
     // Refused before validation: an unknown field in it is not even reported.
     const invalid = report.replace(/ }$/, ' noSuchField }');
-    expectLimitError(await client.gql(invalid, undefined, { as: org.owner }), /^Field limit of 300 exceeded, found 881\.$/);
+    expectLimitError(
+      await client.gql(invalid, undefined, { as: org.owner }),
+      /^Field limit of 300 exceeded, found 881\.$/,
+    );
     // Within the limit, the same shape runs; so does GraphiQL's introspection query (240).
     const within = `{ ${Array.from({ length: 150 }, () => 'viewer { permissions }').join(' ')} }`;
     expect((await client.gql(within, undefined, { as: org.owner })).status).toBe(200);
@@ -145,7 +151,10 @@ describe('class 4: CPU — a limit on the fields a document asks validation to c
     expect(introspection.errors).toBeUndefined();
     // And the limit is a setting.
     const strict = await createTestClient({ limits: { ...DEFAULT_LIMITS, maxFields: 2 } });
-    expectLimitError(await strict.gql('{ viewer { member { name } } }', undefined, { as: org.owner }), /^Field limit of 2 exceeded, found 3\.$/);
+    expectLimitError(
+      await strict.gql('{ viewer { member { name } } }', undefined, { as: org.owner }),
+      /^Field limit of 2 exceeded, found 3\.$/,
+    );
   });
 
   it('counts fragments where they are spread, so that spreads cannot multiply fields past the limit', async () => {
@@ -155,15 +164,25 @@ describe('class 4: CPU — a limit on the fields a document asks validation to c
       '{ viewer { ...F0 } } ' +
       [0, 1, 2].map((level) => `fragment F${level} on Viewer { ${`...F${level + 1} `.repeat(10)}}`).join(' ') +
       ' fragment F3 on Viewer { permissions }';
-    expectLimitError(await client.gql(nested, undefined, { as: org.owner }), /^Field limit of 300 exceeded, found 2112\.$/);
+    expectLimitError(
+      await client.gql(nested, undefined, { as: org.owner }),
+      /^Field limit of 300 exceeded, found 2112\.$/,
+    );
     // How the count goes: a field is one, a spread is one plus its fragment, an inline
     // fragment is what it holds, and a fragment nothing spreads still counts once.
-    expect(countFieldSelections(parse('{ a { ...F ...F ... on X { d } } } fragment F on X { b c }'))).toBe(1 + 2 * (1 + 2) + 1);
+    expect(countFieldSelections(parse('{ a { ...F ...F ... on X { d } } } fragment F on X { b c }'))).toBe(
+      1 + 2 * (1 + 2) + 1,
+    );
     expect(countFieldSelections(parse('{ a } fragment Unused on X { b c }'))).toBe(3);
     // Forty levels that each spread the next twice: 2^41 and more, counted in forty steps.
-    const doubling = Array.from({ length: 40 }, (_, index) => `fragment F${index} on Query { ...F${index + 1} ...F${index + 1} }`).join(' ');
+    const doubling = Array.from(
+      { length: 40 },
+      (_, index) => `fragment F${index} on Query { ...F${index + 1} ...F${index + 1} }`,
+    ).join(' ');
     expect(countFieldSelections(parse(`{ ...F0 } ${doubling} fragment F40 on Query { a }`))).toBeGreaterThan(2 ** 41);
     // A cycle (which validation refuses) is counted once round.
-    expect(countFieldSelections(parse('{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...A }'))).toBe(5);
+    expect(countFieldSelections(parse('{ ...A } fragment A on Query { a ...B } fragment B on Query { b ...A }'))).toBe(
+      5,
+    );
   });
 });

@@ -59,11 +59,23 @@ describe('class 9: permission edges', () => {
 
   it('every member reads its own roles, without Get:OrganizationRole or Get:OrganizationMember', async () => {
     const agent = await createMember(client.db, org.id, { permissions: ['Get:Contact'] });
-    const response = await client.gql(`{ viewer { member { name roles { id name permissions } } permissions } }`, {}, { as: agent });
+    const response = await client.gql(
+      `{ viewer { member { name roles { id name permissions } } permissions } }`,
+      {},
+      { as: agent },
+    );
     expect(response.errors).toBeUndefined();
-    const [role] = await client.db.prisma.roleAssignment.findMany({ where: { memberId: agent.id }, include: { role: true } });
+    const [role] = await client.db.prisma.roleAssignment.findMany({
+      where: { memberId: agent.id },
+      include: { role: true },
+    });
     expect(response.data?.viewer).toEqual({
-      member: { name: agent.name, roles: [{ id: globalId('OrganizationRole', role!.roleId), name: role!.role.name, permissions: ['Get:Contact'] }] },
+      member: {
+        name: agent.name,
+        roles: [
+          { id: globalId('OrganizationRole', role!.roleId), name: role!.role.name, permissions: ['Get:Contact'] },
+        ],
+      },
       permissions: ['Get:Contact'],
     });
     // Its own role by id too; another member's role reads like a missing one.
@@ -90,8 +102,16 @@ describe('class 9: permission edges', () => {
       ['OrganizationMember', org.owner.id],
     ] as const;
     for (const [typename, id] of pairs) {
-      const existing = await client.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: globalId(typename, id) }, { as: member });
-      const absent = await client.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: globalId(typename, missing) }, { as: member });
+      const existing = await client.gql(
+        `query($id: ID!) { node(id: $id) { id } }`,
+        { id: globalId(typename, id) },
+        { as: member },
+      );
+      const absent = await client.gql(
+        `query($id: ID!) { node(id: $id) { id } }`,
+        { id: globalId(typename, missing) },
+        { as: member },
+      );
       expect(existing, typename).toEqual(absent);
       expect(existing).toEqual({ status: 200, data: { node: null } });
     }

@@ -68,7 +68,8 @@ function listening(port: number): Promise<boolean> {
 async function healthy(port: number, child: ChildProcess, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) return;
     } catch {
@@ -80,12 +81,20 @@ async function healthy(port: number, child: ChildProcess, timeoutMs = 300_000): 
 }
 
 function environment(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', HOST: '127.0.0.1', SEED_DEMO_DATA: 'false', ...env };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    SEED_DEMO_DATA: 'false',
+    ...env,
+  };
 }
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 }
@@ -96,7 +105,10 @@ async function terminate(child: ChildProcess, port: number, dataDir: string) {
   serverPids.add(serverPid);
   const signalled = Date.now();
   child.kill('SIGTERM');
-  const exit = await Promise.race([exitOf(child), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000))]);
+  const exit = await Promise.race([
+    exitOf(child),
+    new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000)),
+  ]);
   const seconds = (Date.now() - signalled) / 1_000;
   // Give an orphan no excuse of being slow to die.
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -117,7 +129,11 @@ describe('class 10: the process under a process manager', PROCESS_TEST, () => {
   it('SIGTERM to `npm start` drains and exits 0 within 10 s, also while nobody reads its output', async () => {
     const port = await freePort();
     // Standard output is a pipe that is never read, as when a log collector stalls.
-    const child = spawn('npm', ['start'], { cwd: ROOT, env: environment({ DATA_DIR: dataDir, PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: environment({ DATA_DIR: dataDir, PORT: String(port) }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let errors = '';
     child.stderr!.on('data', (chunk) => (errors += chunk));
@@ -128,7 +144,9 @@ describe('class 10: the process under a process manager', PROCESS_TEST, () => {
     // and the log buffer hold.
     const long = `/${'x'.repeat(8_000)}`;
     for (let round = 0; round < 50; round++) {
-      const statuses = await Promise.all(Array.from({ length: 10 }, () => fetch(`http://127.0.0.1:${port}${long}`).then((response) => response.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, () => fetch(`http://127.0.0.1:${port}${long}`).then((response) => response.status)),
+      );
       expect(statuses.every((status) => status === 404)).toBe(true);
     }
     // Requests are still answered, promptly, with the output blocked.
@@ -142,14 +160,22 @@ describe('class 10: the process under a process manager', PROCESS_TEST, () => {
     expect(Date.now() - started).toBeLessThan(5_000);
 
     const { exit, seconds, serverAlive, portTaken } = await terminate(child, port, dataDir);
-    expect({ exit, serverAlive, portTaken }, errors).toEqual({ exit: { code: 0, signal: null }, serverAlive: false, portTaken: false });
+    expect({ exit, serverAlive, portTaken }, errors).toEqual({
+      exit: { code: 0, signal: null },
+      serverAlive: false,
+      portTaken: false,
+    });
     expect(seconds).toBeLessThan(10);
   });
 
   it('SIGTERM to `npm run serve` drains and exits 0 within 10 s, leaving no server behind', async () => {
     await ensureBuilt();
     const port = await freePort();
-    const child = spawn('npm', ['run', 'serve'], { cwd: ROOT, env: environment({ DATA_DIR: dataDir, PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', 'serve'], {
+      cwd: ROOT,
+      env: environment({ DATA_DIR: dataDir, PORT: String(port) }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let output = '';
     child.stdout!.on('data', (chunk) => (output += chunk));
@@ -157,7 +183,11 @@ describe('class 10: the process under a process manager', PROCESS_TEST, () => {
     await healthy(port, child);
 
     const { exit, seconds, serverAlive, portTaken } = await terminate(child, port, dataDir);
-    expect({ exit, serverAlive, portTaken }, output).toEqual({ exit: { code: 0, signal: null }, serverAlive: false, portTaken: false });
+    expect({ exit, serverAlive, portTaken }, output).toEqual({
+      exit: { code: 0, signal: null },
+      serverAlive: false,
+      portTaken: false,
+    });
     expect(seconds).toBeLessThan(10);
     expect(output).toContain('"msg":"stopped"');
   });
@@ -170,17 +200,26 @@ describe('class 11: the development key', PROCESS_TEST, () => {
   it('GraphiQL is pre-filled with the key only for a client connected from this machine', async () => {
     const client = await createTestClient({ graphiql: true, graphiqlApiKey: KEY, log: silentLogger });
     const open = (serverContext?: object, headers: Record<string, string> = {}) =>
-      Promise.resolve(client.yoga.fetch('http://wagraph.test/graphql', { headers: { accept: 'text/html', ...headers } }, serverContext as never)).then((response) => response.text());
+      Promise.resolve(
+        client.yoga.fetch(
+          'http://wagraph.test/graphql',
+          { headers: { accept: 'text/html', ...headers } },
+          serverContext as never,
+        ),
+      ).then((response) => response.text());
     const from = (remoteAddress: string) => ({ req: { socket: { remoteAddress } } });
 
-    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) expect(page(await open(from(address))), address).toBe(true);
+    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1'])
+      expect(page(await open(from(address))), address).toBe(true);
     for (const address of ['10.0.0.7', '192.168.1.20', '203.0.113.9', '::ffff:10.0.0.7', '2001:db8::1', 'fe80::1']) {
       const body = await open(from(address));
       expect(body, address).toContain('GraphiQL');
       expect(body, address).not.toContain(KEY);
     }
     // A header anyone can send does not make a client local.
-    expect(page(await open(from('203.0.113.9'), { 'x-forwarded-for': '127.0.0.1', forwarded: 'for=127.0.0.1' }))).toBe(false);
+    expect(page(await open(from('203.0.113.9'), { 'x-forwarded-for': '127.0.0.1', forwarded: 'for=127.0.0.1' }))).toBe(
+      false,
+    );
     // No socket at all (yoga.fetch): not local either.
     expect(page(await open())).toBe(false);
 
@@ -205,7 +244,13 @@ describe('class 11: the development key', PROCESS_TEST, () => {
     const [owner] = DEMO_OWNERS;
     await db.prisma.organization.create({ data: { id: owner.organizationId, name: 'Acme (development key test)' } });
     await db.prisma.organizationMember.create({
-      data: { id: owner.memberId, organizationId: owner.organizationId, name: 'Olivia Owner', email: 'owner@acme-dev-key.example', accessLevel: 'OWNER' },
+      data: {
+        id: owner.memberId,
+        organizationId: owner.organizationId,
+        name: 'Olivia Owner',
+        email: 'owner@acme-dev-key.example',
+        accessLevel: 'OWNER',
+      },
     });
     const dataDir = temporaryDir();
     const file = path.join(dataDir, DEVELOPMENT_KEY_FILE);

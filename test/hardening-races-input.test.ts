@@ -62,7 +62,11 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
 
   /** Sends one mutation and files its answer: success, NOT_FOUND, or unexpected. */
   async function run(document: string, input: Record<string, unknown>): Promise<'success' | 'notFound' | 'unexpected'> {
-    const response = await client.gql(`mutation($input: ${document.split('|')[0]}!) { ${document.split('|')[1]}(input: $input) { userErrors { field code message } } }`, { input }, { as: org.owner });
+    const response = await client.gql(
+      `mutation($input: ${document.split('|')[0]}!) { ${document.split('|')[1]}(input: $input) { userErrors { field code message } } }`,
+      { input },
+      { as: org.owner },
+    );
     if (response.errors || response.status !== 200) {
       unexpected.push({ document, input, status: response.status, errors: response.errors });
       return 'unexpected';
@@ -82,7 +86,8 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
 
   const op = {
     deleteContact: (id: string) => run('DeleteContactInput|deleteContact', { id: gid('Contact', id) }),
-    deleteContacts: (ids: string[]) => run('DeleteContactsInput|deleteContacts', { ids: ids.map((id) => gid('Contact', id)) }),
+    deleteContacts: (ids: string[]) =>
+      run('DeleteContactsInput|deleteContacts', { ids: ids.map((id) => gid('Contact', id)) }),
     updateContact: (id: string, listIds: string[], tagIds: string[]) =>
       run('UpdateContactInput|updateContact', {
         id: gid('Contact', id),
@@ -91,7 +96,10 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
         tagIds: tagIds.map((tagId) => gid('Tag', tagId)),
       }),
     addContactsToList: (listId: string, contactIds: string[]) =>
-      run('AddContactsToListInput|addContactsToList', { listId: gid('List', listId), contactIds: contactIds.map((id) => gid('Contact', id)) }),
+      run('AddContactsToListInput|addContactsToList', {
+        listId: gid('List', listId),
+        contactIds: contactIds.map((id) => gid('Contact', id)),
+      }),
     removeContactsFromList: (listId: string, contactIds: string[]) =>
       run('RemoveContactsFromListInput|removeContactsFromList', {
         listId: gid('List', listId),
@@ -108,7 +116,11 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
       }),
     deleteList: (id: string) => run('DeleteListInput|deleteList', { id: gid('List', id) }),
     updateList: (id: string, tagIds: string[]) =>
-      run('UpdateListInput|updateList', { id: gid('List', id), name: 'Renamed list', tagIds: tagIds.map((tagId) => gid('Tag', tagId)) }),
+      run('UpdateListInput|updateList', {
+        id: gid('List', id),
+        name: 'Renamed list',
+        tagIds: tagIds.map((tagId) => gid('Tag', tagId)),
+      }),
     deleteTag: (id: string) => run('DeleteTagInput|deleteTag', { id: gid('Tag', id) }),
     updateTag: (id: string) => run('UpdateTagInput|updateTag', { id: gid('Tag', id), label: `renamed-${id}` }),
     sendMessage: (conversationId: string, replyToId?: string) =>
@@ -118,10 +130,18 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
         ...(replyToId ? { replyToId: gid('Message', replyToId) } : {}),
       }),
     updateConversation: (id: string, tagIds: string[]) =>
-      run('UpdateConversationInput|updateConversation', { id: gid('Conversation', id), status: 'CLOSED', tagIds: tagIds.map((tagId) => gid('Tag', tagId)) }),
-    markConversationRead: (id: string) => run('MarkConversationReadInput|markConversationRead', { id: gid('Conversation', id) }),
+      run('UpdateConversationInput|updateConversation', {
+        id: gid('Conversation', id),
+        status: 'CLOSED',
+        tagIds: tagIds.map((tagId) => gid('Tag', tagId)),
+      }),
+    markConversationRead: (id: string) =>
+      run('MarkConversationReadInput|markConversationRead', { id: gid('Conversation', id) }),
     assignConversation: (id: string, memberId: string) =>
-      run('AssignConversationInput|assignConversation', { id: gid('Conversation', id), memberId: gid('OrganizationMember', memberId) }),
+      run('AssignConversationInput|assignConversation', {
+        id: gid('Conversation', id),
+        memberId: gid('OrganizationMember', memberId),
+      }),
   };
 
   beforeEach(() => {
@@ -207,7 +227,10 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
     for (let index = 0; index < 10; index += 1) {
       const contact = await createContact(client.db, org.id);
       const conversation = await createConversation(client.db, org.id, { contactId: contact.id });
-      const [message] = await createMessages(client.db, org.id, conversation.id, 1, () => ({ direction: 'INBOUND', status: 'DELIVERED' }));
+      const [message] = await createMessages(client.db, org.id, conversation.id, 1, () => ({
+        direction: 'INBOUND',
+        status: 'DELIVERED',
+      }));
       contactIds.push(contact.id);
       operations.push(
         op.sendMessage(conversation.id),
@@ -225,43 +248,48 @@ describe('class 7: racing mutations answer a success or NOT_FOUND, never a maske
     await Promise.all(operations);
     expectOnlySuccessOrNotFound(100);
     expect(await db.conversation.count({ where: { contactId: { in: contactIds } } })).toBe(0);
-    expect(await db.message.count({ where: { organizationId: org.id, conversation: { contactId: { in: contactIds } } } })).toBe(0);
+    expect(
+      await db.message.count({ where: { organizationId: org.id, conversation: { contactId: { in: contactIds } } } }),
+    ).toBe(0);
     expect(await db.conversationTag.count({ where: { tagId: tag.id } })).toBe(0);
   });
 });
 
 // PGlite has one connection: two transactions cannot wait for each other there, so this is
 // registered in the PostgreSQL pass of the suite only.
-if (testDatabaseTarget().kind === 'postgres') describe('class 7: a deadlock is recognised as worth another attempt', () => {
-  it('the error of a real deadlock is a transient conflict; others are not', async () => {
-    const db = client.db.prisma;
-    const [first, second] = [await createTag(client.db, org.id), await createTag(client.db, org.id)];
-    let bothLocked!: () => void;
-    const barrier = new Promise<void>((resolve) => {
-      let waiting = 2;
-      bothLocked = () => {
-        waiting -= 1;
-        if (waiting === 0) resolve();
-      };
+if (testDatabaseTarget().kind === 'postgres')
+  describe('class 7: a deadlock is recognised as worth another attempt', () => {
+    it('the error of a real deadlock is a transient conflict; others are not', async () => {
+      const db = client.db.prisma;
+      const [first, second] = [await createTag(client.db, org.id), await createTag(client.db, org.id)];
+      let bothLocked!: () => void;
+      const barrier = new Promise<void>((resolve) => {
+        let waiting = 2;
+        bothLocked = () => {
+          waiting -= 1;
+          if (waiting === 0) resolve();
+        };
+      });
+      // Each transaction locks one tag, waits until the other has locked the other, then asks for it.
+      const lockInOrder = (a: string, b: string) =>
+        db.$transaction(
+          async (tx) => {
+            await tx.$executeRaw`SELECT 1 FROM "Tag" WHERE "id" = ${a}::uuid FOR UPDATE`;
+            bothLocked();
+            await barrier;
+            await tx.$executeRaw`SELECT 1 FROM "Tag" WHERE "id" = ${b}::uuid FOR UPDATE`;
+          },
+          { timeout: 15_000 },
+        );
+      const results = await Promise.allSettled([lockInOrder(first.id, second.id), lockInOrder(second.id, first.id)]);
+      const failures = results
+        .filter((result) => result.status === 'rejected')
+        .map((result) => result.reason as unknown);
+      expect(failures).toHaveLength(1);
+      expect(isTransientConflict(failures[0])).toBe(true);
+      expect(isTransientConflict(new Error('deadlock'))).toBe(false);
     });
-    // Each transaction locks one tag, waits until the other has locked the other, then asks for it.
-    const lockInOrder = (a: string, b: string) =>
-      db.$transaction(
-        async (tx) => {
-          await tx.$executeRaw`SELECT 1 FROM "Tag" WHERE "id" = ${a}::uuid FOR UPDATE`;
-          bothLocked();
-          await barrier;
-          await tx.$executeRaw`SELECT 1 FROM "Tag" WHERE "id" = ${b}::uuid FOR UPDATE`;
-        },
-        { timeout: 15_000 },
-      );
-    const results = await Promise.allSettled([lockInOrder(first.id, second.id), lockInOrder(second.id, first.id)]);
-    const failures = results.filter((result) => result.status === 'rejected').map((result) => result.reason as unknown);
-    expect(failures).toHaveLength(1);
-    expect(isTransientConflict(failures[0])).toBe(true);
-    expect(isTransientConflict(new Error('deadlock'))).toBe(false);
   });
-});
 
 /** `levels` objects nested inside each other, as JSON text: {"a":{"a":…{"a":1}}}. */
 function nested(levels: number): string {
@@ -290,15 +318,51 @@ describe('class 8: malformed strings, deep JSON and out-of-range dates are user 
     const conversation = await createConversation(client.db, org.id, { contactId: contact.id });
     const list = await createList(client.db, org.id);
     const cases: [string, Record<string, unknown>, string[]][] = [
-      ['mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { field code message } } }', { label: LONE }, ['input', 'label']],
-      ['mutation($input: CreateListInput!) { createList(input: $input) { userErrors { field code message } } }', { name: LONE }, ['input', 'name']],
-      ['mutation($input: UpdateListInput!) { updateList(input: $input) { userErrors { field code message } } }', { id: gid('List', list.id), description: `a${LONE}` }, ['input', 'description']],
-      ['mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code message } } }', { name: LONE, phone: '+14155550100' }, ['input', 'name']],
-      ['mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code message } } }', { name: 'Ann', phone: '+14155550101', attributes: { city: LONE } }, ['input', 'attributes']],
-      ['mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code message } } }', { name: 'Ann', phone: '+14155550102', attributes: { [LONE]: 1 } }, ['input', 'attributes']],
-      ['mutation($input: UpdateContactInput!) { updateContact(input: $input) { userErrors { field code message } } }', { id: gid('Contact', contact.id), attributes: { list: ['ok', LONE] } }, ['input', 'attributes']],
-      ['mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { field code message } } }', { conversationId: gid('Conversation', conversation.id), text: LONE }, ['input', 'text']],
-      ['mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { userErrors { field code message } } }', { name: LONE }, ['input', 'name']],
+      [
+        'mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { field code message } } }',
+        { label: LONE },
+        ['input', 'label'],
+      ],
+      [
+        'mutation($input: CreateListInput!) { createList(input: $input) { userErrors { field code message } } }',
+        { name: LONE },
+        ['input', 'name'],
+      ],
+      [
+        'mutation($input: UpdateListInput!) { updateList(input: $input) { userErrors { field code message } } }',
+        { id: gid('List', list.id), description: `a${LONE}` },
+        ['input', 'description'],
+      ],
+      [
+        'mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code message } } }',
+        { name: LONE, phone: '+14155550100' },
+        ['input', 'name'],
+      ],
+      [
+        'mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code message } } }',
+        { name: 'Ann', phone: '+14155550101', attributes: { city: LONE } },
+        ['input', 'attributes'],
+      ],
+      [
+        'mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code message } } }',
+        { name: 'Ann', phone: '+14155550102', attributes: { [LONE]: 1 } },
+        ['input', 'attributes'],
+      ],
+      [
+        'mutation($input: UpdateContactInput!) { updateContact(input: $input) { userErrors { field code message } } }',
+        { id: gid('Contact', contact.id), attributes: { list: ['ok', LONE] } },
+        ['input', 'attributes'],
+      ],
+      [
+        'mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { field code message } } }',
+        { conversationId: gid('Conversation', conversation.id), text: LONE },
+        ['input', 'text'],
+      ],
+      [
+        'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { userErrors { field code message } } }',
+        { name: LONE },
+        ['input', 'name'],
+      ],
     ];
     for (const [document, input, field] of cases) {
       const userErrors = await mutate(document, { input });
@@ -306,15 +370,26 @@ describe('class 8: malformed strings, deep JSON and out-of-range dates are user 
       expect(userErrors[0]!.message).toMatch(/UTF-16|surrogate|well-formed/i);
     }
     // A surrogate pair (an emoji) is a character like any other.
-    expect(await mutate('mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { code } } }', { input: { label: 'rt😀x' } })).toEqual([]);
+    expect(
+      await mutate('mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { code } } }', {
+        input: { label: 'rt😀x' },
+      }),
+    ).toEqual([]);
     expect(await client.db.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(0);
     expect(errorLogs).toEqual([]);
   });
 
   it('a lone surrogate in a query argument is BAD_USER_INPUT naming it', async () => {
-    const search = await client.gql('query($filter: ContactFilter) { contacts(filter: $filter) { totalCount } }', { filter: { search: LONE } }, { as: org.owner });
+    const search = await client.gql(
+      'query($filter: ContactFilter) { contacts(filter: $filter) { totalCount } }',
+      { filter: { search: LONE } },
+      { as: org.owner },
+    );
     expectQueryRefused(search, /filter\.search/);
-    expectQueryRefused(await client.gql('query($id: ID!) { node(id: $id) { id } }', { id: `Q29${LONE}` }, { as: org.owner }), /\$id/);
+    expectQueryRefused(
+      await client.gql('query($id: ID!) { node(id: $id) { id } }', { id: `Q29${LONE}` }, { as: org.owner }),
+      /\$id/,
+    );
     expect(errorLogs).toEqual([]);
   });
 
@@ -324,24 +399,46 @@ describe('class 8: malformed strings, deep JSON and out-of-range dates are user 
     const invisible = ['\u200b\u200b', '\u200c\u200d\u2060', '\ufeff \u00ad', '\u3164', '\u2800'];
     for (const text of invisible) {
       const cases: [string, Record<string, unknown>, string[]][] = [
-        ['mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { field code } } }', { conversationId: gid('Conversation', conversation.id), text }, ['input', 'text']],
-        ['mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { field code } } }', { label: text }, ['input', 'label']],
-        ['mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code } } }', { name: text, phone: '+14155550103' }, ['input', 'name']],
-        ['mutation($input: CreateListInput!) { createList(input: $input) { userErrors { field code } } }', { name: text }, ['input', 'name']],
+        [
+          'mutation($input: SendMessageInput!) { sendMessage(input: $input) { userErrors { field code } } }',
+          { conversationId: gid('Conversation', conversation.id), text },
+          ['input', 'text'],
+        ],
+        [
+          'mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { field code } } }',
+          { label: text },
+          ['input', 'label'],
+        ],
+        [
+          'mutation($input: CreateContactInput!) { createContact(input: $input) { userErrors { field code } } }',
+          { name: text, phone: '+14155550103' },
+          ['input', 'name'],
+        ],
+        [
+          'mutation($input: CreateListInput!) { createList(input: $input) { userErrors { field code } } }',
+          { name: text },
+          ['input', 'name'],
+        ],
       ];
       for (const [document, input, field] of cases) {
         expect(await mutate(document, { input }), JSON.stringify(input)).toEqual([{ field, code: 'INVALID' }]);
       }
     }
     // Visible text around a zero-width joiner is text.
-    expect(await mutate('mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { code } } }', { input: { label: 'a\u200db' } })).toEqual([]);
+    expect(
+      await mutate('mutation($input: CreateTagInput!) { createTag(input: $input) { userErrors { code } } }', {
+        input: { label: 'a\u200db' },
+      }),
+    ).toEqual([]);
     expect(await client.db.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(0);
   });
 
   it(`attributes nested deeper than ${JSON_DEPTH_MAX} levels are INVALID, identically on create and update, at any depth`, async () => {
     const contact = await createContact(client.db, org.id);
-    const create = 'mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { field code message } } }';
-    const update = 'mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { id } userErrors { field code message } } }';
+    const create =
+      'mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { field code message } } }';
+    const update =
+      'mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { id } userErrors { field code message } } }';
     /** The variables as JSON text: a deep value cannot go through JSON.stringify (it recurses). */
     async function send(document: string, input: string) {
       const response = await client.request({
@@ -355,43 +452,77 @@ describe('class 8: malformed strings, deep JSON and out-of-range dates are user 
     }
     for (const levels of [JSON_DEPTH_MAX + 1, 1_000, 4_000, 5_000, 20_000]) {
       const attributes = nested(levels);
-      const created = await send(create, `{"name":"Deep","phone":"+1415555${String(levels).padStart(4, '0').slice(-4)}","attributes":${attributes}}`);
-      const updated = await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":${attributes}}`);
+      const created = await send(
+        create,
+        `{"name":"Deep","phone":"+1415555${String(levels).padStart(4, '0').slice(-4)}","attributes":${attributes}}`,
+      );
+      const updated = await send(
+        update,
+        `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":${attributes}}`,
+      );
       for (const userErrors of [created, updated]) {
-        expect(userErrors, `${levels} levels`).toEqual([expect.objectContaining({ field: ['input', 'attributes'], code: 'INVALID' })]);
+        expect(userErrors, `${levels} levels`).toEqual([
+          expect.objectContaining({ field: ['input', 'attributes'], code: 'INVALID' }),
+        ]);
         expect(userErrors[0]!.message).toContain(String(JSON_DEPTH_MAX));
       }
     }
     // The limit itself is accepted on both.
     const attributes = nested(JSON_DEPTH_MAX);
     expect(await send(create, `{"name":"Deep enough","phone":"+14155559999","attributes":${attributes}}`)).toEqual([]);
-    expect(await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":${attributes}}`)).toEqual([]);
+    expect(
+      await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":${attributes}}`),
+    ).toEqual([]);
     // The same value written in the document: the same answer; far deeper, a clear refusal.
     const literal = (levels: number) =>
-      client.gql(`mutation { updateContact(input: { id: "${gid('Contact', contact.id)}", attributes: ${'{a:'.repeat(levels)}1${'}'.repeat(levels)} }) { userErrors { field code } } }`, {}, { as: org.owner });
-    expect((await literal(JSON_DEPTH_MAX + 1)).data?.updateContact.userErrors).toEqual([{ field: ['input', 'attributes'], code: 'INVALID' }]);
+      client.gql(
+        `mutation { updateContact(input: { id: "${gid('Contact', contact.id)}", attributes: ${'{a:'.repeat(levels)}1${'}'.repeat(levels)} }) { userErrors { field code } } }`,
+        {},
+        { as: org.owner },
+      );
+    expect((await literal(JSON_DEPTH_MAX + 1)).data?.updateContact.userErrors).toEqual([
+      { field: ['input', 'attributes'], code: 'INVALID' },
+    ]);
     const deepLiteral = await literal(5_000);
     expect(deepLiteral.status).toBeGreaterThanOrEqual(400);
     expect(deepLiteral.status).toBeLessThan(500);
     expect(deepLiteral.errors?.[0]?.message).not.toBe('Unexpected error.');
     // Arrays count as levels too.
     const array = `${'['.repeat(JSON_DEPTH_MAX)}1${']'.repeat(JSON_DEPTH_MAX)}`;
-    expect(await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":{"a":${array}}}`)).toEqual([
-      expect.objectContaining({ field: ['input', 'attributes'], code: 'INVALID' }),
-    ]);
+    expect(
+      await send(update, `{"id":${JSON.stringify(gid('Contact', contact.id))},"attributes":{"a":${array}}}`),
+    ).toEqual([expect.objectContaining({ field: ['input', 'attributes'], code: 'INVALID' })]);
     expect(errorLogs).toEqual([]);
   });
 
   it('a cursor or a DateTime argument outside PostgreSQL’s range is BAD_USER_INPUT naming the argument', async () => {
     const page = await client.gql('query { contacts(first: 1) { edges { cursor } } }', {}, { as: org.owner });
-    const ordering = (JSON.parse(Buffer.from(page.data?.contacts.edges[0].cursor as string, 'base64url').toString('utf8')) as string[])[0]!;
-    const forged = (value: string) => Buffer.from(JSON.stringify([ordering, value, '00000000-0000-4000-8000-000000000000']), 'utf8').toString('base64url');
-    for (const value of ['+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z']) {
-      const response = await client.gql('query($after: String!) { contacts(first: 2, after: $after) { nodes { id } } }', { after: forged(value) }, { as: org.owner });
+    const ordering = (
+      JSON.parse(Buffer.from(page.data?.contacts.edges[0].cursor as string, 'base64url').toString('utf8')) as string[]
+    )[0]!;
+    const forged = (value: string) =>
+      Buffer.from(JSON.stringify([ordering, value, '00000000-0000-4000-8000-000000000000']), 'utf8').toString(
+        'base64url',
+      );
+    for (const value of [
+      '+275760-09-13T00:00:00.000Z',
+      '-271821-04-20T00:00:00.000Z',
+      '+010000-01-01T00:00:00.000Z',
+      '-000001-01-01T00:00:00.000Z',
+    ]) {
+      const response = await client.gql(
+        'query($after: String!) { contacts(first: 2, after: $after) { nodes { id } } }',
+        { after: forged(value) },
+        { as: org.owner },
+      );
       expectQueryRefused(response, /after/);
     }
     const createdAfter = (at: string) =>
-      client.gql('query($at: DateTime!) { contacts(filter: { createdAfter: $at }) { totalCount } }', { at }, { as: org.owner });
+      client.gql(
+        'query($at: DateTime!) { contacts(filter: { createdAfter: $at }) { totalCount } }',
+        { at },
+        { as: org.owner },
+      );
     // Valid RFC 3339, but PostgreSQL has no year 0 (the second is year 0 in UTC).
     for (const value of ['0000-01-01T00:00:00.000Z', '0001-01-01T00:30:00+01:00']) {
       expectQueryRefused(await createdAfter(value), /\$at.*0001-01-01/);

@@ -52,7 +52,11 @@ describe('search treats SQL and LIKE metacharacters as text', () => {
     ['%_%', []],
     ['"; DROP TABLE "Contact"; --', []],
   ])('search %j finds %j', async (search, names) => {
-    const response = await client.gql(`query($s: String!) { contacts(filter: { search: $s }) { nodes { name } } }`, { s: search }, { as: org.owner });
+    const response = await client.gql(
+      `query($s: String!) { contacts(filter: { search: $s }) { nodes { name } } }`,
+      { s: search },
+      { as: org.owner },
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data?.contacts.nodes.map((node: { name: string }) => node.name)).toEqual(names);
   });
@@ -60,16 +64,22 @@ describe('search treats SQL and LIKE metacharacters as text', () => {
 
 describe('oversized values', () => {
   it('a search of nearly 1 MB is answered (nothing matches), not crashed on', async () => {
-    const response = await client.gql(`query($s: String!) { contacts(filter: { search: $s }) { totalCount } }`, { s: 'x'.repeat(900_000) }, { as: org.owner });
+    const response = await client.gql(
+      `query($s: String!) { contacts(filter: { search: $s }) { totalCount } }`,
+      { s: 'x'.repeat(900_000) },
+      { as: org.owner },
+    );
     expect(response.status).toBe(200);
     expect(response.data?.contacts.totalCount).toBe(0);
   });
 
   it('a 1 MB name is over the body limit: 413 before anything runs', async () => {
-    const result = await send(JSON.stringify({
-      query: 'mutation($n: String!) { createTag(input: { label: $n }) { tag { id } } }',
-      variables: { n: 'x'.repeat(1_100_000) },
-    }));
+    const result = await send(
+      JSON.stringify({
+        query: 'mutation($n: String!) { createTag(input: { label: $n }) { tag { id } } }',
+        variables: { n: 'x'.repeat(1_100_000) },
+      }),
+    );
     expect(result.status).toBe(413);
   });
 
@@ -79,7 +89,10 @@ describe('oversized values', () => {
       { n: 'x'.repeat(500_000) },
       { as: org.owner },
     );
-    expect(response.data?.createTag).toEqual({ tag: null, userErrors: [{ field: ['input', 'label'], code: 'INVALID' }] });
+    expect(response.data?.createTag).toEqual({
+      tag: null,
+      userErrors: [{ field: ['input', 'label'], code: 'INVALID' }],
+    });
   });
 
   it.each([
@@ -119,7 +132,9 @@ describe('broken requests', () => {
 
   it('invalid UTF-8 in the body is answered, not crashed on', async () => {
     const bytes = Buffer.concat([
-      Buffer.from('{"query": "query($s: String!) { contacts(filter: { search: $s }) { totalCount } }", "variables": {"s": "'),
+      Buffer.from(
+        '{"query": "query($s: String!) { contacts(filter: { search: $s }) { totalCount } }", "variables": {"s": "',
+      ),
       Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xff, 0xfe]),
       Buffer.from('"}}'),
     ]);
@@ -130,7 +145,9 @@ describe('broken requests', () => {
 
   it('variables nested 20,000 levels deep are refused, not a stack overflow', async () => {
     const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
-    const result = await send(`{"query": "query($s: String) { contacts(filter: { search: $s }) { totalCount } }", "variables": {"s": ${deep}}}`);
+    const result = await send(
+      `{"query": "query($s: String) { contacts(filter: { search: $s }) { totalCount } }", "variables": {"s": ${deep}}}`,
+    );
     expect(result.status).toBeGreaterThanOrEqual(400);
     expect(result.status).toBeLessThan(500);
     expect(result.text).not.toMatch(INTERNALS);

@@ -7,7 +7,8 @@ import { createMember, createOrganization, type TestMember, type TestOrganizatio
 import { JWT_SECRET, memberClaims, signJwt, unsignedJwt } from './helpers/jwt.js';
 
 const VIEWER = `{ viewer { permissions member { id name } organization { id name } } }`;
-const INVALID = 'The JWT is not valid (signature, algorithm or claims are wrong, or its member is not in its organization).';
+const INVALID =
+  'The JWT is not valid (signature, algorithm or claims are wrong, or its member is not in its organization).';
 
 let client: TestClient;
 let acme: TestOrganization;
@@ -22,7 +23,11 @@ beforeAll(async () => {
 });
 
 function withToken(token: string, header: 'authorization' | 'x-access-token' = 'authorization') {
-  return client.gql(VIEWER, {}, { as: null, headers: { [header]: header === 'authorization' ? `Bearer ${token}` : token } });
+  return client.gql(
+    VIEWER,
+    {},
+    { as: null, headers: { [header]: header === 'authorization' ? `Bearer ${token}` : token } },
+  );
 }
 
 async function expectRefused(token: string, message = INVALID) {
@@ -107,10 +112,14 @@ describe('JWT authentication (JWT_SECRET)', () => {
 
   it('refuses every JWT when JWT_SECRET is unset', async () => {
     const keysOnly = await createTestClient();
-    const response = await keysOnly.gql(VIEWER, {}, {
-      as: null,
-      headers: { authorization: `Bearer ${await signJwt(memberClaims(agent))}` },
-    });
+    const response = await keysOnly.gql(
+      VIEWER,
+      {},
+      {
+        as: null,
+        headers: { authorization: `Bearer ${await signJwt(memberClaims(agent))}` },
+      },
+    );
     expect(response.status).toBe(401);
     expect(response.errors?.[0]?.message).toBe('JWT authentication is not enabled on this server: use an API key.');
     // API keys still work beside JWTs.
@@ -130,7 +139,9 @@ describe('telling a JWT from an API key', () => {
   });
 
   it('does not accept a DEMO_API_KEY that would read as a JWT', () => {
-    expect(() => loadConfig({ DEMO_API_KEY: 'demo.key.for-a-test.that-is-long-enough' })).toThrow(/must not contain "\."/);
+    expect(() => loadConfig({ DEMO_API_KEY: 'demo.key.for-a-test.that-is-long-enough' })).toThrow(
+      /must not contain "\."/,
+    );
   });
 });
 

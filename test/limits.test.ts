@@ -18,7 +18,10 @@ const HUNDRED_CUBED = `{
   contacts(first: 100) { nodes { conversations(first: 100) { nodes { messages(first: 100) { nodes { id } } } } } }
 }`;
 
-function expectLimitError(response: { status: number; data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] }, message: RegExp) {
+function expectLimitError(
+  response: { status: number; data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  message: RegExp,
+) {
   expect(response.status).toBe(400);
   expect(response.data).toBeUndefined();
   expect(response.errors).toHaveLength(1);
@@ -65,7 +68,9 @@ describe('the page-cost limit', () => {
   });
 
   it('multiplies by the ids of Query.nodes', async () => {
-    const ids = Array.from({ length: 100 }, (_, index) => globalId('Contact', `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`));
+    const ids = Array.from({ length: 100 }, (_, index) =>
+      globalId('Contact', `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`),
+    );
     const response = await client.gql(
       `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Contact { conversations(first: 100) { nodes { messages(first: 100) { nodes { id } } } } } } }`,
       { ids },
@@ -81,12 +86,19 @@ describe('the page-cost limit', () => {
     const deep = `fragment Reach on ContactsPayload { contacts { lists(first: 100) { nodes { contacts(first: 100) { nodes { id } } } } } }`;
     const mutation = `mutation($input: CreateContactsInput!) { createContacts(input: $input) { ...Reach } } ${deep}`;
     const input = (count: number) => ({
-      input: { contacts: Array.from({ length: count }, (_, index) => ({ name: 'C', phone: `+1555000${1000 + index}` })) },
+      input: {
+        contacts: Array.from({ length: count }, (_, index) => ({ name: 'C', phone: `+1555000${1000 + index}` })),
+      },
     });
     expect(errorsOf(mutation, input(2))).toEqual([]); // 2 + 2·10,100
     expect(errorsOf(mutation, input(3))[0]).toMatch(/found 30303:/);
     // Written inline, and with the list unknown (not sent): priced at the 1,000 it may hold.
-    expect(errorsOf(`mutation { createContacts(input: { contacts: [{ name: "C", phone: "+15550001000" }] }) { ...Reach } } ${deep}`, {})).toEqual([]);
+    expect(
+      errorsOf(
+        `mutation { createContacts(input: { contacts: [{ name: "C", phone: "+15550001000" }] }) { ...Reach } } ${deep}`,
+        {},
+      ),
+    ).toEqual([]);
     expect(errorsOf(mutation, {})[0]).toMatch(/found 10101000:/);
   });
 
@@ -115,14 +127,21 @@ describe('the page-cost limit', () => {
     expect(errorsOf('{ contacts { nodes { tags { nodes { id } } } } }')).toEqual([]); // 20 + 20·20
     expect(errorsOf('{ contacts(first: 21) { nodes { tags { nodes { id } } } } }')[0]).toMatch(/found 441:/);
     expect(errorsOf('{ contacts(first: 1, last: 30) { nodes { id } } }')).toEqual([]);
-    expect(errorsOf('{ contacts(first: 1, last: 50) { nodes { tags(first: 9) { nodes { id } } } } }')[0]).toMatch(/found 500:/);
-    // A page size over 100 is priced at 100: the connection refuses it with the error that says why.
-    expect(errorsOf('{ contacts(first: 500) { nodes { tags(first: 9) { nodes { id } } } } }')[0]).toMatch(/found 1000:/);
-    // A count costs a full page (100) per parent it is counted for.
-    expect(errorsOf('{ contacts(first: 1, last: 50) { totalCount nodes { tags(first: 9) { totalCount } } } }', { maxCost: 5_000 })[0]).toMatch(
-      /found 5600:/,
+    expect(errorsOf('{ contacts(first: 1, last: 50) { nodes { tags(first: 9) { nodes { id } } } } }')[0]).toMatch(
+      /found 500:/,
     );
-    const two = 'query Small { contacts(first: 1) { totalCount } } query Big { contacts(first: 50) { nodes { tags(first: 9) { totalCount } } } }';
+    // A page size over 100 is priced at 100: the connection refuses it with the error that says why.
+    expect(errorsOf('{ contacts(first: 500) { nodes { tags(first: 9) { nodes { id } } } } }')[0]).toMatch(
+      /found 1000:/,
+    );
+    // A count costs a full page (100) per parent it is counted for.
+    expect(
+      errorsOf('{ contacts(first: 1, last: 50) { totalCount nodes { tags(first: 9) { totalCount } } } }', {
+        maxCost: 5_000,
+      })[0],
+    ).toMatch(/found 5600:/);
+    const two =
+      'query Small { contacts(first: 1) { totalCount } } query Big { contacts(first: 50) { nodes { tags(first: 9) { totalCount } } } }';
     expect(errorsOf(two, { operationName: 'Small' })).toEqual([]);
     expect(errorsOf(two, { operationName: 'Big' })).toHaveLength(1);
   });
@@ -142,7 +161,10 @@ describe('graphql-armor limits', () => {
 
   it('refuses more aliases than MAX_ALIASES (15)', async () => {
     const aliases = Array.from({ length: 16 }, (_, index) => `a${index}: viewer { permissions }`).join(' ');
-    expectLimitError(await client.gql(`{ ${aliases} }`, undefined, { as: org.owner }), /^Aliases limit of 15 exceeded, found 16\./);
+    expectLimitError(
+      await client.gql(`{ ${aliases} }`, undefined, { as: org.owner }),
+      /^Aliases limit of 15 exceeded, found 16\./,
+    );
   });
 
   it('refuses more directives than MAX_DIRECTIVES (50)', async () => {
@@ -163,8 +185,14 @@ describe('graphql-armor limits', () => {
 
   it('takes its limits from the options', async () => {
     const strict = await createTestClient({ limits: { ...DEFAULT_LIMITS, maxDepth: 2, maxCost: 10 } });
-    expectLimitError(await strict.gql('{ viewer { member { name } } }', undefined, { as: org.owner }), /depth limit of 2 exceeded, found 3/);
-    expectLimitError(await strict.gql('{ contacts(first: 11) { totalCount } }', undefined, { as: org.owner }), /cost limit of 10 exceeded, found 111/);
+    expectLimitError(
+      await strict.gql('{ viewer { member { name } } }', undefined, { as: org.owner }),
+      /depth limit of 2 exceeded, found 3/,
+    );
+    expectLimitError(
+      await strict.gql('{ contacts(first: 11) { totalCount } }', undefined, { as: org.owner }),
+      /cost limit of 10 exceeded, found 111/,
+    );
   });
 });
 
@@ -181,7 +209,8 @@ describe('requests', () => {
     const bytes = new TextEncoder().encode(body);
     const stream = new ReadableStream({
       start(controller) {
-        for (let offset = 0; offset < bytes.length; offset += 512) controller.enqueue(bytes.slice(offset, offset + 512));
+        for (let offset = 0; offset < bytes.length; offset += 512)
+          controller.enqueue(bytes.slice(offset, offset + 512));
         controller.close();
       },
     });
@@ -201,7 +230,9 @@ describe('requests', () => {
       body: JSON.stringify([{ query: '{ viewer { permissions } }' }, { query: '{ viewer { permissions } }' }]),
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ errors: [{ message: 'Batching is not supported.', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Batching is not supported.', extensions: { code: 'BAD_REQUEST' } }],
+    });
   });
 });
 
@@ -223,7 +254,9 @@ describe('introspection, suggestions and GraphiQL', () => {
 
   it('suggests field names by default, and not when suggestions are off', async () => {
     const typo = '{ contact(first: 1) { totalCount } }';
-    expect((await client.gql(typo, undefined, { as: org.owner })).errors?.[0]?.message).toMatch(/Did you mean "contacts"/);
+    expect((await client.gql(typo, undefined, { as: org.owner })).errors?.[0]?.message).toMatch(
+      /Did you mean "contacts"/,
+    );
     const quiet = await createTestClient({ fieldSuggestions: false });
     const errors = (await quiet.gql(typo, undefined, { as: org.owner })).errors;
     expect(errors?.map((error) => error.message)).toEqual(['Cannot query field "contact" on type "Query".']);

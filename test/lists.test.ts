@@ -27,15 +27,27 @@ async function addToList(org: TestOrganization, listId: string, contactIds: stri
 }
 
 async function listNode(org: TestOrganization, id: string, fields: string) {
-  return dataOf(await client.gql(`query($id: ID!) { node(id: $id) { ... on List { ${fields} } } }`, { id: globalId('List', id) }, { as: org.owner })).node;
+  return dataOf(
+    await client.gql(
+      `query($id: ID!) { node(id: $id) { ... on List { ${fields} } } }`,
+      { id: globalId('List', id) },
+      { as: org.owner },
+    ),
+  ).node;
 }
 
 describe('List', () => {
   it('exposes its fields', async () => {
     const org = await createOrganization(client.db);
-    const list = await createList(client.db, org.id, { name: 'Spring promo', description: 'Everyone who bought in March', createdAt: at(5) });
+    const list = await createList(client.db, org.id, {
+      name: 'Spring promo',
+      description: 'Everyone who bought in March',
+      createdAt: at(5),
+    });
     const bare = await createList(client.db, org.id, { name: 'Bare' });
-    expect(await listNode(org, list.id, 'id name description createdAt numberOfContacts numberOfCampaignsSent')).toEqual({
+    expect(
+      await listNode(org, list.id, 'id name description createdAt numberOfContacts numberOfCampaignsSent'),
+    ).toEqual({
       id: globalId('List', list.id),
       name: 'Spring promo',
       description: 'Everyone who bought in March',
@@ -50,25 +62,44 @@ describe('List', () => {
     const org = await createOrganization(client.db);
     const [list, other] = [await createList(client.db, org.id), await createList(client.db, org.id)];
     const contacts = [];
-    for (const status of ['ACTIVE', 'INACTIVE', 'BLOCKED', 'ACTIVE'] as const) contacts.push(await createContact(client.db, org.id, { status }));
-    await addToList(org, list!.id, contacts.map((contact) => contact.id));
+    for (const status of ['ACTIVE', 'INACTIVE', 'BLOCKED', 'ACTIVE'] as const)
+      contacts.push(await createContact(client.db, org.id, { status }));
+    await addToList(
+      org,
+      list!.id,
+      contacts.map((contact) => contact.id),
+    );
     await addToList(org, other!.id, [contacts[0]!.id]);
-    expect(await listNode(org, list!.id, 'numberOfContacts contacts { totalCount }')).toEqual({ numberOfContacts: 4, contacts: { totalCount: 4 } });
+    expect(await listNode(org, list!.id, 'numberOfContacts contacts { totalCount }')).toEqual({
+      numberOfContacts: 4,
+      contacts: { totalCount: 4 },
+    });
     expect(await listNode(org, other!.id, 'numberOfContacts')).toEqual({ numberOfContacts: 1 });
   });
 
   it('numberOfCampaignsSent counts the campaigns that used the list and are RUNNING or FINISHED', async () => {
     const org = await createOrganization(client.db);
     const organizationId = org.id;
-    const [list, other, unused] = [await createList(client.db, organizationId), await createList(client.db, organizationId), await createList(client.db, organizationId)];
+    const [list, other, unused] = [
+      await createList(client.db, organizationId),
+      await createList(client.db, organizationId),
+      await createList(client.db, organizationId),
+    ];
     // One campaign of every status on `list`; the RUNNING and a second FINISHED one also on `other`.
     for (const status of CAMPAIGN_STATUSES) {
       const campaign = await createCampaign(client.db, organizationId, { status });
-      await client.db.prisma.campaignList.create({ data: { organizationId, campaignId: campaign.id, listId: list!.id } });
-      if (status === 'RUNNING') await client.db.prisma.campaignList.create({ data: { organizationId, campaignId: campaign.id, listId: other!.id } });
+      await client.db.prisma.campaignList.create({
+        data: { organizationId, campaignId: campaign.id, listId: list!.id },
+      });
+      if (status === 'RUNNING')
+        await client.db.prisma.campaignList.create({
+          data: { organizationId, campaignId: campaign.id, listId: other!.id },
+        });
     }
     const finished = await createCampaign(client.db, organizationId, { status: 'FINISHED' });
-    await client.db.prisma.campaignList.create({ data: { organizationId, campaignId: finished.id, listId: other!.id } });
+    await client.db.prisma.campaignList.create({
+      data: { organizationId, campaignId: finished.id, listId: other!.id },
+    });
     // Sent campaigns that did not use the lists count for neither.
     await createCampaign(client.db, organizationId, { status: 'RUNNING' });
 
@@ -83,9 +114,14 @@ describe('List', () => {
   it('has its tags, oldest first', async () => {
     const org = await createOrganization(client.db);
     const list = await createList(client.db, org.id);
-    const tags = [await createTag(client.db, org.id, { label: 'b2b', createdAt: at(2) }), await createTag(client.db, org.id, { label: 'europe', createdAt: at(1) })];
+    const tags = [
+      await createTag(client.db, org.id, { label: 'b2b', createdAt: at(2) }),
+      await createTag(client.db, org.id, { label: 'europe', createdAt: at(1) }),
+    ];
     await createTag(client.db, org.id, { label: 'not on the list' });
-    await client.db.prisma.listTag.createMany({ data: tags.map((tag) => ({ organizationId: org.id, listId: list.id, tagId: tag.id })) });
+    await client.db.prisma.listTag.createMany({
+      data: tags.map((tag) => ({ organizationId: org.id, listId: list.id, tagId: tag.id })),
+    });
     expect(await listNode(org, list.id, 'tags { totalCount nodes { label } }')).toEqual({
       tags: { totalCount: 2, nodes: [{ label: 'europe' }, { label: 'b2b' }] },
     });
@@ -106,18 +142,34 @@ describe('List', () => {
     await addToList(org, list.id, [carla.id, alba.id, bruno.id, dora.id]);
     await addToList(org, otherList.id, [outside.id, alba.id, dora.id]);
     for (const contact of [carla, alba, bruno, outside]) {
-      await client.db.prisma.contactTag.create({ data: { organizationId: org.id, tagId: vip.id, contactId: contact.id } });
+      await client.db.prisma.contactTag.create({
+        data: { organizationId: org.id, tagId: vip.id, contactId: contact.id },
+      });
     }
     const contacts = async (args: string) =>
       rawIds((await listNode(org, list.id, `contacts${args ? `(${args})` : ''} { totalCount nodes { id } }`)).contacts);
 
     expect(await contacts('')).toEqual([carla.id, alba.id, bruno.id, dora.id]);
     expect(await contacts('orderBy: { field: NAME, direction: ASC }')).toEqual([alba.id, bruno.id, carla.id, dora.id]);
-    expect(await contacts('orderBy: { field: CREATED_AT, direction: DESC }')).toEqual([dora.id, bruno.id, alba.id, carla.id]);
-    expect(await contacts('filter: { status: [ACTIVE] }, orderBy: { field: NAME, direction: DESC }')).toEqual([dora.id, carla.id, alba.id]);
-    expect(await contacts(`filter: { tagId: "${globalId('Tag', vip.id)}", search: "r" }`)).toEqual([carla.id, bruno.id]);
+    expect(await contacts('orderBy: { field: CREATED_AT, direction: DESC }')).toEqual([
+      dora.id,
+      bruno.id,
+      alba.id,
+      carla.id,
+    ]);
+    expect(await contacts('filter: { status: [ACTIVE] }, orderBy: { field: NAME, direction: DESC }')).toEqual([
+      dora.id,
+      carla.id,
+      alba.id,
+    ]);
+    expect(await contacts(`filter: { tagId: "${globalId('Tag', vip.id)}", search: "r" }`)).toEqual([
+      carla.id,
+      bruno.id,
+    ]);
     expect(await contacts(`filter: { listId: "${globalId('List', otherList.id)}" }`)).toEqual([alba.id, dora.id]);
-    expect(await contacts(`filter: { createdAfter: "${at(60).toISOString()}", createdBefore: "${at(240).toISOString()}" }`)).toEqual([alba.id, bruno.id]);
+    expect(
+      await contacts(`filter: { createdAfter: "${at(60).toISOString()}", createdBefore: "${at(240).toISOString()}" }`),
+    ).toEqual([alba.id, bruno.id]);
     const counted = await listNode(org, list.id, `contacts(first: 1, filter: { status: [ACTIVE] }) { totalCount }`);
     expect(counted).toEqual({ contacts: { totalCount: 3 } });
   });
@@ -140,7 +192,13 @@ describe('lists(filter:)', () => {
   }
 
   async function listsWhere(org: TestOrganization, filter: Record<string, unknown>) {
-    const data = dataOf(await client.gql(`query($filter: ListFilter) { lists(filter: $filter) { totalCount nodes { id } } }`, { filter }, { as: org.owner }));
+    const data = dataOf(
+      await client.gql(
+        `query($filter: ListFilter) { lists(filter: $filter) { totalCount nodes { id } } }`,
+        { filter },
+        { as: org.owner },
+      ),
+    );
     expect(data.lists.totalCount).toBe(data.lists.nodes.length);
     return rawIds(data.lists);
   }
@@ -168,7 +226,15 @@ describe('lists(filter:)', () => {
   it('refuses an id that is not a Tag’s in tagId', async () => {
     const org = await createOrganization(client.db);
     const { lists } = await listDataset(org);
-    const response = await client.gql(`query($tagId: ID!) { lists(filter: { tagId: $tagId }) { totalCount } }`, { tagId: globalId('List', lists.spring.id) }, { as: org.owner });
-    expect(errorOf(response)).toEqual({ message: '`filter.tagId` must be the id of a Tag.', code: 'BAD_USER_INPUT', path: ['lists'] });
+    const response = await client.gql(
+      `query($tagId: ID!) { lists(filter: { tagId: $tagId }) { totalCount } }`,
+      { tagId: globalId('List', lists.spring.id) },
+      { as: org.owner },
+    );
+    expect(errorOf(response)).toEqual({
+      message: '`filter.tagId` must be the id of a Tag.',
+      code: 'BAD_USER_INPUT',
+      path: ['lists'],
+    });
   });
 });

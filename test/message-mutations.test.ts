@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage, OutboundTransport } from '../src/messaging/transport.js';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { failInsertsWhere } from './helpers/failures.js';
-import { createContact, createConversation, createMessages, createOrganization, type TestMember } from './helpers/factories.js';
+import {
+  createContact,
+  createConversation,
+  createMessages,
+  createOrganization,
+  type TestMember,
+} from './helpers/factories.js';
 
 /** Everything handed to the transport, by organization (each test has its own). */
 const delivered = new Map<string, OutboundMessage[]>();
@@ -14,7 +20,8 @@ const failingDeliveries = new Set<string>();
 
 const capturingTransport: OutboundTransport = {
   async send(message) {
-    if (failingDeliveries.has(message.organizationId)) throw new Error('WhatsApp Cloud API: 503 Service Unavailable (secret-token-123)');
+    if (failingDeliveries.has(message.organizationId))
+      throw new Error('WhatsApp Cloud API: 503 Service Unavailable (secret-token-123)');
     const list = delivered.get(message.organizationId) ?? [];
     list.push(message);
     delivered.set(message.organizationId, list);
@@ -65,7 +72,12 @@ async function world(status: 'ACTIVE' | 'CLOSED' | 'RESOLVED' = 'ACTIVE') {
   const other = await createOrganization(db);
   const contact = await createContact(db, org.id, { phone: '+14155550123' });
   const longAgo = new Date('2020-01-01T00:00:00.000Z');
-  const conversation = await createConversation(db, org.id, { contactId: contact.id, status, lastMessageAt: longAgo, createdAt: longAgo });
+  const conversation = await createConversation(db, org.id, {
+    contactId: contact.id,
+    status,
+    lastMessageAt: longAgo,
+    createdAt: longAgo,
+  });
   const inbound = await createMessages(db, org.id, conversation.id, 2, (index) => ({
     direction: 'INBOUND',
     status: 'DELIVERED',
@@ -123,12 +135,24 @@ describe('sendMessage', () => {
       { as: w.owner },
     );
     expect(read.data?.node).toEqual(message);
-    expect(read.data?.conversation).toEqual({ lastMessageAt: message.createdAt, messages: { nodes: [{ id: message.id }] } });
+    expect(read.data?.conversation).toEqual({
+      lastMessageAt: message.createdAt,
+      messages: { nodes: [{ id: message.id }] },
+    });
 
-    const rawId = (await client.db.prisma.message.findFirstOrThrow({ where: { organizationId: w.org.id, direction: 'OUTBOUND' } })).id;
+    const rawId = (
+      await client.db.prisma.message.findFirstOrThrow({ where: { organizationId: w.org.id, direction: 'OUTBOUND' } })
+    ).id;
     expect(globalId('Message', rawId)).toBe(message.id);
     expect(w.deliveries()).toEqual([
-      { organizationId: w.org.id, conversationId: w.conversation.id, messageId: rawId, to: '+14155550123', text, replyToWhatsAppMessageId: null },
+      {
+        organizationId: w.org.id,
+        conversationId: w.conversation.id,
+        messageId: rawId,
+        to: '+14155550123',
+        text,
+        replyToWhatsAppMessageId: null,
+      },
     ]);
     expect(message.whatsAppMessageId).toBe(`wamid.${rawId}`);
   });
@@ -144,10 +168,17 @@ describe('sendMessage', () => {
   it('replies to a message of the same conversation, passing its WhatsApp id to the transport', async () => {
     const w = await world();
     const original = w.inbound[1]!;
-    const payload = await sendMessage({ conversationId: w.conversation.globalId, text: 'Yes!', replyToId: original.globalId }, w.owner);
+    const payload = await sendMessage(
+      { conversationId: w.conversation.globalId, text: 'Yes!', replyToId: original.globalId },
+      w.owner,
+    );
     expect(payload.userErrors).toEqual([]);
     expect(payload.message.replyTo).toEqual({ id: original.globalId, text: 'Hello 1' });
-    const read = await client.gql(`query($id: ID!) { node(id: $id) { ... on Message { replyTo { id } } } }`, { id: payload.message.id }, { as: w.owner });
+    const read = await client.gql(
+      `query($id: ID!) { node(id: $id) { ... on Message { replyTo { id } } } }`,
+      { id: payload.message.id },
+      { as: w.owner },
+    );
     expect(read.data?.node.replyTo).toEqual({ id: original.globalId });
     expect(w.deliveries()[0]?.replyToWhatsAppMessageId).toBe(original.whatsAppMessageId);
   });
@@ -158,14 +189,20 @@ describe('sendMessage', () => {
     ['an id of another type', (w: World) => w.conversation.globalId],
     ['an id that does not exist', () => globalId('Message', randomUUID())],
     ['a string that is not an id', () => '🙃'],
-  ])('refuses a replyToId that is %s as NOT_FOUND on ["input","replyToId"]; nothing is sent or recorded', async (_case, badId) => {
-    const w = await world();
-    const payload = await sendMessage({ conversationId: w.conversation.globalId, text: 'Re:', replyToId: badId(w) }, w.owner);
-    expect(payload.message).toBeNull();
-    expect(onlyError(payload)).toEqual({ field: ['input', 'replyToId'], code: 'NOT_FOUND' });
-    expect(w.deliveries()).toEqual([]);
-    expect(await w.outboundInDatabase()).toBe(0);
-  });
+  ])(
+    'refuses a replyToId that is %s as NOT_FOUND on ["input","replyToId"]; nothing is sent or recorded',
+    async (_case, badId) => {
+      const w = await world();
+      const payload = await sendMessage(
+        { conversationId: w.conversation.globalId, text: 'Re:', replyToId: badId(w) },
+        w.owner,
+      );
+      expect(payload.message).toBeNull();
+      expect(onlyError(payload)).toEqual({ field: ['input', 'replyToId'], code: 'NOT_FOUND' });
+      expect(w.deliveries()).toEqual([]);
+      expect(await w.outboundInDatabase()).toBe(0);
+    },
+  );
 
   it.each([
     ['an id of another organization', (w: World) => w.foreign.conversationId],
@@ -178,7 +215,11 @@ describe('sendMessage', () => {
     expect(payload.message).toBeNull();
     expect(onlyError(payload)).toEqual({ field: ['input', 'conversationId'], code: 'NOT_FOUND' });
     expect(w.deliveries()).toEqual([]);
-    expect(await client.db.prisma.message.count({ where: { direction: 'OUTBOUND', messageData: { equals: { text: 'Hello?' } } } })).toBe(0);
+    expect(
+      await client.db.prisma.message.count({
+        where: { direction: 'OUTBOUND', messageData: { equals: { text: 'Hello?' } } },
+      }),
+    ).toBe(0);
   });
 
   it('accepts a text of 1 and of 4,096 characters (counted as characters, not UTF-16 units)', async () => {
@@ -202,34 +243,59 @@ describe('sendMessage', () => {
     expect(onlyError(payload)).toEqual({ field: ['input', 'text'], code });
     expect(w.deliveries()).toEqual([]);
     expect(await w.outboundInDatabase()).toBe(0);
-    expect(await w.conversationRow()).toMatchObject({ status: 'CLOSED', lastMessageAt: new Date('2020-01-01T00:00:00.000Z') });
+    expect(await w.conversationRow()).toMatchObject({
+      status: 'CLOSED',
+      lastMessageAt: new Date('2020-01-01T00:00:00.000Z'),
+    });
   });
 
   it('records nothing when the delivery fails, and leaves the conversation as it was', async () => {
     const w = await world('RESOLVED');
     failingDeliveries.add(w.org.id);
-    const response = await client.gql(SEND_MESSAGE, { input: { conversationId: w.conversation.globalId, text: 'Lost' } }, { as: w.owner });
+    const response = await client.gql(
+      SEND_MESSAGE,
+      { input: { conversationId: w.conversation.globalId, text: 'Lost' } },
+      { as: w.owner },
+    );
     expect(response.status).toBe(200);
     expect(response.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
     expect(JSON.stringify(response)).not.toMatch(/503|secret-token|WhatsApp Cloud/);
     expect(await w.outboundInDatabase()).toBe(0);
-    expect(await w.conversationRow()).toMatchObject({ status: 'RESOLVED', lastMessageAt: new Date('2020-01-01T00:00:00.000Z') });
-    const read = await client.gql(`query($id: ID!) { node(id: $id) { ... on Conversation { status totalMessages lastMessageAt } } }`, { id: w.conversation.globalId }, { as: w.owner });
-    expect(read.data?.node).toEqual({ status: 'RESOLVED', totalMessages: 2, lastMessageAt: '2020-01-01T00:00:00.000Z' });
+    expect(await w.conversationRow()).toMatchObject({
+      status: 'RESOLVED',
+      lastMessageAt: new Date('2020-01-01T00:00:00.000Z'),
+    });
+    const read = await client.gql(
+      `query($id: ID!) { node(id: $id) { ... on Conversation { status totalMessages lastMessageAt } } }`,
+      { id: w.conversation.globalId },
+      { as: w.owner },
+    );
+    expect(read.data?.node).toEqual({
+      status: 'RESOLVED',
+      totalMessages: 2,
+      lastMessageAt: '2020-01-01T00:00:00.000Z',
+    });
   });
 
   it('neither delivers nor records anything when the database fails half-way', async () => {
     const w = await world('CLOSED');
     const restore = await failInsertsWhere(client.db, 'Message', 'conversationId', w.conversation.id);
     try {
-      const response = await client.gql(SEND_MESSAGE, { input: { conversationId: w.conversation.globalId, text: 'Half' } }, { as: w.owner });
+      const response = await client.gql(
+        SEND_MESSAGE,
+        { input: { conversationId: w.conversation.globalId, text: 'Half' } },
+        { as: w.owner },
+      );
       expect(response.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
     } finally {
       await restore();
     }
     expect(w.deliveries()).toEqual([]);
     expect(await w.outboundInDatabase()).toBe(0);
-    expect(await w.conversationRow()).toMatchObject({ status: 'CLOSED', lastMessageAt: new Date('2020-01-01T00:00:00.000Z') });
+    expect(await w.conversationRow()).toMatchObject({
+      status: 'CLOSED',
+      lastMessageAt: new Date('2020-01-01T00:00:00.000Z'),
+    });
   });
 
   it('sends two messages of one request in order, each payload showing its own result', async () => {
@@ -244,10 +310,20 @@ describe('sendMessage', () => {
     );
     expect(response.errors).toBeUndefined();
     const { first, second } = response.data!;
-    expect(first.message).toMatchObject({ text: 'One', conversation: { totalMessages: 3, lastMessageAt: first.message.createdAt } });
-    expect(second.message).toMatchObject({ text: 'Two', conversation: { totalMessages: 4, lastMessageAt: second.message.createdAt } });
+    expect(first.message).toMatchObject({
+      text: 'One',
+      conversation: { totalMessages: 3, lastMessageAt: first.message.createdAt },
+    });
+    expect(second.message).toMatchObject({
+      text: 'Two',
+      conversation: { totalMessages: 4, lastMessageAt: second.message.createdAt },
+    });
     expect(w.deliveries().map((message) => message.text)).toEqual(['One', 'Two']);
-    const newest = await client.gql(`query($id: ID!) { node(id: $id) { ... on Conversation { messages(last: 2) { nodes { text } } } } }`, { id: w.conversation.globalId }, { as: w.owner });
+    const newest = await client.gql(
+      `query($id: ID!) { node(id: $id) { ... on Conversation { messages(last: 2) { nodes { text } } } } }`,
+      { id: w.conversation.globalId },
+      { as: w.owner },
+    );
     expect(newest.data?.node.messages.nodes).toEqual([{ text: 'One' }, { text: 'Two' }]);
   });
 });

@@ -17,7 +17,20 @@ beforeAll(async () => {
   client = await createTestClient();
 });
 
-const MESSAGE_TYPES = ['TEXT', 'IMAGE', 'VIDEO', 'AUDIO', 'DOCUMENT', 'STICKER', 'LOCATION', 'CONTACTS', 'REACTION', 'ADDRESS', 'INTERACTIVE', 'TEMPLATE'] as const;
+const MESSAGE_TYPES = [
+  'TEXT',
+  'IMAGE',
+  'VIDEO',
+  'AUDIO',
+  'DOCUMENT',
+  'STICKER',
+  'LOCATION',
+  'CONTACTS',
+  'REACTION',
+  'ADDRESS',
+  'INTERACTIVE',
+  'TEMPLATE',
+] as const;
 
 async function chat(org: TestOrganization) {
   const contact = await createContact(client.db, org.id);
@@ -25,7 +38,13 @@ async function chat(org: TestOrganization) {
 }
 
 async function messageNode(org: TestOrganization, id: string, fields: string) {
-  return dataOf(await client.gql(`query($id: ID!) { node(id: $id) { ... on Message { ${fields} } } }`, { id: globalId('Message', id) }, { as: org.owner })).node;
+  return dataOf(
+    await client.gql(
+      `query($id: ID!) { node(id: $id) { ... on Message { ${fields} } } }`,
+      { id: globalId('Message', id) },
+      { as: org.owner },
+    ),
+  ).node;
 }
 
 describe('Message', () => {
@@ -40,7 +59,8 @@ describe('Message', () => {
       createdAt: at(index),
     }));
     await client.db.prisma.message.update({ where: { id: answer!.id }, data: { replyToId: question!.id } });
-    const fields = 'id direction status messageType messageData text whatsAppMessageId createdAt conversation { id } replyTo { id text }';
+    const fields =
+      'id direction status messageType messageData text whatsAppMessageId createdAt conversation { id } replyTo { id text }';
     expect(await messageNode(org, answer!.id, fields)).toEqual({
       id: globalId('Message', answer!.id),
       direction: 'OUTBOUND',
@@ -53,22 +73,38 @@ describe('Message', () => {
       conversation: { id: globalId('Conversation', conversation.id) },
       replyTo: { id: globalId('Message', question!.id), text: 'Do you ship to Porto?' },
     });
-    expect(await messageNode(org, question!.id, 'whatsAppMessageId replyTo { id }')).toEqual({ whatsAppMessageId: `wamid.${conversation.id}`, replyTo: null });
+    expect(await messageNode(org, question!.id, 'whatsAppMessageId replyTo { id }')).toEqual({
+      whatsAppMessageId: `wamid.${conversation.id}`,
+      replyTo: null,
+    });
   });
 
   it('has text only for TEXT messages; messageData is the payload as stored, for every type', async () => {
     const org = await createOrganization(client.db);
     const conversation = await chat(org);
-    const payload = (type: string) => ({ text: `a ${type} message`, caption: 'look', link: 'https://example.com/file', nested: { id: type } });
+    const payload = (type: string) => ({
+      text: `a ${type} message`,
+      caption: 'look',
+      link: 'https://example.com/file',
+      nested: { id: type },
+    });
     const messages = await createMessages(client.db, org.id, conversation.id, MESSAGE_TYPES.length, (index) => ({
       messageType: MESSAGE_TYPES[index],
       messageData: payload(MESSAGE_TYPES[index]!),
     }));
     const data = dataOf(
-      await client.gql(`query($id: ID!) { node(id: $id) { ... on Conversation { messages(first: 20) { nodes { messageType messageData text } } } } }`, { id: globalId('Conversation', conversation.id) }, { as: org.owner }),
+      await client.gql(
+        `query($id: ID!) { node(id: $id) { ... on Conversation { messages(first: 20) { nodes { messageType messageData text } } } } }`,
+        { id: globalId('Conversation', conversation.id) },
+        { as: org.owner },
+      ),
     );
     expect(data.node.messages.nodes).toEqual(
-      MESSAGE_TYPES.map((type) => ({ messageType: type, messageData: payload(type), text: type === 'TEXT' ? 'a TEXT message' : null })),
+      MESSAGE_TYPES.map((type) => ({
+        messageType: type,
+        messageData: payload(type),
+        text: type === 'TEXT' ? 'a TEXT message' : null,
+      })),
     );
     expect(messages).toHaveLength(12);
   });
@@ -77,9 +113,14 @@ describe('Message', () => {
     const org = await createOrganization(client.db);
     const conversation = await chat(org);
     const payloads = [{}, { text: 42 }, { text: null }, { body: 'elsewhere' }];
-    const messages = await createMessages(client.db, org.id, conversation.id, payloads.length, (index) => ({ messageData: payloads[index]! }));
+    const messages = await createMessages(client.db, org.id, conversation.id, payloads.length, (index) => ({
+      messageData: payloads[index]!,
+    }));
     for (const [index, message] of messages.entries()) {
-      expect(await messageNode(org, message.id, 'messageData text')).toEqual({ messageData: payloads[index], text: null });
+      expect(await messageNode(org, message.id, 'messageData text')).toEqual({
+        messageData: payloads[index],
+        text: null,
+      });
     }
   });
 });
@@ -124,14 +165,18 @@ describe('Conversation.messages(filter:)', () => {
     expect(await where({ messageType: ['IMAGE', 'TEMPLATE'] })).toEqual([id(1), id(3), id(5)]);
     expect(await where({ direction: 'INBOUND', status: ['DELIVERED'] })).toEqual([id(1), id(4)]);
     expect(await where({ direction: 'INBOUND', status: ['DELIVERED'], messageType: ['TEXT'] })).toEqual([id(4)]);
-    expect(await where({ direction: 'OUTBOUND', messageType: ['TEXT'], status: ['SENT', 'READ', 'UNDELIVERED'] })).toEqual([id(2), id(6)]);
+    expect(
+      await where({ direction: 'OUTBOUND', messageType: ['TEXT'], status: ['SENT', 'READ', 'UNDELIVERED'] }),
+    ).toEqual([id(2), id(6)]);
     expect(await where({ direction: 'INBOUND', messageType: ['TEMPLATE'] })).toEqual([]);
   });
 
   it('pages a filtered chat from its newest message back', async () => {
     const org = await createOrganization(client.db);
     const conversation = await chat(org);
-    const messages = await createMessages(client.db, org.id, conversation.id, 25, (index) => ({ direction: index % 2 ? 'OUTBOUND' : 'INBOUND' }));
+    const messages = await createMessages(client.db, org.id, conversation.id, 25, (index) => ({
+      direction: index % 2 ? 'OUTBOUND' : 'INBOUND',
+    }));
     const inbound = messages.filter((message) => message.direction === 'INBOUND').map((message) => message.id);
     const page = async (args: string) =>
       dataOf(

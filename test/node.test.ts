@@ -43,8 +43,13 @@ async function oneOfEach(org: TestOrganization) {
   const list = await createList(client.db, organizationId);
   const tag = await createTag(client.db, organizationId);
   const campaign = await createCampaign(client.db, organizationId);
-  const conversation = await createConversation(client.db, organizationId, { contactId: contact.id, lastMessageAt: new Date(Date.UTC(2026, 2, 1)) });
-  const [message] = await createMessages(client.db, organizationId, conversation.id, 1, () => ({ messageData: { text: 'hi' } }));
+  const conversation = await createConversation(client.db, organizationId, {
+    contactId: contact.id,
+    lastMessageAt: new Date(Date.UTC(2026, 2, 1)),
+  });
+  const [message] = await createMessages(client.db, organizationId, conversation.id, 1, () => ({
+    messageData: { text: 'hi' },
+  }));
   const node = (typename: string, id: string, fields: Record<string, unknown>) => ({
     id: globalId(typename, id),
     rawId: id,
@@ -65,11 +70,14 @@ async function oneOfEach(org: TestOrganization) {
 }
 
 async function node(org: TestOrganization, id: string) {
-  return dataOf(await client.gql(`query($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`, { id }, { as: org.owner })).node;
+  return dataOf(await client.gql(`query($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`, { id }, { as: org.owner }))
+    .node;
 }
 
 async function nodes(org: TestOrganization, ids: string[]) {
-  return dataOf(await client.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`, { ids }, { as: org.owner })).nodes;
+  return dataOf(
+    await client.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`, { ids }, { as: org.owner }),
+  ).nodes;
 }
 
 describe('node(id:)', () => {
@@ -77,7 +85,15 @@ describe('node(id:)', () => {
     const org = await createOrganization(client.db);
     const rows = await oneOfEach(org);
     expect(rows.map((row) => row.typename)).toEqual([
-      'Organization', 'OrganizationMember', 'OrganizationRole', 'Contact', 'List', 'Tag', 'Campaign', 'Conversation', 'Message',
+      'Organization',
+      'OrganizationMember',
+      'OrganizationRole',
+      'Contact',
+      'List',
+      'Tag',
+      'Campaign',
+      'Conversation',
+      'Message',
     ]);
     for (const row of rows) expect(await node(org, row.id)).toEqual(row.expected);
   });
@@ -126,20 +142,36 @@ describe('nodes(ids:)', () => {
     const reversed = [...rows].reverse();
     const missing = globalId('Contact', randomUUID());
     const ids = [...reversed.map((row) => row.id), missing, rows[3]!.id, 'garbage', rows[3]!.id];
-    expect(await nodes(org, ids)).toEqual([...reversed.map((row) => row.expected), null, rows[3]!.expected, null, rows[3]!.expected]);
+    expect(await nodes(org, ids)).toEqual([
+      ...reversed.map((row) => row.expected),
+      null,
+      rows[3]!.expected,
+      null,
+      rows[3]!.expected,
+    ]);
     expect(await nodes(org, [])).toEqual([]);
   });
 
   it('takes up to 100 ids; more is an error that says so', async () => {
     const org = await createOrganization(client.db);
     const contacts = [];
-    for (let index = 0; index < 101; index++) contacts.push({ id: randomUUID(), organizationId: org.id, name: `Contact ${index}`, phone: `+1222${String(index).padStart(7, '0')}` });
+    for (let index = 0; index < 101; index++)
+      contacts.push({
+        id: randomUUID(),
+        organizationId: org.id,
+        name: `Contact ${index}`,
+        phone: `+1222${String(index).padStart(7, '0')}`,
+      });
     await client.db.prisma.contact.createMany({ data: contacts });
     const ids = contacts.map((contact) => globalId('Contact', contact.id));
     const hundred = await nodes(org, ids.slice(0, 100));
     expect(hundred.map((found: { id: string }) => found.id)).toEqual(ids.slice(0, 100));
     const response = await client.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids }, { as: org.owner });
-    expect(errorOf(response)).toEqual({ message: '`ids` must hold at most 100 ids (got 101).', code: 'BAD_USER_INPUT', path: ['nodes'] });
+    expect(errorOf(response)).toEqual({
+      message: '`ids` must hold at most 100 ids (got 101).',
+      code: 'BAD_USER_INPUT',
+      path: ['nodes'],
+    });
     expect(response.data).toBeNull();
   });
 });

@@ -4,12 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS } from '../src/auth/permissions.js';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf } from './helpers/connections.js';
-import {
-  at,
-  createMember,
-  createOrganization,
-  type TestOrganization,
-} from './helpers/factories.js';
+import { at, createMember, createOrganization, type TestOrganization } from './helpers/factories.js';
 
 let client: TestClient;
 
@@ -22,13 +17,22 @@ async function memberWithRoles(org: TestOrganization) {
   const organizationId = org.id;
   const member = await createMember(client.db, organizationId, { name: 'Sam Support' });
   const agent = await client.db.prisma.organizationRole.create({
-    data: { organizationId, name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'] },
+    data: {
+      organizationId,
+      name: 'Agent',
+      description: 'Answers chats',
+      permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'],
+    },
   });
   const viewer = await client.db.prisma.organizationRole.create({
     data: { organizationId, name: 'Viewer', permissions: ['Get:Contact', 'Get:Tag', 'Not:APermission'] },
   });
-  await client.db.prisma.roleAssignment.create({ data: { organizationId, memberId: member.id, roleId: viewer.id, createdAt: at(2) } });
-  await client.db.prisma.roleAssignment.create({ data: { organizationId, memberId: member.id, roleId: agent.id, createdAt: at(1) } });
+  await client.db.prisma.roleAssignment.create({
+    data: { organizationId, memberId: member.id, roleId: viewer.id, createdAt: at(2) },
+  });
+  await client.db.prisma.roleAssignment.create({
+    data: { organizationId, memberId: member.id, roleId: agent.id, createdAt: at(1) },
+  });
   const row = await client.db.prisma.organizationMember.findUniqueOrThrow({ where: { id: member.id } });
   return { member, row, agent, viewer };
 }
@@ -57,12 +61,26 @@ describe('the viewer', () => {
         accessLevel: 'MEMBER',
         createdAt: row.createdAt.toISOString(),
         roles: [
-          { id: globalId('OrganizationRole', agent.id), name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'] },
+          {
+            id: globalId('OrganizationRole', agent.id),
+            name: 'Agent',
+            description: 'Answers chats',
+            permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'],
+          },
           // A role shows its permission strings as stored, unknown ones included; they grant nothing.
-          { id: globalId('OrganizationRole', viewer.id), name: 'Viewer', description: null, permissions: ['Get:Contact', 'Get:Tag', 'Not:APermission'] },
+          {
+            id: globalId('OrganizationRole', viewer.id),
+            name: 'Viewer',
+            description: null,
+            permissions: ['Get:Contact', 'Get:Tag', 'Not:APermission'],
+          },
         ],
       },
-      organization: { id: globalId('Organization', org.id), name: 'Viewer Org', createdAt: organization.createdAt.toISOString() },
+      organization: {
+        id: globalId('Organization', org.id),
+        name: 'Viewer Org',
+        createdAt: organization.createdAt.toISOString(),
+      },
       permissions: ['Get:Contact', 'Get:Conversation', 'Get:OrganizationMember', 'Get:Tag'],
     });
   });
@@ -70,9 +88,13 @@ describe('the viewer', () => {
   it('of an owner holds every permission; of a member without roles, none', async () => {
     const org = await createOrganization(client.db);
     const lonely = await createMember(client.db, org.id);
-    const owner = dataOf(await client.gql(`{ viewer { permissions member { accessLevel roles { id } } } }`, {}, { as: org.owner }));
+    const owner = dataOf(
+      await client.gql(`{ viewer { permissions member { accessLevel roles { id } } } }`, {}, { as: org.owner }),
+    );
     expect(owner.viewer).toEqual({ permissions: [...PERMISSIONS].sort(), member: { accessLevel: 'OWNER', roles: [] } });
-    const none = dataOf(await client.gql(`{ viewer { permissions member { accessLevel roles { id } } } }`, {}, { as: lonely }));
+    const none = dataOf(
+      await client.gql(`{ viewer { permissions member { accessLevel roles { id } } } }`, {}, { as: lonely }),
+    );
     expect(none.viewer).toEqual({ permissions: [], member: { accessLevel: 'MEMBER', roles: [] } });
   });
 });
@@ -83,12 +105,19 @@ describe('members', () => {
     await client.db.prisma.organizationMember.update({ where: { id: org.owner.id }, data: { createdAt: at(0) } });
     const { member, agent, viewer } = await memberWithRoles(org);
     await client.db.prisma.organizationMember.update({ where: { id: member.id }, data: { createdAt: at(1) } });
-    const data = dataOf(await client.gql(`{ members { totalCount nodes { id name accessLevel roles { name } } } }`, {}, { as: member }));
+    const data = dataOf(
+      await client.gql(`{ members { totalCount nodes { id name accessLevel roles { name } } } }`, {}, { as: member }),
+    );
     expect(data.members).toEqual({
       totalCount: 2,
       nodes: [
         { id: globalId('OrganizationMember', org.owner.id), name: org.owner.name, accessLevel: 'OWNER', roles: [] },
-        { id: globalId('OrganizationMember', member.id), name: 'Sam Support', accessLevel: 'MEMBER', roles: [{ name: agent.name }, { name: viewer.name }] },
+        {
+          id: globalId('OrganizationMember', member.id),
+          name: 'Sam Support',
+          accessLevel: 'MEMBER',
+          roles: [{ name: agent.name }, { name: viewer.name }],
+        },
       ],
     });
   });
@@ -98,7 +127,11 @@ describe('members', () => {
     for (let index = 0; index < 55; index++) await createMember(client.db, org.id, { permissions: ['Get:Contact'] });
     const counts = [];
     for (const first of [5, 50]) {
-      const response = await client.gqlWithSql(`query($first: Int) { members(first: $first) { nodes { roles { permissions } } } }`, { first }, { as: org.owner });
+      const response = await client.gqlWithSql(
+        `query($first: Int) { members(first: $first) { nodes { roles { permissions } } } }`,
+        { first },
+        { as: org.owner },
+      );
       expect(dataOf(response).members.nodes).toHaveLength(first);
       // Every member has its one role; the owner (at most one on the page) has none.
       const roleCounts = dataOf(response).members.nodes.map((node: { roles: unknown[] }) => node.roles.length);
@@ -126,7 +159,13 @@ describe('Organization and OrganizationRole as nodes', () => {
     );
     expect(data).toEqual({
       org: { __typename: 'Organization', id: globalId('Organization', org.id), name: 'Node Org' },
-      role: { __typename: 'OrganizationRole', id: globalId('OrganizationRole', agent.id), name: 'Agent', description: 'Answers chats', permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'] },
+      role: {
+        __typename: 'OrganizationRole',
+        id: globalId('OrganizationRole', agent.id),
+        name: 'Agent',
+        description: 'Answers chats',
+        permissions: ['Get:Conversation', 'Get:OrganizationMember', 'Get:Contact'],
+      },
     });
   });
 });

@@ -61,8 +61,29 @@ function sortedIds<R extends Row>(rows: R[], key: (row: R) => string | number | 
 // Letters only, one case, so that every collation (C on PGlite, en_US or C.UTF-8 on a
 // server) sorts them as JavaScript does. Names repeat to make ties that only the id breaks.
 const NAMES = [
-  'Mike', 'Alpha', 'Kilo', 'Bravo', 'Bravo', 'Echo', 'Zulu', 'Delta', 'Bravo', 'Golf', 'Hotel', 'India',
-  'Juliet', 'Lima', 'Alpha', 'November', 'Oscar', 'Papa', 'Quebec', 'Romeo', 'Sierra', 'Tango', 'Mike',
+  'Mike',
+  'Alpha',
+  'Kilo',
+  'Bravo',
+  'Bravo',
+  'Echo',
+  'Zulu',
+  'Delta',
+  'Bravo',
+  'Golf',
+  'Hotel',
+  'India',
+  'Juliet',
+  'Lima',
+  'Alpha',
+  'November',
+  'Oscar',
+  'Papa',
+  'Quebec',
+  'Romeo',
+  'Sierra',
+  'Tango',
+  'Mike',
 ];
 
 /** 23 contacts with tied names and, three at a time, tied creation times. */
@@ -308,7 +329,10 @@ describe('nested connections page like root ones', () => {
       data: inList.map((row) => ({ organizationId: org.id, listId: list.id, contactId: row.id })),
     });
     const blocked = inList.filter((_, index) => index % 3 === 0);
-    await client.db.prisma.contact.updateMany({ where: { id: { in: blocked.map((row) => row.id) } }, data: { status: 'BLOCKED' } });
+    await client.db.prisma.contact.updateMany({
+      where: { id: { in: blocked.map((row) => row.id) } },
+      data: { status: 'BLOCKED' },
+    });
     const active = inList.filter((row) => !blocked.includes(row));
     for (const [field, key] of [
       ['NAME', (row: (typeof rows)[number]) => row.name],
@@ -316,7 +340,13 @@ describe('nested connections page like root ones', () => {
       ['CREATED_AT', (row: (typeof rows)[number]) => row.createdAt.getTime()],
     ] as const) {
       for (const direction of ['ASC', 'DESC']) {
-        const fetch = nested(org, 'List', list.id, 'contacts', `, filter: { status: [ACTIVE] }, orderBy: { field: ${field}, direction: ${direction} }`);
+        const fetch = nested(
+          org,
+          'List',
+          list.id,
+          'contacts',
+          `, filter: { status: [ACTIVE] }, orderBy: { field: ${field}, direction: ${direction} }`,
+        );
         await expectWalksBothWays(fetch, 4, sortedIds(active, key, direction === 'DESC'));
       }
     }
@@ -327,7 +357,9 @@ describe('nested connections page like root ones', () => {
     const contact = await createContact(client.db, org.id);
     const conversation = await createConversation(client.db, org.id, { contactId: contact.id });
     // Two messages per second: ties on createdAt, broken by id.
-    const messages = await createMessages(client.db, org.id, conversation.id, 45, (index) => ({ createdAt: at(Math.floor(index / 2)) }));
+    const messages = await createMessages(client.db, org.id, conversation.id, 45, (index) => ({
+      createdAt: at(Math.floor(index / 2)),
+    }));
     const expected = sortedIds(messages, (message) => new Date(message.createdAt!).getTime());
     const fetch = nested(org, 'Conversation', conversation.id, 'messages');
 
@@ -351,7 +383,11 @@ describe('nested connections page like root ones', () => {
     }));
     const inbound = messages.filter((message) => message.direction === 'INBOUND');
     const fetch = nested(org, 'Conversation', conversation.id, 'messages', ', filter: { direction: INBOUND }');
-    await expectWalksBothWays(fetch, 6, sortedIds(inbound, (message) => new Date(message.createdAt!).getTime()));
+    await expectWalksBothWays(
+      fetch,
+      6,
+      sortedIds(inbound, (message) => new Date(message.createdAt!).getTime()),
+    );
   });
 
   it('Contact.lists, Contact.tags, Contact.conversations, List.tags, Tag.contacts and Conversation.tags, oldest first', async () => {
@@ -367,17 +403,33 @@ describe('nested connections page like root ones', () => {
     const lists = await Promise.all(times.map((createdAt) => createList(client.db, org.id, { createdAt })));
     const tags = await Promise.all(times.map((createdAt) => createTag(client.db, org.id, { createdAt })));
     const contacts = await Promise.all(times.map((createdAt) => createContact(client.db, org.id, { createdAt })));
-    const conversations = await Promise.all(times.map((createdAt) => createConversation(client.db, org.id, { contactId: contact.id, createdAt })));
+    const conversations = await Promise.all(
+      times.map((createdAt) => createConversation(client.db, org.id, { contactId: contact.id, createdAt })),
+    );
     const organizationId = org.id;
-    await client.db.prisma.contactListMembership.createMany({ data: lists.map((row) => ({ organizationId, listId: row.id, contactId: contact.id })) });
-    await client.db.prisma.contactTag.createMany({ data: tags.map((row) => ({ organizationId, tagId: row.id, contactId: contact.id })) });
-    await client.db.prisma.listTag.createMany({ data: tags.map((row) => ({ organizationId, tagId: row.id, listId: list.id })) });
-    await client.db.prisma.contactTag.createMany({ data: contacts.map((row) => ({ organizationId, tagId: tag.id, contactId: row.id })) });
-    await client.db.prisma.conversationTag.createMany({ data: tags.map((row) => ({ organizationId, tagId: row.id, conversationId: conversation.id })) });
+    await client.db.prisma.contactListMembership.createMany({
+      data: lists.map((row) => ({ organizationId, listId: row.id, contactId: contact.id })),
+    });
+    await client.db.prisma.contactTag.createMany({
+      data: tags.map((row) => ({ organizationId, tagId: row.id, contactId: contact.id })),
+    });
+    await client.db.prisma.listTag.createMany({
+      data: tags.map((row) => ({ organizationId, tagId: row.id, listId: list.id })),
+    });
+    await client.db.prisma.contactTag.createMany({
+      data: contacts.map((row) => ({ organizationId, tagId: tag.id, contactId: row.id })),
+    });
+    await client.db.prisma.conversationTag.createMany({
+      data: tags.map((row) => ({ organizationId, tagId: row.id, conversationId: conversation.id })),
+    });
 
     await expectWalksBothWays(nested(org, 'Contact', contact.id, 'lists'), 3, byCreation(lists));
     await expectWalksBothWays(nested(org, 'Contact', contact.id, 'tags'), 3, byCreation(tags));
-    await expectWalksBothWays(nested(org, 'Contact', contact.id, 'conversations'), 3, byCreation([conversation, ...conversations]));
+    await expectWalksBothWays(
+      nested(org, 'Contact', contact.id, 'conversations'),
+      3,
+      byCreation([conversation, ...conversations]),
+    );
     await expectWalksBothWays(nested(org, 'List', list.id, 'tags'), 3, byCreation(tags));
     await expectWalksBothWays(nested(org, 'Tag', tag.id, 'contacts'), 3, byCreation(contacts));
     await expectWalksBothWays(nested(org, 'Conversation', conversation.id, 'tags'), 3, byCreation(tags));
@@ -435,8 +487,16 @@ describe('root connections without an orderBy page oldest first', () => {
 
 describe('page arguments that are errors', () => {
   const cases = [
-    { args: 'first: 101', message: '`first` must be at most 100 (got 101); page through the rest with `after`.', argumentName: 'first' },
-    { args: 'last: 101', message: '`last` must be at most 100 (got 101); page through the rest with `before`.', argumentName: 'last' },
+    {
+      args: 'first: 101',
+      message: '`first` must be at most 100 (got 101); page through the rest with `after`.',
+      argumentName: 'first',
+    },
+    {
+      args: 'last: 101',
+      message: '`last` must be at most 100 (got 101); page through the rest with `before`.',
+      argumentName: 'last',
+    },
     { args: 'first: -1', message: '`first` must not be negative (got -1).', argumentName: 'first' },
     { args: 'last: -3', message: '`last` must not be negative (got -3).', argumentName: 'last' },
     { args: 'first: 5, last: 5', message: 'Pass either `first` or `last`, not both.', argumentName: 'last' },
@@ -452,10 +512,15 @@ describe('page arguments that are errors', () => {
         [`{ conversations(${args}) { nodes { id } } }`, ['conversations']],
         [`{ members(${args}) { nodes { id } } }`, ['members']],
         [`{ conversations { nodes { messages(${args}) { totalCount } } } }`, ['conversations', 'nodes', 0, 'messages']],
-        [`query($id: ID!) { node(id: $id) { ... on Contact { conversations(${args}) { nodes { id } } } } }`, ['node', 'conversations']],
+        [
+          `query($id: ID!) { node(id: $id) { ... on Contact { conversations(${args}) { nodes { id } } } } }`,
+          ['node', 'conversations'],
+        ],
       ] as const) {
         const response = await client.gql(query, { id: globalId('Contact', contact.id) }, { as: org.owner });
-        expect(response.errors).toEqual([expect.objectContaining({ message, path, extensions: { code: 'BAD_USER_INPUT', argumentName } })]);
+        expect(response.errors).toEqual([
+          expect.objectContaining({ message, path, extensions: { code: 'BAD_USER_INPUT', argumentName } }),
+        ]);
       }
     });
   }
@@ -490,18 +555,32 @@ describe('cursors that are errors', () => {
       forge({ ordering: 'contacts:CREATED_AT_ASC' } as never),
     ];
     for (const cursor of bad) {
-      expect(await cursorError(org, query, { after: cursor })).toEqual({ message: NOT_A_CURSOR('after'), code: 'BAD_USER_INPUT', path: ['contacts'] });
-      expect(await cursorError(org, query, { before: cursor })).toEqual({ message: NOT_A_CURSOR('before'), code: 'BAD_USER_INPUT', path: ['contacts'] });
+      expect(await cursorError(org, query, { after: cursor })).toEqual({
+        message: NOT_A_CURSOR('after'),
+        code: 'BAD_USER_INPUT',
+        path: ['contacts'],
+      });
+      expect(await cursorError(org, query, { before: cursor })).toEqual({
+        message: NOT_A_CURSOR('before'),
+        code: 'BAD_USER_INPUT',
+        path: ['contacts'],
+      });
     }
     // PostgreSQL text cannot hold a NUL character.
     const byName = { field: 'NAME', direction: 'ASC' };
-    expect(await cursorError(org, query, { orderBy: byName, after: forge(['contacts:NAME_ASC', 'Bravo\u0000', id]) })).toEqual({
+    expect(
+      await cursorError(org, query, { orderBy: byName, after: forge(['contacts:NAME_ASC', 'Bravo\u0000', id]) }),
+    ).toEqual({
       message: NOT_A_CURSOR('after'),
       code: 'BAD_USER_INPUT',
       path: ['contacts'],
     });
     // The well-formed version of the same forgery is accepted.
-    const fine = await client.gql(query, { after: forge(['contacts:CREATED_AT_ASC', '2026-01-01T00:00:00.000Z', id]) }, { as: org.owner });
+    const fine = await client.gql(
+      query,
+      { after: forge(['contacts:CREATED_AT_ASC', '2026-01-01T00:00:00.000Z', id]) },
+      { as: org.owner },
+    );
     expect(dataOf(fine).contacts.nodes).toHaveLength(20);
   });
 
@@ -515,8 +594,10 @@ describe('cursors that are errors', () => {
     const byName = (await rootContacts(org, { field: 'NAME', direction: 'ASC' })({ first: 2 })).pageInfo.endCursor!;
     const byDefault = (await rootContacts(org)({ first: 2 })).pageInfo.endCursor!;
     const ofList = (await nested(org, 'List', list.id, 'contacts')({ first: 2 })).pageInfo.endCursor!;
-    const ofLists = dataOf(await client.gql(`{ lists { pageInfo { endCursor } } }`, {}, { as: org.owner })).lists.pageInfo.endCursor;
-    const ofMembers = dataOf(await client.gql(`{ members { pageInfo { endCursor } } }`, {}, { as: org.owner })).members.pageInfo.endCursor;
+    const ofLists = dataOf(await client.gql(`{ lists { pageInfo { endCursor } } }`, {}, { as: org.owner })).lists
+      .pageInfo.endCursor;
+    const ofMembers = dataOf(await client.gql(`{ members { pageInfo { endCursor } } }`, {}, { as: org.owner })).members
+      .pageInfo.endCursor;
 
     const contacts = `query($after: String, $orderBy: ContactOrder) { contacts(after: $after, orderBy: $orderBy) { nodes { id } } }`;
     for (const [after, orderBy] of [
@@ -528,7 +609,11 @@ describe('cursors that are errors', () => {
       [ofLists, undefined],
       [ofMembers, undefined],
     ] as const) {
-      expect(await cursorError(org, contacts, { after, orderBy })).toEqual({ message: NOT_A_CURSOR('after'), code: 'BAD_USER_INPUT', path: ['contacts'] });
+      expect(await cursorError(org, contacts, { after, orderBy })).toEqual({
+        message: NOT_A_CURSOR('after'),
+        code: 'BAD_USER_INPUT',
+        path: ['contacts'],
+      });
     }
     const listContacts = `query($id: ID!, $before: String) { node(id: $id) { ... on List { contacts(before: $before) { nodes { id } } } } }`;
     expect(await cursorError(org, listContacts, { id: globalId('List', list.id), before: byDefault })).toEqual({
@@ -537,7 +622,11 @@ describe('cursors that are errors', () => {
       path: ['node', 'contacts'],
     });
     // Each cursor still works where it came from.
-    expect(dataOf(await client.gql(contacts, { after: byName, orderBy: { field: 'NAME', direction: 'ASC' } }, { as: org.owner })).contacts.nodes).toHaveLength(20);
+    expect(
+      dataOf(
+        await client.gql(contacts, { after: byName, orderBy: { field: 'NAME', direction: 'ASC' } }, { as: org.owner }),
+      ).contacts.nodes,
+    ).toHaveLength(20);
   });
 
   it('a bad cursor is an error even when only totalCount is asked for', async () => {
@@ -549,7 +638,9 @@ describe('cursors that are errors', () => {
       code: 'BAD_USER_INPUT',
       path: ['contacts'],
     });
-    expect(await cursorError(org, `query($before: String) { contacts(before: $before) { totalCount } }`, { before: byName })).toEqual({
+    expect(
+      await cursorError(org, `query($before: String) { contacts(before: $before) { totalCount } }`, { before: byName }),
+    ).toEqual({
       message: NOT_A_CURSOR('before'),
       code: 'BAD_USER_INPUT',
       path: ['contacts'],

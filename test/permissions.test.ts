@@ -100,20 +100,47 @@ describe.each(QUERIES)('query %s', (name, permission, document) => {
 
 describe('nested fields obey the permission of what they return', () => {
   const NESTED: [string, Permission, Permission, (f: Fixture) => string][] = [
-    ['conversation.contact', 'Get:Conversation', 'Get:Contact', () => `{ conversations(first: 1) { nodes { contact { name } } } }`],
-    ['contact.conversations', 'Get:Contact', 'Get:Conversation', () => `{ contacts(first: 1) { nodes { conversations { totalCount } } } }`],
+    [
+      'conversation.contact',
+      'Get:Conversation',
+      'Get:Contact',
+      () => `{ conversations(first: 1) { nodes { contact { name } } } }`,
+    ],
+    [
+      'contact.conversations',
+      'Get:Contact',
+      'Get:Conversation',
+      () => `{ contacts(first: 1) { nodes { conversations { totalCount } } } }`,
+    ],
     ['contact.lists', 'Get:Contact', 'Get:List', () => `{ contacts(first: 1) { nodes { lists { totalCount } } } }`],
     ['contact.tags', 'Get:Contact', 'Get:Tag', () => `{ contacts(first: 1) { nodes { tags { totalCount } } } }`],
     ['list.contacts', 'Get:List', 'Get:Contact', () => `{ lists(first: 1) { nodes { contacts { totalCount } } } }`],
     ['tag.contacts', 'Get:Tag', 'Get:Contact', () => `{ tags(first: 1) { nodes { contacts { totalCount } } } }`],
-    ['conversation.assignedTo', 'Get:Conversation', 'Get:OrganizationMember', (f) => `{ node(id: "${f.conversation}") { ... on Conversation { assignedTo { name } } } }`],
-    ['message.conversation via node', 'Get:Conversation', 'Get:Contact', (f) => `{ node(id: "${f.message}") { ... on Message { conversation { contact { phone } } } } }`],
+    [
+      'conversation.assignedTo',
+      'Get:Conversation',
+      'Get:OrganizationMember',
+      (f) => `{ node(id: "${f.conversation}") { ... on Conversation { assignedTo { name } } } }`,
+    ],
+    [
+      'message.conversation via node',
+      'Get:Conversation',
+      'Get:Contact',
+      (f) => `{ node(id: "${f.message}") { ... on Message { conversation { contact { phone } } } } }`,
+    ],
   ];
 
   it.each(NESTED)('%s needs %s and %s', async (_name, outer, inner, document) => {
     const f = await fixture();
-    await client.db.prisma.conversation.updateMany({ where: { organizationId: org.id }, data: { assignedToId: (await createMember(client.db, org.id)).id } });
-    const both = await client.gql(document(f), {}, { as: await createMember(client.db, org.id, { permissions: [outer, inner] }) });
+    await client.db.prisma.conversation.updateMany({
+      where: { organizationId: org.id },
+      data: { assignedToId: (await createMember(client.db, org.id)).id },
+    });
+    const both = await client.gql(
+      document(f),
+      {},
+      { as: await createMember(client.db, org.id, { permissions: [outer, inner] }) },
+    );
     expect(both.errors).toBeUndefined();
     const withoutInner = await client.gql(document(f), {}, { as: await only(outer) });
     expect(withoutInner.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -123,9 +150,21 @@ describe('nested fields obey the permission of what they return', () => {
 
   it('lets every member read itself, but not other members, without Get:OrganizationMember', async () => {
     const member = await only('Get:Contact');
-    const self = await client.gql(`{ viewer { member { name } organization { name } permissions } }`, {}, { as: member });
-    expect(self.data?.viewer).toEqual({ member: { name: member.name }, organization: { name: 'Permissions' }, permissions: ['Get:Contact'] });
-    const other = await client.gql(`{ node(id: "${globalId('OrganizationMember', org.owner.id)}") { ... on OrganizationMember { name } } }`, {}, { as: member });
+    const self = await client.gql(
+      `{ viewer { member { name } organization { name } permissions } }`,
+      {},
+      { as: member },
+    );
+    expect(self.data?.viewer).toEqual({
+      member: { name: member.name },
+      organization: { name: 'Permissions' },
+      permissions: ['Get:Contact'],
+    });
+    const other = await client.gql(
+      `{ node(id: "${globalId('OrganizationMember', org.owner.id)}") { ... on OrganizationMember { name } } }`,
+      {},
+      { as: member },
+    );
     expect(other.data?.node).toBeNull();
     expect(other.errors).toBeUndefined();
   });
@@ -133,24 +172,77 @@ describe('nested fields obey the permission of what they return', () => {
 
 /** A mutation, the permission it needs, and how to call it on a fixture. */
 const MUTATIONS: [string, Permission, (f: Fixture) => string][] = [
-  ['createContact', 'Create:Contact', () => `createContact(input: { name: "Matrix", phone: "${uniquePhone()}" }) { userErrors { code } }`],
-  ['createContacts', 'BulkImport:Contacts', () => `createContacts(input: { contacts: [{ name: "Bulk", phone: "${uniquePhone()}" }] }) { userErrors { code } }`],
-  ['updateContact', 'Update:Contact', (f) => `updateContact(input: { id: "${f.contact}", name: "Renamed" }) { userErrors { code } }`],
+  [
+    'createContact',
+    'Create:Contact',
+    () => `createContact(input: { name: "Matrix", phone: "${uniquePhone()}" }) { userErrors { code } }`,
+  ],
+  [
+    'createContacts',
+    'BulkImport:Contacts',
+    () => `createContacts(input: { contacts: [{ name: "Bulk", phone: "${uniquePhone()}" }] }) { userErrors { code } }`,
+  ],
+  [
+    'updateContact',
+    'Update:Contact',
+    (f) => `updateContact(input: { id: "${f.contact}", name: "Renamed" }) { userErrors { code } }`,
+  ],
   ['deleteContact', 'Delete:Contact', (f) => `deleteContact(input: { id: "${f.contact}" }) { userErrors { code } }`],
-  ['deleteContacts', 'Delete:Contact', (f) => `deleteContacts(input: { ids: ["${f.contact}"] }) { userErrors { code } }`],
+  [
+    'deleteContacts',
+    'Delete:Contact',
+    (f) => `deleteContacts(input: { ids: ["${f.contact}"] }) { userErrors { code } }`,
+  ],
   ['createList', 'Create:List', () => `createList(input: { name: "Matrix list" }) { userErrors { code } }`],
-  ['updateList', 'Update:List', (f) => `updateList(input: { id: "${f.list}", name: "Renamed" }) { userErrors { code } }`],
+  [
+    'updateList',
+    'Update:List',
+    (f) => `updateList(input: { id: "${f.list}", name: "Renamed" }) { userErrors { code } }`,
+  ],
   ['deleteList', 'Delete:List', (f) => `deleteList(input: { id: "${f.list}" }) { userErrors { code } }`],
-  ['addContactsToList', 'Update:List', (f) => `addContactsToList(input: { listId: "${f.list}", contactIds: ["${f.contact}"] }) { userErrors { code } }`],
-  ['removeContactsFromList', 'Update:List', (f) => `removeContactsFromList(input: { listId: "${f.list}", contactIds: ["${f.contact}"] }) { userErrors { code } }`],
+  [
+    'addContactsToList',
+    'Update:List',
+    (f) => `addContactsToList(input: { listId: "${f.list}", contactIds: ["${f.contact}"] }) { userErrors { code } }`,
+  ],
+  [
+    'removeContactsFromList',
+    'Update:List',
+    (f) =>
+      `removeContactsFromList(input: { listId: "${f.list}", contactIds: ["${f.contact}"] }) { userErrors { code } }`,
+  ],
   ['createTag', 'Create:Tag', () => `createTag(input: { label: "matrix-${uniquePhone()}" }) { userErrors { code } }`],
-  ['updateTag', 'Update:Tag', (f) => `updateTag(input: { id: "${f.tag}", label: "renamed-${uniquePhone()}" }) { userErrors { code } }`],
+  [
+    'updateTag',
+    'Update:Tag',
+    (f) => `updateTag(input: { id: "${f.tag}", label: "renamed-${uniquePhone()}" }) { userErrors { code } }`,
+  ],
   ['deleteTag', 'Delete:Tag', (f) => `deleteTag(input: { id: "${f.tag}" }) { userErrors { code } }`],
-  ['updateConversation', 'Update:Conversation', (f) => `updateConversation(input: { id: "${f.conversation}", status: RESOLVED }) { userErrors { code } }`],
-  ['assignConversation', 'Assign:Conversation', (f) => `assignConversation(input: { id: "${f.conversation}", memberId: "${f.member}" }) { userErrors { code } }`],
-  ['unassignConversation', 'Unassign:Conversation', (f) => `unassignConversation(input: { id: "${f.conversation}" }) { userErrors { code } }`],
-  ['markConversationRead', 'Update:Conversation', (f) => `markConversationRead(input: { id: "${f.conversation}" }) { userErrors { code } }`],
-  ['sendMessage', 'Update:Conversation', (f) => `sendMessage(input: { conversationId: "${f.conversation}", text: "hi" }) { userErrors { code } }`],
+  [
+    'updateConversation',
+    'Update:Conversation',
+    (f) => `updateConversation(input: { id: "${f.conversation}", status: RESOLVED }) { userErrors { code } }`,
+  ],
+  [
+    'assignConversation',
+    'Assign:Conversation',
+    (f) => `assignConversation(input: { id: "${f.conversation}", memberId: "${f.member}" }) { userErrors { code } }`,
+  ],
+  [
+    'unassignConversation',
+    'Unassign:Conversation',
+    (f) => `unassignConversation(input: { id: "${f.conversation}" }) { userErrors { code } }`,
+  ],
+  [
+    'markConversationRead',
+    'Update:Conversation',
+    (f) => `markConversationRead(input: { id: "${f.conversation}" }) { userErrors { code } }`,
+  ],
+  [
+    'sendMessage',
+    'Update:Conversation',
+    (f) => `sendMessage(input: { conversationId: "${f.conversation}", text: "hi" }) { userErrors { code } }`,
+  ],
   ['createApiKey', 'Regenerate:ApiKey', () => `createApiKey(input: { name: "matrix" }) { secret userErrors { code } }`],
   ['revokeApiKey', 'Revoke:ApiKey', (f) => `revokeApiKey(input: { id: "${f.memberApiKey}" }) { userErrors { code } }`],
 ];

@@ -29,7 +29,10 @@ beforeAll(async () => {
   org = await createOrganization(client.db, 'Persisted Org');
 });
 
-async function send(body: Record<string, unknown>, headers: Record<string, string> = { authorization: `Bearer ${org.owner.apiKey}` }) {
+async function send(
+  body: Record<string, unknown>,
+  headers: Record<string, string> = { authorization: `Bearer ${org.owner.apiKey}` },
+) {
   const response = await client.request({
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -56,7 +59,9 @@ describe('allow-list mode (PERSISTED_OPERATIONS)', () => {
       headers: { accept: 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
     });
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { data: unknown }).data).toEqual({ viewer: { member: { name: 'Owner of Persisted Org' } } });
+    expect(((await response.json()) as { data: unknown }).data).toEqual({
+      viewer: { member: { name: 'Owner of Persisted Org' } },
+    });
   });
 
   it('runs a listed operation sent as its exact document', async () => {
@@ -94,7 +99,9 @@ describe('allow-list mode (PERSISTED_OPERATIONS)', () => {
       expect(response.body.data).toBeUndefined();
       expect(response.body.errors).toEqual([
         {
-          message: expect.stringMatching(/^This server runs only the operations of its allow-list, and this document is not one of them/),
+          message: expect.stringMatching(
+            /^This server runs only the operations of its allow-list, and this document is not one of them/,
+          ),
           extensions: { code: 'PERSISTED_QUERY_NOT_IN_LIST' },
         },
       ]);
@@ -127,9 +134,18 @@ describe('the manifest', () => {
     expect(() => loadConfig({ PERSISTED_OPERATIONS: notJson })).toThrow(/the manifest is not valid JSON: /);
     invalid(manifestFile([VIEWER]), 'the manifest must be a JSON object of sha256 hash → GraphQL document');
     invalid(manifestFile({}), 'the manifest lists no operations');
-    invalid(manifestFile({ abc: VIEWER }), "operation abc: the key must be the document's sha256 (64 lower-case hex digits)");
-    invalid(manifestFile({ [sha256(TAGS)]: VIEWER }), `operation ${sha256(TAGS)}: the key is not the sha256 of its document`);
-    invalid(manifestFile({ [sha256('{ viewer {')]: '{ viewer {' }), `operation ${sha256('{ viewer {')}: Syntax Error: Expected Name, found <EOF>.`);
+    invalid(
+      manifestFile({ abc: VIEWER }),
+      "operation abc: the key must be the document's sha256 (64 lower-case hex digits)",
+    );
+    invalid(
+      manifestFile({ [sha256(TAGS)]: VIEWER }),
+      `operation ${sha256(TAGS)}: the key is not the sha256 of its document`,
+    );
+    invalid(
+      manifestFile({ [sha256('{ viewer {')]: '{ viewer {' }),
+      `operation ${sha256('{ viewer {')}: Syntax Error: Expected Name, found <EOF>.`,
+    );
     invalid(manifestFile({ [sha256(VIEWER)]: 42 }), `operation ${sha256(VIEWER)}: the document must be a string`);
   });
 });

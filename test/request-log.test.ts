@@ -10,7 +10,8 @@ const lines: Record<string, unknown>[] = [];
 beforeAll(async () => {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -25,12 +26,14 @@ describe('the request log', () => {
       body: JSON.stringify({ query: 'query InboxPage { __typename }', operationName: 'InboxPage' }),
     });
     expect(response.status).toBe(401);
-    await expect.poll(() => lines.find((line) => line.requestId === 'log-test-1')).toMatchObject({
-      msg: 'request',
-      method: 'POST',
-      path: '/graphql',
-      operationName: 'InboxPage',
-      status: 401,
-    });
+    await expect
+      .poll(() => lines.find((line) => line.requestId === 'log-test-1'))
+      .toMatchObject({
+        msg: 'request',
+        method: 'POST',
+        path: '/graphql',
+        operationName: 'InboxPage',
+        status: 401,
+      });
   });
 });

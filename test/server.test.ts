@@ -42,8 +42,14 @@ describe('configuration errors', PROCESS_TEST, () => {
   // turns a bad setting, and a database it cannot reach, into one line and exit code 1.
   it.each([
     [{ PORT: 'eighty' }, /^wagraph: Invalid PORT="eighty": must be a number$/],
-    [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/wagraph' }, /^wagraph: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/wagraph \(DATABASE_URL\): .*ECONNREFUSED/],
-    [{ JWT_SECRET: 'not-long-enough' }, /^wagraph: Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/],
+    [
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/wagraph' },
+      /^wagraph: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/wagraph \(DATABASE_URL\): .*ECONNREFUSED/,
+    ],
+    [
+      { JWT_SECRET: 'not-long-enough' },
+      /^wagraph: Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/,
+    ],
   ])('%o → one clear line and exit code 1', { concurrent: true }, async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);
@@ -107,7 +113,9 @@ describe('the embedded database', PROCESS_TEST, () => {
   it('refuses a second process on the same data directory with a clear message', async () => {
     const { code, lines } = await exitOf({ DATA_DIR: dataDir });
     expect(code).toBe(1);
-    expect(lines.at(-1)).toMatch(/^wagraph: The embedded database in .* is in use by another wagraph process \(pid \d+\)/);
+    expect(lines.at(-1)).toMatch(
+      /^wagraph: The embedded database in .* is in use by another wagraph process \(pid \d+\)/,
+    );
     expect((await post(server.url, 'x'.repeat(40), '{ viewer { permissions } }')).status).toBe(401);
   });
 
@@ -121,7 +129,12 @@ describe('the embedded database', PROCESS_TEST, () => {
         const label = `shutdown-${lane}-${i}`;
         sent++;
         try {
-          const response = await post(server.url, DEMO_KEY, `mutation($l: String!) { createTag(input: { label: $l }) { tag { label } userErrors { message } } }`, { l: label });
+          const response = await post(
+            server.url,
+            DEMO_KEY,
+            `mutation($l: String!) { createTag(input: { label: $l }) { tag { label } userErrors { message } } }`,
+            { l: label },
+          );
           if (response.body.data?.createTag?.tag?.label === label) acknowledged.push(label);
         } catch {
           stop = true; // connection refused or reset: the server is gone
@@ -143,7 +156,9 @@ describe('the embedded database', PROCESS_TEST, () => {
     const { openDatabase } = await import('../src/db/client.js');
     const db = await openDatabase({ kind: 'pglite', dataDir });
     try {
-      const stored = new Set((await db.prisma.tag.findMany({ where: { label: { startsWith: 'shutdown-' } } })).map((tag) => tag.label));
+      const stored = new Set(
+        (await db.prisma.tag.findMany({ where: { label: { startsWith: 'shutdown-' } } })).map((tag) => tag.label),
+      );
       expect(acknowledged.filter((label) => !stored.has(label))).toEqual([]);
       expect(stored.size).toBeGreaterThanOrEqual(acknowledged.length);
       expect(stored.size).toBeLessThanOrEqual(sent);
@@ -156,38 +171,39 @@ describe('the embedded database', PROCESS_TEST, () => {
 // Needs a PostgreSQL server: registered in the PostgreSQL pass of the suite (.ci/run sets
 // TEST_DATABASE_URL). The embedded database's counterpart is the data-directory lock above.
 const postgres = testDatabaseTarget();
-if (postgres.kind === 'postgres') describe('PostgreSQL through DATABASE_URL', PROCESS_TEST, () => {
-  it('two instances started at once on an empty database both become ready; each migration is applied once', async () => {
-    const target = postgres;
-    const name = `wagraph_concurrent_${process.pid}`;
-    const admin = new pg.Client({ connectionString: target.url });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(target.url);
-    url.pathname = `/${name}`;
-    try {
-      const servers = await Promise.all(
-        [1, 2].map(() => startServer({ DATABASE_URL: url.toString(), DEMO_API_KEY: DEMO_KEY })),
-      );
-      running.push(...servers);
-      for (const server of servers) {
-        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-        const response = await post(server.url, DEMO_KEY, FIRST_CONTACTS);
-        expect(response.body.data.contacts.totalCount).toBe(200);
+if (postgres.kind === 'postgres')
+  describe('PostgreSQL through DATABASE_URL', PROCESS_TEST, () => {
+    it('two instances started at once on an empty database both become ready; each migration is applied once', async () => {
+      const target = postgres;
+      const name = `wagraph_concurrent_${process.pid}`;
+      const admin = new pg.Client({ connectionString: target.url });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(target.url);
+      url.pathname = `/${name}`;
+      try {
+        const servers = await Promise.all(
+          [1, 2].map(() => startServer({ DATABASE_URL: url.toString(), DEMO_API_KEY: DEMO_KEY })),
+        );
+        running.push(...servers);
+        for (const server of servers) {
+          expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+          const response = await post(server.url, DEMO_KEY, FIRST_CONTACTS);
+          expect(response.body.data.contacts.totalCount).toBe(200);
+        }
+        const check = new pg.Client({ connectionString: url.toString() });
+        await check.connect();
+        const migrations = await check.query('SELECT name FROM "_wagraph_migrations"');
+        const organizations = await check.query('SELECT count(*)::int AS n FROM "Organization"');
+        await check.end();
+        expect(migrations.rows.map((row) => row.name).sort()).toEqual(MIGRATIONS);
+        expect(organizations.rows[0].n).toBe(2);
+        expect(servers.filter((server) => server.output().includes('demo data seeded'))).toHaveLength(1);
+        expect(await Promise.all(servers.map((server) => server.stop()))).toEqual([0, 0]);
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
       }
-      const check = new pg.Client({ connectionString: url.toString() });
-      await check.connect();
-      const migrations = await check.query('SELECT name FROM "_wagraph_migrations"');
-      const organizations = await check.query('SELECT count(*)::int AS n FROM "Organization"');
-      await check.end();
-      expect(migrations.rows.map((row) => row.name).sort()).toEqual(MIGRATIONS);
-      expect(organizations.rows[0].n).toBe(2);
-      expect(servers.filter((server) => server.output().includes('demo data seeded'))).toHaveLength(1);
-      expect(await Promise.all(servers.map((server) => server.stop()))).toEqual([0, 0]);
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
+    });
   });
-});

@@ -3,7 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
-import { createContact, createConversation, createList, createOrganization, createTag, type TestMember } from './helpers/factories.js';
+import {
+  createContact,
+  createConversation,
+  createList,
+  createOrganization,
+  createTag,
+  type TestMember,
+} from './helpers/factories.js';
 
 let client: TestClient;
 
@@ -59,9 +66,15 @@ async function world() {
     org,
     owner: org.owner,
     gold: { ...gold, globalId: globalId('Tag', gold.id) },
-    foreign: { tagId: globalId('Tag', foreignTag.id), rawTagId: foreignTag.id, contactId: globalId('Contact', foreignContact.id) },
+    foreign: {
+      tagId: globalId('Tag', foreignTag.id),
+      rawTagId: foreignTag.id,
+      contactId: globalId('Contact', foreignContact.id),
+    },
     labels: async () =>
-      (await db.prisma.tag.findMany({ where: { organizationId: org.id }, orderBy: { label: 'asc' } })).map((tag) => tag.label),
+      (await db.prisma.tag.findMany({ where: { organizationId: org.id }, orderBy: { label: 'asc' } })).map(
+        (tag) => tag.label,
+      ),
   };
 }
 type World = Awaited<ReturnType<typeof world>>;
@@ -208,13 +221,16 @@ describe('updateTag', () => {
     expect(await w.labels()).toEqual(['Gold']);
   });
 
-  it.each(Object.entries(NOT_FOUND_CASES))('refuses a tag id that is %s as NOT_FOUND on ["input","id"]', async (_case, badId) => {
-    const w = await world();
-    const payload = await mutate('updateTag', { id: badId(w), label: 'Hijacked' }, w.owner);
-    expect(payload.tag).toBeNull();
-    expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    expect(await client.db.prisma.tag.count({ where: { label: 'Hijacked' } })).toBe(0);
-  });
+  it.each(Object.entries(NOT_FOUND_CASES))(
+    'refuses a tag id that is %s as NOT_FOUND on ["input","id"]',
+    async (_case, badId) => {
+      const w = await world();
+      const payload = await mutate('updateTag', { id: badId(w), label: 'Hijacked' }, w.owner);
+      expect(payload.tag).toBeNull();
+      expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
+      expect(await client.db.prisma.tag.count({ where: { label: 'Hijacked' } })).toBe(0);
+    },
+  );
 });
 
 describe('deleteTag', () => {
@@ -228,7 +244,9 @@ describe('deleteTag', () => {
     for (const tagId of [w.gold.id, silver.id]) {
       await db.prisma.contactTag.create({ data: { organizationId: w.org.id, contactId: contact.id, tagId } });
       await db.prisma.listTag.create({ data: { organizationId: w.org.id, listId: list.id, tagId } });
-      await db.prisma.conversationTag.create({ data: { organizationId: w.org.id, conversationId: conversation.id, tagId } });
+      await db.prisma.conversationTag.create({
+        data: { organizationId: w.org.id, conversationId: conversation.id, tagId },
+      });
     }
 
     const payload = await mutate('deleteTag', { id: w.gold.globalId }, w.owner);
@@ -242,11 +260,20 @@ describe('deleteTag', () => {
         conversation: node(id: $conversation) { ... on Conversation { tags { nodes { label } } } }
         tags { nodes { label } }
       }`,
-      { contact: globalId('Contact', contact.id), list: globalId('List', list.id), conversation: globalId('Conversation', conversation.id) },
+      {
+        contact: globalId('Contact', contact.id),
+        list: globalId('List', list.id),
+        conversation: globalId('Conversation', conversation.id),
+      },
       { as: w.owner },
     );
     const silverOnly = { tags: { nodes: [{ label: 'Silver' }] } };
-    expect(read.data).toEqual({ contact: silverOnly, list: silverOnly, conversation: silverOnly, tags: { nodes: [{ label: 'Silver' }] } });
+    expect(read.data).toEqual({
+      contact: silverOnly,
+      list: silverOnly,
+      conversation: silverOnly,
+      tags: { nodes: [{ label: 'Silver' }] },
+    });
     for (const table of [db.prisma.contactTag, db.prisma.listTag, db.prisma.conversationTag] as const) {
       expect(await (table as typeof db.prisma.contactTag).count({ where: { tagId: w.gold.id } })).toBe(0);
     }
@@ -259,12 +286,15 @@ describe('deleteTag', () => {
     expect(payload.userErrors).toEqual([]);
   });
 
-  it.each(Object.entries(NOT_FOUND_CASES))('refuses a tag id that is %s as NOT_FOUND on ["input","id"] and deletes nothing', async (_case, badId) => {
-    const w = await world();
-    const payload = await mutate('deleteTag', { id: badId(w) }, w.owner);
-    expect(payload.deletedId).toBeNull();
-    expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
-    expect(await w.labels()).toEqual(['Gold']);
-    expect(await client.db.prisma.tag.count({ where: { id: w.foreign.rawTagId } })).toBe(1);
-  });
+  it.each(Object.entries(NOT_FOUND_CASES))(
+    'refuses a tag id that is %s as NOT_FOUND on ["input","id"] and deletes nothing',
+    async (_case, badId) => {
+      const w = await world();
+      const payload = await mutate('deleteTag', { id: badId(w) }, w.owner);
+      expect(payload.deletedId).toBeNull();
+      expect(onlyError(payload)).toEqual({ field: ['input', 'id'], code: 'NOT_FOUND' });
+      expect(await w.labels()).toEqual(['Gold']);
+      expect(await client.db.prisma.tag.count({ where: { id: w.foreign.rawTagId } })).toBe(1);
+    },
+  );
 });

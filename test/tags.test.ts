@@ -2,13 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { dataOf, rawIds } from './helpers/connections.js';
-import {
-  at,
-  createContact,
-  createOrganization,
-  createTag,
-  type TestOrganization,
-} from './helpers/factories.js';
+import { at, createContact, createOrganization, createTag, type TestOrganization } from './helpers/factories.js';
 
 let client: TestClient;
 
@@ -26,8 +20,13 @@ describe('Tag', () => {
       await createContact(client.db, org.id, { name: 'Early', createdAt: at(10) }),
     ];
     const untagged = await createContact(client.db, org.id, { name: 'Untagged', createdAt: at(5) });
-    for (const contact of contacts) await client.db.prisma.contactTag.create({ data: { organizationId: org.id, tagId: tag.id, contactId: contact.id } });
-    await client.db.prisma.contactTag.create({ data: { organizationId: org.id, tagId: other.id, contactId: untagged.id } });
+    for (const contact of contacts)
+      await client.db.prisma.contactTag.create({
+        data: { organizationId: org.id, tagId: tag.id, contactId: contact.id },
+      });
+    await client.db.prisma.contactTag.create({
+      data: { organizationId: org.id, tagId: other.id, contactId: untagged.id },
+    });
 
     const query = `query($id: ID!) { node(id: $id) { ... on Tag { id label createdAt contacts { totalCount nodes { name } } } } }`;
     expect(dataOf(await client.gql(query, { id: globalId('Tag', tag.id) }, { as: org.owner })).node).toEqual({
@@ -51,7 +50,13 @@ describe('Tag', () => {
 
 describe('tags(search:)', () => {
   async function tagsWhere(org: TestOrganization, search?: string) {
-    const data = dataOf(await client.gql(`query($search: String) { tags(search: $search) { totalCount nodes { id } } }`, { search }, { as: org.owner }));
+    const data = dataOf(
+      await client.gql(
+        `query($search: String) { tags(search: $search) { totalCount nodes { id } } }`,
+        { search },
+        { as: org.owner },
+      ),
+    );
     expect(data.tags.totalCount).toBe(data.tags.nodes.length);
     return rawIds(data.tags);
   }

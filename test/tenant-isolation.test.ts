@@ -22,8 +22,15 @@ beforeAll(async () => {
 
 describe('tenant isolation through the API', () => {
   it('lists only the viewer’s organization’s contacts, with its own totalCount', async () => {
-    for (const [org, count] of [[a, 3], [b, 4]] as const) {
-      const response = await client.gql(`{ contacts(first: 50) { totalCount nodes { id name } } }`, {}, { as: org.owner });
+    for (const [org, count] of [
+      [a, 3],
+      [b, 4],
+    ] as const) {
+      const response = await client.gql(
+        `{ contacts(first: 50) { totalCount nodes { id name } } }`,
+        {},
+        { as: org.owner },
+      );
       expect(response.data?.contacts.totalCount).toBe(count);
       expect(response.data?.contacts.nodes.map((node: { id: string }) => node.id)).toEqual(
         contactsOf[org.id]!.map((id) => globalId('Contact', id)),
@@ -32,7 +39,11 @@ describe('tenant isolation through the API', () => {
   });
 
   it('resolves another organization’s ids to null, as if they did not exist', async () => {
-    const ids = [globalId('Contact', contactsOf[b.id]![0]!), globalId('Organization', b.id), globalId('OrganizationMember', b.owner.id)];
+    const ids = [
+      globalId('Contact', contactsOf[b.id]![0]!),
+      globalId('Organization', b.id),
+      globalId('OrganizationMember', b.owner.id),
+    ];
     const response = await client.gql(
       `query($ids: [ID!]!, $id: ID!) { nodes(ids: $ids) { id } node(id: $id) { id } }`,
       { ids, id: ids[0] },
@@ -56,7 +67,10 @@ describe('tenant isolation through the API', () => {
 
   it('shows the viewer only the members of its organization', async () => {
     const response = await client.gql(`{ members { totalCount nodes { id } } }`, {}, { as: a.owner });
-    expect(response.data?.members).toEqual({ totalCount: 1, nodes: [{ id: globalId('OrganizationMember', a.owner.id) }] });
+    expect(response.data?.members).toEqual({
+      totalCount: 1,
+      nodes: [{ id: globalId('OrganizationMember', a.owner.id) }],
+    });
   });
 });
 
@@ -77,7 +91,9 @@ describe('the tenant-scoped client (src/db/tenant.ts)', () => {
 
   it('creates rows in the viewer’s organization even when told otherwise, and never moves them', async () => {
     const scoped = tenantClient(client.db.prisma, a.id);
-    const created = await scoped.contact.create({ data: { organizationId: b.id, name: 'Sneaky', phone: '+15550000001' } });
+    const created = await scoped.contact.create({
+      data: { organizationId: b.id, name: 'Sneaky', phone: '+15550000001' },
+    });
     expect(created.organizationId).toBe(a.id);
     const moved = await scoped.contact.update({ where: { id: created.id }, data: { organizationId: b.id } });
     expect(moved.organizationId).toBe(a.id);
@@ -104,14 +120,29 @@ describe('optional relations', () => {
     await expect(
       db.conversation.create({ data: { organizationId: a.id, contactId: contact.id, assignedToId: b.owner.id } }),
     ).rejects.toThrow();
-    const conversationOfB = await db.conversation.create({ data: { organizationId: b.id, contactId: contactsOf[b.id]![0]! } });
+    const conversationOfB = await db.conversation.create({
+      data: { organizationId: b.id, contactId: contactsOf[b.id]![0]! },
+    });
     const messageOfB = await db.message.create({
-      data: { organizationId: b.id, conversationId: conversationOfB.id, direction: 'INBOUND', status: 'READ', messageType: 'TEXT' },
+      data: {
+        organizationId: b.id,
+        conversationId: conversationOfB.id,
+        direction: 'INBOUND',
+        status: 'READ',
+        messageType: 'TEXT',
+      },
     });
     const conversation = await db.conversation.create({ data: { organizationId: a.id, contactId: contact.id } });
     await expect(
       db.message.create({
-        data: { organizationId: a.id, conversationId: conversation.id, replyToId: messageOfB.id, direction: 'OUTBOUND', status: 'SENT', messageType: 'TEXT' },
+        data: {
+          organizationId: a.id,
+          conversationId: conversation.id,
+          replyToId: messageOfB.id,
+          direction: 'OUTBOUND',
+          status: 'SENT',
+          messageType: 'TEXT',
+        },
       }),
     ).rejects.toThrow();
   });
@@ -120,7 +151,9 @@ describe('optional relations', () => {
     const db = client.db.prisma;
     const contact = await createContact(client.db, a.id);
     const campaign = await db.campaign.create({ data: { organizationId: a.id, name: 'Doomed' } });
-    const member = await db.organizationMember.create({ data: { organizationId: a.id, name: 'Leaving', email: `leaving-${Date.now()}@a.example` } });
+    const member = await db.organizationMember.create({
+      data: { organizationId: a.id, name: 'Leaving', email: `leaving-${Date.now()}@a.example` },
+    });
     const conversation = await db.conversation.create({
       data: { organizationId: a.id, contactId: contact.id, campaignId: campaign.id, assignedToId: member.id },
     });

@@ -79,11 +79,15 @@ const server = http.createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   request.on('end', () => {
-    const variables = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+    const variables = chunks.length
+      ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>)
+      : {};
     handler(variables).then(
       (data) => response.writeHead(200, { 'content-type': 'application/json' }).end(`{"data":${data}}`),
       (error: Error) =>
-        response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: error.message }] })),
+        response
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errors: [{ message: error.message }] })),
     );
   });
 });

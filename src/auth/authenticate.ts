@@ -23,7 +23,7 @@ interface Member {
 /** The member a request acts as, and the kind of credential it presented. */
 export type Viewer = Member &
   (
-    | { credential: 'apiKey'; /** The API key the request presented. */ apiKeyId: string }
+    | { credential: 'apiKey' /** The API key the request presented. */; apiKeyId: string }
     | { credential: 'jwt'; apiKeyId?: undefined }
   );
 
@@ -85,7 +85,9 @@ export async function authenticate(
 }
 
 export async function authenticateApiKey(database: Queryable, secret: string): Promise<Viewer | undefined> {
-  const candidates = await database.query<MemberRow & { id: string; keyHash: string; lastUsedAt: Date | null }>(Prisma.sql`
+  const candidates = await database.query<
+    MemberRow & { id: string; keyHash: string; lastUsedAt: Date | null }
+  >(Prisma.sql`
     SELECT k."id", k."keyHash", k."lastUsedAt", ${MEMBER_COLUMNS}
     FROM "ApiKey" k
     JOIN "OrganizationMember" m ON m."organizationId" = k."organizationId" AND m."id" = k."memberId"

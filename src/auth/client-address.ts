@@ -15,7 +15,11 @@ export function socketAddress(serverContext: unknown): string | undefined {
   return req?.socket?.remoteAddress;
 }
 
-export function clientAddress(socket: string | undefined, headers: Headers, trustedProxies: number): string | undefined {
+export function clientAddress(
+  socket: string | undefined,
+  headers: Headers,
+  trustedProxies: number,
+): string | undefined {
   if (trustedProxies === 0) return socket && addressKey(socket);
   const forwarded = (headers.get('x-forwarded-for') ?? '')
     .split(',')
@@ -44,5 +48,8 @@ export function addressKey(address: string): string {
   const left = head ? head.split(':') : [];
   const right = value.includes('::') && tail ? tail.split(':') : [];
   const groups = value.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -85,11 +85,14 @@ export async function verifyJwt(token: string, verifier: JwtVerifier): Promise<J
   if (iat !== undefined && iat > now + CLOCK_TOLERANCE_S) throw new JwtRejected('iat is in the future');
   const lifetime = exp - Math.min(iat ?? now, now);
   if (lifetime > verifier.maxLifetimeSeconds + CLOCK_TOLERANCE_S) {
-    throw new JwtRejected(`lifetime of ${Math.round(lifetime)} s exceeds JWT_MAX_LIFETIME_SECONDS (${verifier.maxLifetimeSeconds})`);
+    throw new JwtRejected(
+      `lifetime of ${Math.round(lifetime)} s exceeds JWT_MAX_LIFETIME_SECONDS (${verifier.maxLifetimeSeconds})`,
+    );
   }
   const member = typeof payload.sub === 'string' ? parseGlobalId(payload.sub) : undefined;
   const organization = typeof payload.org === 'string' ? parseGlobalId(payload.org) : undefined;
-  if (member?.typename !== 'OrganizationMember') throw new JwtRejected('sub is not the global id of an OrganizationMember');
+  if (member?.typename !== 'OrganizationMember')
+    throw new JwtRejected('sub is not the global id of an OrganizationMember');
   if (organization?.typename !== 'Organization') throw new JwtRejected('org is not the global id of an Organization');
   return { memberId: member.id, organizationId: organization.id };
 }

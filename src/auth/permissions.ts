@@ -51,7 +51,10 @@ export function isPermission(value: string): value is Permission {
 }
 
 /** Unknown strings in a role (a typo, a permission of a newer WapiKit) grant nothing. */
-export function effectivePermissions(accessLevel: 'OWNER' | 'MEMBER', rolePermissions: Iterable<string>): Set<Permission> {
+export function effectivePermissions(
+  accessLevel: 'OWNER' | 'MEMBER',
+  rolePermissions: Iterable<string>,
+): Set<Permission> {
   if (accessLevel === 'OWNER') return new Set(PERMISSIONS);
   const granted = new Set<Permission>();
   for (const permission of rolePermissions) if (isPermission(permission)) granted.add(permission);

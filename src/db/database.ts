@@ -259,4 +259,3 @@ export function observedFactory(factory: SqlDriverAdapterFactory): SqlDriverAdap
     connect: async () => observed(await factory.connect()),
   };
 }
-

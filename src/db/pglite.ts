@@ -6,7 +6,13 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
-import { type Database, type DatabaseTarget, DatabaseOpenError, observedFactory, observeStatement } from './database.js';
+import {
+  type Database,
+  type DatabaseTarget,
+  DatabaseOpenError,
+  observedFactory,
+  observeStatement,
+} from './database.js';
 
 function prepareDataDir(dataDir: string): string {
   const absolute = path.resolve(dataDir);
@@ -61,4 +67,3 @@ export async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite
     },
   };
 }
-

@@ -2,7 +2,13 @@
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { type Database, type DatabaseTarget, DatabaseOpenError, observedFactory, observeStatement } from './database.js';
+import {
+  type Database,
+  type DatabaseTarget,
+  DatabaseOpenError,
+  observedFactory,
+  observeStatement,
+} from './database.js';
 
 function describeUrl(url: string): string {
   const parsed = new URL(url);
@@ -60,4 +66,3 @@ export async function openPostgres(target: Extract<DatabaseTarget, { kind: 'post
     },
   };
 }
-

@@ -29,40 +29,165 @@ type Random = SeededRandom;
 // --- realistic values -------------------------------------------------------------------------
 
 const FIRST_NAMES = [
-  'Aarav', 'Aisha', 'Alejandro', 'Amara', 'Ana', 'Andrei', 'Beatriz', 'Carlos', 'Chen', 'Chloe',
-  'Daniel', 'Divya', 'Elena', 'Emeka', 'Fatima', 'Felipe', 'Grace', 'Hana', 'Hiroshi', 'Ibrahim',
-  'Isabela', 'Jamal', 'Javier', 'Julia', 'Kavya', 'Kwame', 'Laura', 'Lucas', 'Maria', 'Mateo',
-  'Mei', 'Mohammed', 'Nadia', 'Nia', 'Omar', 'Priya', 'Rafael', 'Ravi', 'Sara', 'Sofia',
-  'Tariq', 'Thandiwe', 'Tomás', 'Valentina', 'Wei', 'Yasmin', 'Yusuf', 'Zanele', 'Zoe', 'Pedro',
+  'Aarav',
+  'Aisha',
+  'Alejandro',
+  'Amara',
+  'Ana',
+  'Andrei',
+  'Beatriz',
+  'Carlos',
+  'Chen',
+  'Chloe',
+  'Daniel',
+  'Divya',
+  'Elena',
+  'Emeka',
+  'Fatima',
+  'Felipe',
+  'Grace',
+  'Hana',
+  'Hiroshi',
+  'Ibrahim',
+  'Isabela',
+  'Jamal',
+  'Javier',
+  'Julia',
+  'Kavya',
+  'Kwame',
+  'Laura',
+  'Lucas',
+  'Maria',
+  'Mateo',
+  'Mei',
+  'Mohammed',
+  'Nadia',
+  'Nia',
+  'Omar',
+  'Priya',
+  'Rafael',
+  'Ravi',
+  'Sara',
+  'Sofia',
+  'Tariq',
+  'Thandiwe',
+  'Tomás',
+  'Valentina',
+  'Wei',
+  'Yasmin',
+  'Yusuf',
+  'Zanele',
+  'Zoe',
+  'Pedro',
 ];
 const LAST_NAMES = [
-  'Adeyemi', 'Alvarez', 'Banerjee', 'Castro', 'Chaudhry', 'Costa', 'Da Silva', 'Dlamini', 'Fernandes', 'Garcia',
-  'Gupta', 'Haddad', 'Hernández', 'Ibrahim', 'Iyer', 'Kamau', 'Khan', 'Kim', 'Kowalski', 'Lopez',
-  'Mahlangu', 'Martins', 'Mehta', 'Mendes', 'Mensah', 'Morales', 'Nakamura', 'Nguyen', 'Okafor', 'Oliveira',
-  'Osei', 'Patel', 'Pereira', 'Ramírez', 'Reddy', 'Rodrigues', 'Rossi', 'Santos', 'Sato', 'Schmidt',
-  'Sharma', 'Silva', 'Singh', 'Souza', 'Tanaka', 'Torres', 'Wang', 'Yilmaz', 'Zhang', 'Nair',
+  'Adeyemi',
+  'Alvarez',
+  'Banerjee',
+  'Castro',
+  'Chaudhry',
+  'Costa',
+  'Da Silva',
+  'Dlamini',
+  'Fernandes',
+  'Garcia',
+  'Gupta',
+  'Haddad',
+  'Hernández',
+  'Ibrahim',
+  'Iyer',
+  'Kamau',
+  'Khan',
+  'Kim',
+  'Kowalski',
+  'Lopez',
+  'Mahlangu',
+  'Martins',
+  'Mehta',
+  'Mendes',
+  'Mensah',
+  'Morales',
+  'Nakamura',
+  'Nguyen',
+  'Okafor',
+  'Oliveira',
+  'Osei',
+  'Patel',
+  'Pereira',
+  'Ramírez',
+  'Reddy',
+  'Rodrigues',
+  'Rossi',
+  'Santos',
+  'Sato',
+  'Schmidt',
+  'Sharma',
+  'Silva',
+  'Singh',
+  'Souza',
+  'Tanaka',
+  'Torres',
+  'Wang',
+  'Yilmaz',
+  'Zhang',
+  'Nair',
 ];
 /** Country calling code and the number of national digits to generate after it. */
 const PHONE_PLANS = [
-  ['1', 10], ['44', 10], ['49', 11], ['55', 11], ['91', 10], ['52', 10], ['34', 9], ['234', 10], ['27', 9], ['62', 11],
+  ['1', 10],
+  ['44', 10],
+  ['49', 11],
+  ['55', 11],
+  ['91', 10],
+  ['52', 10],
+  ['34', 9],
+  ['234', 10],
+  ['27', 9],
+  ['62', 11],
 ] as const;
 
-const CITIES = ['São Paulo', 'Mumbai', 'Lagos', 'Jakarta', 'Mexico City', 'Madrid', 'London', 'Berlin', 'Austin', 'Cape Town'];
+const CITIES = [
+  'São Paulo',
+  'Mumbai',
+  'Lagos',
+  'Jakarta',
+  'Mexico City',
+  'Madrid',
+  'London',
+  'Berlin',
+  'Austin',
+  'Cape Town',
+];
 const LANGUAGES = ['en', 'pt-BR', 'es', 'hi', 'de', 'id'];
 
 const INBOUND_TEXTS = [
-  'Hi! Is my order on its way?', 'Do you deliver on Sundays?', 'Thanks, that worked 🙏',
-  'Can I change the delivery address?', 'What time do you open tomorrow?', 'The package arrived damaged.',
-  'Is the 1kg bag back in stock?', 'How do I cancel my subscription?', 'Perfect, see you then!',
-  'Can you send me the invoice?', 'I was charged twice this month.', 'Do you have a discount code?',
-  'Stop sending me promotions please', 'Where is your nearest store?', 'Ok 👍',
+  'Hi! Is my order on its way?',
+  'Do you deliver on Sundays?',
+  'Thanks, that worked 🙏',
+  'Can I change the delivery address?',
+  'What time do you open tomorrow?',
+  'The package arrived damaged.',
+  'Is the 1kg bag back in stock?',
+  'How do I cancel my subscription?',
+  'Perfect, see you then!',
+  'Can you send me the invoice?',
+  'I was charged twice this month.',
+  'Do you have a discount code?',
+  'Stop sending me promotions please',
+  'Where is your nearest store?',
+  'Ok 👍',
 ];
 const OUTBOUND_TEXTS = [
-  'Hello! Thanks for reaching out, how can we help?', 'Your order has shipped and should arrive in 2 days.',
-  'We are open from 8am to 6pm, Monday to Saturday.', 'I have updated the address on your order.',
-  'Sorry about that! A replacement is on its way.', 'Here is your invoice, let us know if anything is off.',
-  'Use WELCOME10 for 10% off your next order.', 'You have been unsubscribed from promotions.',
-  'Is there anything else I can help you with?', 'Great, we have refunded the duplicate charge.',
+  'Hello! Thanks for reaching out, how can we help?',
+  'Your order has shipped and should arrive in 2 days.',
+  'We are open from 8am to 6pm, Monday to Saturday.',
+  'I have updated the address on your order.',
+  'Sorry about that! A replacement is on its way.',
+  'Here is your invoice, let us know if anything is off.',
+  'Use WELCOME10 for 10% off your next order.',
+  'You have been unsubscribed from promotions.',
+  'Is there anything else I can help you with?',
+  'Great, we have refunded the duplicate charge.',
 ];
 const LIST_NAMES: [string, string | null][] = [
   ['VIP customers', 'Spent more than $500 in the last year'],
@@ -75,8 +200,18 @@ const LIST_NAMES: [string, string | null][] = [
   ['Event attendees', 'Came to a tasting event'],
 ];
 const TAG_LABELS = [
-  'vip', 'wholesale', 'complaint', 'refund', 'delivery', 'billing', 'lead', 'returning', 'spanish speaker',
-  'needs follow-up', 'opted out', 'influencer',
+  'vip',
+  'wholesale',
+  'complaint',
+  'refund',
+  'delivery',
+  'billing',
+  'lead',
+  'returning',
+  'spanish speaker',
+  'needs follow-up',
+  'opted out',
+  'influencer',
 ];
 
 // --- the seed ---------------------------------------------------------------------------------
@@ -96,16 +231,39 @@ interface OrganizationPlan {
 
 const ROLE_PERMISSIONS = {
   support: [
-    'Get:Contact', 'Update:Contact', 'Get:List', 'Get:Tag', 'Get:Campaign', 'Get:Conversation',
-    'Update:Conversation', 'Assign:Conversation', 'Unassign:Conversation', 'Get:OrganizationMember',
+    'Get:Contact',
+    'Update:Contact',
+    'Get:List',
+    'Get:Tag',
+    'Get:Campaign',
+    'Get:Conversation',
+    'Update:Conversation',
+    'Assign:Conversation',
+    'Unassign:Conversation',
+    'Get:OrganizationMember',
   ],
   marketing: [
-    'Get:Contact', 'Create:Contact', 'Update:Contact', 'Delete:Contact', 'BulkImport:Contacts',
-    'Get:List', 'Create:List', 'Update:List', 'Delete:List', 'Get:Tag', 'Create:Tag', 'Update:Tag',
-    'Delete:Tag', 'Get:Campaign', 'Create:Campaign', 'Update:Campaign', 'Get:OrganizationMember',
+    'Get:Contact',
+    'Create:Contact',
+    'Update:Contact',
+    'Delete:Contact',
+    'BulkImport:Contacts',
+    'Get:List',
+    'Create:List',
+    'Update:List',
+    'Delete:List',
+    'Get:Tag',
+    'Create:Tag',
+    'Update:Tag',
+    'Delete:Tag',
+    'Get:Campaign',
+    'Create:Campaign',
+    'Update:Campaign',
+    'Get:OrganizationMember',
     // Marketing connects its own tools (a CRM sync, Zapier): it manages its own API keys.
     // Revoke:ApiKey, over other members' keys, stays with the owners.
-    'Get:ApiKey', 'Regenerate:ApiKey',
+    'Get:ApiKey',
+    'Regenerate:ApiKey',
   ],
 } satisfies Record<string, (typeof PERMISSIONS)[number][]>;
 
@@ -128,7 +286,11 @@ function messageData(type: MessageType, text: string, random: Random): Prisma.In
     case 'AUDIO':
     case 'DOCUMENT':
     case 'STICKER':
-      return { mediaId: random.uuid(), mimeType: `${type.toLowerCase()}/example`, caption: random.chance(0.5) ? text : null };
+      return {
+        mediaId: random.uuid(),
+        mimeType: `${type.toLowerCase()}/example`,
+        caption: random.chance(0.5) ? text : null,
+      };
     case 'LOCATION':
       return { latitude: -23.55 + random.next(), longitude: -46.63 + random.next(), name: random.pick(CITIES) };
     case 'REACTION':
@@ -146,8 +308,18 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
   await prisma.organization.create({ data: { id: organizationId, name: plan.name, createdAt: at(0) } });
 
   const roles = {
-    support: { id: random.uuid(), name: 'Support agent', description: 'Answers conversations', permissions: ROLE_PERMISSIONS.support },
-    marketing: { id: random.uuid(), name: 'Marketing', description: 'Runs lists and campaigns', permissions: ROLE_PERMISSIONS.marketing },
+    support: {
+      id: random.uuid(),
+      name: 'Support agent',
+      description: 'Answers conversations',
+      permissions: ROLE_PERMISSIONS.support,
+    },
+    marketing: {
+      id: random.uuid(),
+      name: 'Marketing',
+      description: 'Runs lists and campaigns',
+      permissions: ROLE_PERMISSIONS.marketing,
+    },
   };
   await prisma.organizationRole.createMany({
     data: Object.values(roles).map((role) => ({ ...role, organizationId, createdAt: at(0) })),
@@ -164,7 +336,12 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
   ];
   await prisma.organizationMember.createMany({
     data: members.map(({ id, name, email, accessLevel }, index) => ({
-      id, name, email, accessLevel, organizationId, createdAt: at(index * 0.1),
+      id,
+      name,
+      email,
+      accessLevel,
+      organizationId,
+      createdAt: at(index * 0.1),
     })),
   });
   await prisma.roleAssignment.createMany({
@@ -197,11 +374,18 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
   await prisma.contact.createMany({ data: contacts });
 
   const lists = LIST_NAMES.slice(0, plan.lists).map(([name, description], index) => ({
-    id: random.uuid(), organizationId, name, description, createdAt: at(2 + index),
+    id: random.uuid(),
+    organizationId,
+    name,
+    description,
+    createdAt: at(2 + index),
   }));
   await prisma.contactList.createMany({ data: lists });
   const tags = TAG_LABELS.slice(0, plan.tags).map((label, index) => ({
-    id: random.uuid(), organizationId, label, createdAt: at(2 + index * 0.5),
+    id: random.uuid(),
+    organizationId,
+    label,
+    createdAt: at(2 + index * 0.5),
   }));
   await prisma.tag.createMany({ data: tags });
 
@@ -209,13 +393,21 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
     data: lists.flatMap((list) =>
       random
         .sample(contacts, random.int(Math.ceil(contacts.length * 0.05), Math.ceil(contacts.length * 0.4)))
-        .map((contact) => ({ organizationId, listId: list.id, contactId: contact.id, createdAt: at(70 + random.next() * 10) })),
+        .map((contact) => ({
+          organizationId,
+          listId: list.id,
+          contactId: contact.id,
+          createdAt: at(70 + random.next() * 10),
+        })),
     ),
   });
   await prisma.contactTag.createMany({
     data: contacts.flatMap((contact) =>
       random.sample(tags, random.chance(0.6) ? random.int(1, 3) : 0).map((tag) => ({
-        organizationId, contactId: contact.id, tagId: tag.id, createdAt: at(70 + random.next() * 10),
+        organizationId,
+        contactId: contact.id,
+        tagId: tag.id,
+        createdAt: at(70 + random.next() * 10),
       })),
     ),
   });
@@ -226,15 +418,24 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
   });
 
   const campaignPlans: [string, CampaignStatus][] = [
-    ['Black Friday 2026', 'RUNNING'], ['Spring blend launch', 'FINISHED'], ['Win-back December', 'DRAFT'],
+    ['Black Friday 2026', 'RUNNING'],
+    ['Spring blend launch', 'FINISHED'],
+    ['Win-back December', 'DRAFT'],
   ];
   const campaigns = campaignPlans.slice(0, plan.campaigns).map(([name, status], index) => ({
-    id: random.uuid(), organizationId, name, status, description: `${name} on WhatsApp`, createdAt: at(20 + index * 10),
+    id: random.uuid(),
+    organizationId,
+    name,
+    status,
+    description: `${name} on WhatsApp`,
+    createdAt: at(20 + index * 10),
   }));
   await prisma.campaign.createMany({ data: campaigns });
   await prisma.campaignList.createMany({
     data: campaigns.flatMap((campaign) =>
-      random.sample(lists, random.int(1, 3)).map((list) => ({ organizationId, campaignId: campaign.id, listId: list.id })),
+      random
+        .sample(lists, random.int(1, 3))
+        .map((list) => ({ organizationId, campaignId: campaign.id, listId: list.id })),
     ),
   });
 
@@ -245,8 +446,23 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
   const messages: Prisma.MessageCreateManyInput[] = [];
   const statuses: MessageStatus[] = ['SENT', 'DELIVERED', 'READ', 'READ', 'READ', 'FAILED', 'UNDELIVERED'];
   const types: MessageType[] = [
-    'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'IMAGE', 'VIDEO', 'AUDIO', 'DOCUMENT', 'STICKER',
-    'LOCATION', 'CONTACTS', 'REACTION', 'ADDRESS', 'INTERACTIVE', 'TEMPLATE',
+    'TEXT',
+    'TEXT',
+    'TEXT',
+    'TEXT',
+    'TEXT',
+    'TEXT',
+    'IMAGE',
+    'VIDEO',
+    'AUDIO',
+    'DOCUMENT',
+    'STICKER',
+    'LOCATION',
+    'CONTACTS',
+    'REACTION',
+    'ADDRESS',
+    'INTERACTIVE',
+    'TEMPLATE',
   ];
   conversationContacts.forEach((contact, index) => {
     const campaign = campaigns.length > 0 && random.chance(0.25) ? random.pick(campaigns) : undefined;
@@ -264,8 +480,10 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
       const recent = position >= count - 3;
       const type = position === 0 && campaign ? 'TEMPLATE' : random.pick(types);
       const text = random.pick(direction === 'INBOUND' ? INBOUND_TEXTS : OUTBOUND_TEXTS);
-      const status: MessageStatus = direction === 'INBOUND' ? (recent && random.chance(0.5) ? 'DELIVERED' : 'READ') : random.pick(statuses);
-      const earlier = conversationMessages.length > 0 && random.chance(0.1) ? random.pick(conversationMessages) : undefined;
+      const status: MessageStatus =
+        direction === 'INBOUND' ? (recent && random.chance(0.5) ? 'DELIVERED' : 'READ') : random.pick(statuses);
+      const earlier =
+        conversationMessages.length > 0 && random.chance(0.1) ? random.pick(conversationMessages) : undefined;
       conversationMessages.push({
         id: random.uuid(),
         organizationId,
@@ -363,7 +581,13 @@ export async function seedDemoData(
         await seedOrganization(tx, plan, seededRandom(20_261_121 + index));
         const key = newApiKey(apiKeys[index]);
         await tx.apiKey.create({
-          data: { organizationId: plan.id, memberId: plan.ownerId, name: 'Demo key', prefix: key.prefix, keyHash: key.keyHash },
+          data: {
+            organizationId: plan.id,
+            memberId: plan.ownerId,
+            name: 'Demo key',
+            prefix: key.prefix,
+            keyHash: key.keyHash,
+          },
         });
         keys.push({ organization: plan.name, email: `owner@${plan.domain}`, secret: key.secret });
       }
@@ -386,7 +610,12 @@ export async function ensureDemoKeys(prisma: PrismaClient, apiKeys: readonly (st
     if (!member) continue;
     await prisma.apiKey.upsert({
       where: { keyHash: key.keyHash },
-      create: { ...owner, name: `Demo key (DEMO_API_KEY${index === 0 ? '' : `_${index + 1}`})`, prefix: key.prefix, keyHash: key.keyHash },
+      create: {
+        ...owner,
+        name: `Demo key (DEMO_API_KEY${index === 0 ? '' : `_${index + 1}`})`,
+        prefix: key.prefix,
+        keyHash: key.keyHash,
+      },
       // A demo key that was revoked stays revoked: configuration does not undo a revocation.
       update: {},
     });

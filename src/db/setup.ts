@@ -9,7 +9,12 @@ import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
 
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.databaseUrl
-    ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize, statementTimeoutMs: config.dbStatementTimeoutMs }
+    ? {
+        kind: 'postgres',
+        url: config.databaseUrl,
+        poolSize: config.dbPoolSize,
+        statementTimeoutMs: config.dbStatementTimeoutMs,
+      }
     : { kind: 'pglite', dataDir: config.dataDir };
 }
 
@@ -24,7 +29,11 @@ export interface PreparedDatabase {
   developmentKey: string | undefined;
 }
 
-export async function prepareDatabase(config: Config, log: Logger, options: { seed: boolean }): Promise<PreparedDatabase> {
+export async function prepareDatabase(
+  config: Config,
+  log: Logger,
+  options: { seed: boolean },
+): Promise<PreparedDatabase> {
   const target = databaseTarget(config);
   const db = await openDatabase(target);
   try {

@@ -93,15 +93,14 @@ export class ConnectionLoaders {
     private readonly organizationId: string,
   ) {}
 
-  private readonly pages = new DataLoader<ConnectionKey<unknown>, Page, string>(
-    (keys) => this.loadPages(keys),
-    { cacheKeyFn: (key) => `${shapeOf(key)}|${key.parentId}` },
-  );
+  private readonly pages = new DataLoader<ConnectionKey<unknown>, Page, string>((keys) => this.loadPages(keys), {
+    cacheKeyFn: (key) => `${shapeOf(key)}|${key.parentId}`,
+  });
 
-  private readonly counts = new DataLoader<CountKey<unknown>, number, string>(
-    (keys) => this.loadCounts(keys),
-    { cacheKeyFn: (key) => `${shapeOf({ source: key.source, parentId: key.parentId, filter: key.filter ?? null })}|${key.parentId}` },
-  );
+  private readonly counts = new DataLoader<CountKey<unknown>, number, string>((keys) => this.loadCounts(keys), {
+    cacheKeyFn: (key) =>
+      `${shapeOf({ source: key.source, parentId: key.parentId, filter: key.filter ?? null })}|${key.parentId}`,
+  });
 
   page<Filter>(key: ConnectionKey<Filter>): Promise<Page> {
     return this.pages.load(key as ConnectionKey<unknown>);
@@ -112,7 +111,11 @@ export class ConnectionLoaders {
    * counted up to MAX_COUNT + 1: a result over MAX_COUNT means "more than MAX_COUNT".
    */
   count<Filter>(key: CountKey<Filter>): Promise<number> {
-    return this.counts.load({ source: key.source, parentId: key.parentId, filter: key.filter ?? null } as CountKey<unknown>);
+    return this.counts.load({
+      source: key.source,
+      parentId: key.parentId,
+      filter: key.filter ?? null,
+    } as CountKey<unknown>);
   }
 
   private conditions(key: CountKey<unknown>): Prisma.Sql[] {

@@ -99,12 +99,16 @@ function beyond(columns: readonly SortColumn[], values: readonly CursorValue[], 
       strictly = greater ? Prisma.sql`${col} IS NOT NULL` : Prisma.sql`FALSE`;
     } else {
       const v = param(column.type, value);
-      strictly = greater || !column.nullable ? Prisma.sql`${col} ${op} ${v}` : Prisma.sql`(${col} < ${v} OR ${col} IS NULL)`;
+      strictly =
+        greater || !column.nullable ? Prisma.sql`${col} ${op} ${v}` : Prisma.sql`(${col} < ${v} OR ${col} IS NULL)`;
     }
     alternatives.push(Prisma.join([...equalSoFar, strictly], ' AND '));
     equalSoFar.push(value === null ? Prisma.sql`${col} IS NULL` : Prisma.sql`${col} = ${param(column.type, value)}`);
   });
-  return Prisma.sql`(${Prisma.join(alternatives.map((alternative) => Prisma.sql`(${alternative})`), ' OR ')})`;
+  return Prisma.sql`(${Prisma.join(
+    alternatives.map((alternative) => Prisma.sql`(${alternative})`),
+    ' OR ',
+  )})`;
 }
 
 /** Rows after `values` in the ordering's own direction. */
@@ -128,7 +132,10 @@ function orderBy(ordering: Ordering, reverse: boolean, prefix = ''): Prisma.Sql 
 }
 
 /** The parents whose rows are asked for: only those of the organization. */
-function parents(parentKeys: readonly (string | null)[], query: Pick<KeysetQuery, 'table' | 'organizationId'>): Prisma.Sql {
+function parents(
+  parentKeys: readonly (string | null)[],
+  query: Pick<KeysetQuery, 'table' | 'organizationId'>,
+): Prisma.Sql {
   const { parent } = query.table;
   return parent
     ? Prisma.sql`(SELECT p."id" AS key FROM ${raw(parent.table)} p

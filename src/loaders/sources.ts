@@ -165,9 +165,15 @@ export const tags = source<TagFilter>(
   { from: '"Tag" t' },
   { filter: (filter) => (filter.search ? [Prisma.sql`t."label" ILIKE ${containing(filter.search)}`] : []) },
 );
-export const contactTags = source('contact.tags', throughLink('"ContactTag"', '"Tag"', 'tagId', '"Contact"', 'contactId'));
+export const contactTags = source(
+  'contact.tags',
+  throughLink('"ContactTag"', '"Tag"', 'tagId', '"Contact"', 'contactId'),
+);
 export const listTags = source('list.tags', throughLink('"ListTag"', '"Tag"', 'tagId', '"ContactList"', 'listId'));
-export const conversationTags = source('conversation.tags', throughLink('"ConversationTag"', '"Tag"', 'tagId', '"Conversation"', 'conversationId'));
+export const conversationTags = source(
+  'conversation.tags',
+  throughLink('"ConversationTag"', '"Tag"', 'tagId', '"Conversation"', 'conversationId'),
+);
 
 // --- campaigns ------------------------------------------------------------------------------
 
@@ -227,7 +233,11 @@ const conversationOptions = {
   filter: conversationConditions,
 };
 
-export const conversations = source<ConversationFilter>('conversations', { from: '"Conversation" t' }, conversationOptions);
+export const conversations = source<ConversationFilter>(
+  'conversations',
+  { from: '"Conversation" t' },
+  conversationOptions,
+);
 export const contactConversations = source<ConversationFilter>(
   'contact.conversations',
   { from: '"Conversation" t', parent: { table: '"Contact"', column: 't."contactId"' } },

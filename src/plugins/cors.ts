@@ -10,7 +10,9 @@ export function isLoopbackOrigin(origin: string): boolean {
   try {
     const url = new URL(origin);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-    return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+    return (
+      url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname)
+    );
   } catch {
     return false;
   }
@@ -40,7 +42,13 @@ export function useVaryOnOrigin(): Plugin {
   return {
     onResponse({ response }) {
       const vary = response.headers.get('vary');
-      if (!vary?.toLowerCase().split(/\s*,\s*/).includes('origin')) response.headers.append('vary', 'Origin');
+      if (
+        !vary
+          ?.toLowerCase()
+          .split(/\s*,\s*/)
+          .includes('origin')
+      )
+        response.headers.append('vary', 'Origin');
     },
   };
 }

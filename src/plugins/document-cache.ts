@@ -30,7 +30,10 @@ const TOKEN_BYTES = 550;
 const COMMENT_BYTES = 100;
 const ERROR_BYTES = 2_048;
 
-export const DEFAULT_DOCUMENT_CACHE: DocumentCacheOptions = { maxBytes: 32 * 1024 * 1024, maxEntryBytes: 2 * 1024 * 1024 };
+export const DEFAULT_DOCUMENT_CACHE: DocumentCacheOptions = {
+  maxBytes: 32 * 1024 * 1024,
+  maxEntryBytes: 2 * 1024 * 1024,
+};
 
 /** Estimated heap bytes of a parsed document (with locations) and of its text, the cache key. */
 export function documentBytes(document: DocumentNode, text: string): number {

@@ -95,7 +95,8 @@ function useFieldLimit(maxFields: number): Plugin {
         const document = result as DocumentNode;
         let fields = counted.get(document);
         if (fields === undefined) counted.set(document, (fields = countFieldSelections(document)));
-        if (fields > maxFields) replaceParseResult(limitError(`Field limit of ${maxFields} exceeded, found ${fields}.`));
+        if (fields > maxFields)
+          replaceParseResult(limitError(`Field limit of ${maxFields} exceeded, found ${fields}.`));
       };
     },
   };

@@ -64,7 +64,9 @@ export interface ListPageCost {
 }
 
 function argumentsOf(node: FieldNode, variables: Variables): Variables {
-  return Object.fromEntries((node.arguments ?? []).map((argument) => [argument.name.value, valueFromASTUntyped(argument.value, variables)]));
+  return Object.fromEntries(
+    (node.arguments ?? []).map((argument) => [argument.name.value, valueFromASTUntyped(argument.value, variables)]),
+  );
 }
 
 function argumentValue(node: FieldNode, name: string, variables: Variables): unknown {
@@ -82,7 +84,9 @@ function multiplier(
   const listCost = field.extensions['pageCost'] as ListPageCost | undefined;
   if (listCost) {
     const items = parentField ? listCost.items(argumentsOf(parentField, variables)) : undefined;
-    return typeof items === 'number' && Number.isFinite(items) ? Math.min(listCost.max, Math.max(0, items)) : listCost.max;
+    return typeof items === 'number' && Number.isFinite(items)
+      ? Math.min(listCost.max, Math.max(0, items))
+      : listCost.max;
   }
   const names = new Set(field.args.map((argument) => argument.name));
   if (names.has('first') || names.has('last')) {
@@ -118,7 +122,8 @@ function isConnection(field: GraphQLField<unknown, unknown>): boolean {
 function withDefaults(operation: OperationDefinitionNode, given: Variables | null | undefined): Variables {
   const variables: Record<string, unknown> = {};
   for (const definition of operation.variableDefinitions ?? []) {
-    if (definition.defaultValue) variables[definition.variable.name.value] = valueFromASTUntyped(definition.defaultValue);
+    if (definition.defaultValue)
+      variables[definition.variable.name.value] = valueFromASTUntyped(definition.defaultValue);
   }
   return { ...variables, ...given };
 }
@@ -146,7 +151,11 @@ export function operationPageCost(
     const definition = fragment(name);
     if (!definition || visiting.has(name)) return NOTHING;
     visiting.add(name);
-    const computed = selectionCost(definition.selectionSet, schema.getType(definition.typeCondition.name.value), parentField);
+    const computed = selectionCost(
+      definition.selectionSet,
+      schema.getType(definition.typeCondition.name.value),
+      parentField,
+    );
     visiting.delete(name);
     known.set(name, computed);
     return computed;
@@ -162,7 +171,9 @@ export function operationPageCost(
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD || selection.kind === Kind.INLINE_FRAGMENT) {
         const type =
-          selection.kind === Kind.INLINE_FRAGMENT && selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+          selection.kind === Kind.INLINE_FRAGMENT && selection.typeCondition
+            ? schema.getType(selection.typeCondition.name.value)
+            : parent;
         const cost =
           selection.kind === Kind.FRAGMENT_SPREAD
             ? fragmentCost(selection.name.value, parentField)
@@ -171,14 +182,17 @@ export function operationPageCost(
         counts += cost.counts;
         continue;
       }
-      const field = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+      const field =
+        isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
       if (!field) continue;
       const countCost = field.extensions['countCost'];
       if (typeof countCost === 'number') {
         counts += countCost;
         continue;
       }
-      const below = selection.selectionSet ? selectionCost(selection.selectionSet, getNamedType(field.type), selection) : NOTHING;
+      const below = selection.selectionSet
+        ? selectionCost(selection.selectionSet, getNamedType(field.type), selection)
+        : NOTHING;
       const count = multiplier(field, selection, parentField, variables);
       if (count === undefined) {
         // A plain field: what it counts is counted once per parent, like the field itself.
@@ -201,7 +215,12 @@ export function pageCostRule(options: PageCostOptions): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
       if (options.operationName && operation.name?.value !== options.operationName) return false;
-      const cost = operationPageCost(context.getSchema(), operation, (name) => context.getFragment(name), options.variables);
+      const cost = operationPageCost(
+        context.getSchema(),
+        operation,
+        (name) => context.getFragment(name),
+        options.variables,
+      );
       if (cost > options.maxCost) {
         context.reportError(
           new GraphQLError(

@@ -37,7 +37,8 @@ export function readOperationManifest(file: string): OperationManifest {
   const manifest = new Map<string, string>();
   for (const [hash, document] of Object.entries(json)) {
     if (typeof document !== 'string') throw new Error(`operation ${hash}: the document must be a string`);
-    if (!SHA256.test(hash)) throw new Error(`operation ${hash}: the key must be the document's sha256 (64 lower-case hex digits)`);
+    if (!SHA256.test(hash))
+      throw new Error(`operation ${hash}: the key must be the document's sha256 (64 lower-case hex digits)`);
     // A hash that does not match its document means the manifest was edited by hand or is
     // stale: better to stop at start-up than to run something other than what was reviewed.
     if (sha256(document) !== hash) throw new Error(`operation ${hash}: the key is not the sha256 of its document`);

@@ -14,7 +14,11 @@ export function useRejectNulCharacters(): Plugin {
   return {
     onParams({ params }) {
       // In the document, NUL can only appear escaped inside a string literal.
-      if (holdsNul(params.query) || (typeof params.query === 'string' && params.query.includes('\\u0000')) || holdsNul(params.variables)) {
+      if (
+        holdsNul(params.query) ||
+        (typeof params.query === 'string' && params.query.includes('\\u0000')) ||
+        holdsNul(params.variables)
+      ) {
         throw new GraphQLError('Strings must not contain the NUL character (\\u0000).', {
           extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
         });

@@ -19,7 +19,7 @@ interface AddressState extends Bucket {
 }
 
 export type Admission =
-  | { allowed: true; /** Call once with whether the credential was refused. */ settle(failed: boolean): void }
+  | { allowed: true /** Call once with whether the credential was refused. */; settle(failed: boolean): void }
   | { allowed: false; retryAfterMs: number };
 
 /** Addresses remembered at most; beyond, the least recently seen are forgotten. */

@@ -14,7 +14,8 @@ export async function createRateLimiter(settings: Config['rateLimit'], log: Logg
   const options: RateLimitOptions = {
     perMinute,
     burst,
-    organization: organizationPerMinute === 0 ? undefined : { perMinute: organizationPerMinute, burst: organizationBurst },
+    organization:
+      organizationPerMinute === 0 ? undefined : { perMinute: organizationPerMinute, burst: organizationBurst },
   };
   if (!redisUrl) return new MemoryRateLimiter(options);
   return RedisRateLimiter.connect({ ...options, url: redisUrl, log });

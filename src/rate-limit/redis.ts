@@ -12,7 +12,13 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { type Budget, decisionOf, type RateLimitDecision, type RateLimitOptions, type RateLimiter } from './token-bucket.js';
+import {
+  type Budget,
+  decisionOf,
+  type RateLimitDecision,
+  type RateLimitOptions,
+  type RateLimiter,
+} from './token-bucket.js';
 
 // KEYS: the buckets (the member's, then the organization's). ARGV: burst (capacity) and
 // tokens per millisecond of each, in the same order. Mirrors takeTokens() in

@@ -70,7 +70,11 @@ export function takeTokens(buckets: readonly { bucket: Bucket | undefined; budge
 }
 
 /** The decision as the RateLimiter interface reports it. */
-export function decisionOf({ allowed, retryAfterMs, refusedBy }: RateLimitDecision & { refusedBy: number }): RateLimitDecision {
+export function decisionOf({
+  allowed,
+  retryAfterMs,
+  refusedBy,
+}: RateLimitDecision & { refusedBy: number }): RateLimitDecision {
   return refusedBy === 1 ? { allowed, retryAfterMs, organization: true } : { allowed, retryAfterMs };
 }
 
@@ -96,7 +100,8 @@ export class MemoryRateLimiter implements RateLimiter {
       wanted.map(({ key, budget }) => ({ bucket: this.buckets.get(key), budget })),
       now,
     );
-    for (const [index, { bucket }] of results.entries()) this.buckets.set(wanted[index]!.key, { ...bucket, budget: wanted[index]!.budget });
+    for (const [index, { bucket }] of results.entries())
+      this.buckets.set(wanted[index]!.key, { ...bucket, budget: wanted[index]!.budget });
     if (this.buckets.size > SWEEP_ABOVE) this.sweep(now);
     return decisionOf(results[0]!.decision);
   }

@@ -28,13 +28,20 @@ export const ApiKey = builder.prismaNode('ApiKey', {
       resolve: (key) => shownPrefix(key.prefix),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Updated at most once a minute.' }),
+    lastUsedAt: t.expose('lastUsedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Updated at most once a minute.',
+    }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     member: t.relation('member', { type: OrganizationMember, description: 'The member the key acts as.' }),
   }),
 });
 
-export const ApiKeyConnection = builder.connectionObject({ type: ApiKey, name: 'ApiKeyConnection' }, { name: 'ApiKeyEdge' });
+export const ApiKeyConnection = builder.connectionObject(
+  { type: ApiKey, name: 'ApiKeyConnection' },
+  { name: 'ApiKeyEdge' },
+);
 
 export const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({ name: t.string({ required: true, description: 'What the key is for; 1–255 characters.' }) }),
@@ -66,7 +73,8 @@ export const CreateApiKeyPayload = builder
       }),
       secret: t.string({
         nullable: true,
-        description: 'The key itself: shown only in this response, never again. Send it as `Authorization: Bearer <secret>`.',
+        description:
+          'The key itself: shown only in this response, never again. Send it as `Authorization: Bearer <secret>`.',
         resolve: (payload) => payload.secret ?? null,
       }),
       userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
@@ -79,7 +87,8 @@ builder.queryFields((t) => ({
       type: ApiKey,
       authScopes: { permission: 'Get:ApiKey' },
       description: 'The organization’s API keys, revoked ones included, oldest first.',
-      resolve: (_root, args, ctx, info) => resolveConnection(ctx, info, { source: apiKeysSource, model: 'apiKey', args }),
+      resolve: (_root, args, ctx, info) =>
+        resolveConnection(ctx, info, { source: apiKeysSource, model: 'apiKey', args }),
     },
     ApiKeyConnection,
   ),
@@ -154,9 +163,12 @@ builder.mutationFields((t) => ({
   revokeApiKey: t.field({
     type: ApiKeyPayload,
     // Regenerate:ApiKey for one's own keys, Revoke:ApiKey for other members' (see mayRevoke).
-    authScopes: (_root, _args, ctx) => ctx.viewer.permissions.has('Regenerate:ApiKey') || ctx.viewer.permissions.has('Revoke:ApiKey'),
+    authScopes: (_root, _args, ctx) =>
+      ctx.viewer.permissions.has('Regenerate:ApiKey') || ctx.viewer.permissions.has('Revoke:ApiKey'),
     unauthorizedResolver: (): Payload => ({
-      userErrors: [{ field: null, message: forbiddenMessage(['Regenerate:ApiKey', 'Revoke:ApiKey']), code: 'FORBIDDEN' }],
+      userErrors: [
+        { field: null, message: forbiddenMessage(['Regenerate:ApiKey', 'Revoke:ApiKey']), code: 'FORBIDDEN' },
+      ],
     }),
     description:
       'Revokes a key: it stops working on the next request. Revoking a revoked key changes nothing. ' +
@@ -177,11 +189,20 @@ builder.mutationFields((t) => ({
           // To a member that cannot list keys, another member's key reads as a missing one.
           if (!own && !ctx.viewer.permissions.has('Get:ApiKey')) v.notFound(['input', 'id'], 'ApiKey', input.id);
           else if (own) v.fail(['input', 'id'], forbiddenMessage(['Regenerate:ApiKey']), 'FORBIDDEN');
-          else if (key.member.accessLevel === 'OWNER') v.fail(['input', 'id'], 'Only an owner can revoke an owner’s API key.', 'FORBIDDEN');
-          else v.fail(['input', 'id'], `${forbiddenMessage(['Revoke:ApiKey'])} It is needed to revoke another member’s API key.`, 'FORBIDDEN');
+          else if (key.member.accessLevel === 'OWNER')
+            v.fail(['input', 'id'], 'Only an owner can revoke an owner’s API key.', 'FORBIDDEN');
+          else
+            v.fail(
+              ['input', 'id'],
+              `${forbiddenMessage(['Revoke:ApiKey'])} It is needed to revoke another member’s API key.`,
+              'FORBIDDEN',
+            );
         }
         v.check();
-        const revoked = await tx.apiKey.updateMany({ where: { id: id!, revokedAt: null }, data: { revokedAt: new Date() } });
+        const revoked = await tx.apiKey.updateMany({
+          where: { id: id!, revokedAt: null },
+          data: { revokedAt: new Date() },
+        });
         if (revoked.count > 0) await recordEvent(tx, ctx, 'REVOKED', key!);
         return { apiKeyId: id! };
       }),

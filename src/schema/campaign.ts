@@ -17,7 +17,10 @@ export const Campaign = builder.prismaNode('Campaign', {
   }),
 });
 
-export const CampaignConnection = builder.connectionObject({ type: Campaign, name: 'CampaignConnection' }, { name: 'CampaignEdge' });
+export const CampaignConnection = builder.connectionObject(
+  { type: Campaign, name: 'CampaignConnection' },
+  { name: 'CampaignEdge' },
+);
 
 builder.queryFields((t) => ({
   campaigns: t.connection(

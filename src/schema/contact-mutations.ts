@@ -128,7 +128,8 @@ function validContact(v: Validator, path: FieldPath, input: ContactInput): Conta
   const name = v.name([...path, 'name'], input.name);
   const phone = v.phone([...path, 'phone'], input.phone);
   const attributes = input.attributes == null ? undefined : v.attributes([...path, 'attributes'], input.attributes);
-  if (name === undefined || phone === undefined || (input.attributes != null && attributes === undefined)) return undefined;
+  if (name === undefined || phone === undefined || (input.attributes != null && attributes === undefined))
+    return undefined;
   return {
     name,
     phone,
@@ -212,8 +213,14 @@ async function createContacts(
     v.fail([...rowPath(firstIndex.get(phone)!), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
 
   // One lookup per kind of id for the whole batch.
-  const lists = await v.lookUp('List', inputs.flatMap((input) => input.listIds ?? []));
-  const tags = await v.lookUp('Tag', inputs.flatMap((input) => input.tagIds ?? []));
+  const lists = await v.lookUp(
+    'List',
+    inputs.flatMap((input) => input.listIds ?? []),
+  );
+  const tags = await v.lookUp(
+    'Tag',
+    inputs.flatMap((input) => input.tagIds ?? []),
+  );
   const links = inputs.map((input, index) => ({
     listIds: input.listIds ? v.resolved(lists, 'List', [...rowPath(index), 'listIds'], input.listIds) : [],
     tagIds: input.tagIds ? v.resolved(tags, 'Tag', [...rowPath(index), 'tagIds'], input.tagIds) : [],
@@ -224,7 +231,10 @@ async function createContacts(
   });
   if (v.errors.length > 0) {
     // Failing anyway: report the phones already taken in the organization too.
-    const taken = await tx.contact.findMany({ where: { phone: { in: [...firstIndex.keys()] } }, select: { phone: true } });
+    const taken = await tx.contact.findMany({
+      where: { phone: { in: [...firstIndex.keys()] } },
+      select: { phone: true },
+    });
     for (const { phone } of taken) takenPhone(phone);
     v.check();
   }
@@ -240,10 +250,14 @@ async function createContacts(
     v.check();
   }
   await tx.contactListMembership.createMany({
-    data: links.flatMap((link, index) => link.listIds.map((listId) => ({ organizationId, contactId: ids[index]!, listId }))),
+    data: links.flatMap((link, index) =>
+      link.listIds.map((listId) => ({ organizationId, contactId: ids[index]!, listId })),
+    ),
   });
   await tx.contactTag.createMany({
-    data: links.flatMap((link, index) => link.tagIds.map((tagId) => ({ organizationId, contactId: ids[index]!, tagId }))),
+    data: links.flatMap((link, index) =>
+      link.tagIds.map((tagId) => ({ organizationId, contactId: ids[index]!, tagId })),
+    ),
   });
   return ids;
 }
@@ -270,7 +284,11 @@ builder.mutationFields((t) => ({
         async (tx, v) => {
           if (!v.count(['input', 'contacts'], input.contacts, CONTACT_BATCH_MAX, 'contacts')) v.check();
           return {
-            contactIds: await createContacts(ctx, tx, v, input.contacts, (index) => ['input', 'contacts', String(index)]),
+            contactIds: await createContacts(ctx, tx, v, input.contacts, (index) => [
+              'input',
+              'contacts',
+              String(index),
+            ]),
           };
         },
         // A phone taken by a concurrent request after our check: we cannot tell which row.

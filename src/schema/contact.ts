@@ -71,7 +71,10 @@ builder.prismaObjectFields(Contact, (t) => ({
   ),
 }));
 
-export const ContactConnection = builder.connectionObject({ type: Contact, name: 'ContactConnection' }, { name: 'ContactEdge' });
+export const ContactConnection = builder.connectionObject(
+  { type: Contact, name: 'ContactConnection' },
+  { name: 'ContactEdge' },
+);
 
 export const ContactFilter = builder.inputType('ContactFilter', {
   fields: (t) => ({
@@ -96,7 +99,9 @@ export const ContactOrder = builder.inputType('ContactOrder', {
 });
 
 /** ContactFilter arguments → the SQL source's filter (raw ids). */
-export function contactConditions(filter: typeof ContactFilter.$inferInput | null | undefined): ContactConditions | null {
+export function contactConditions(
+  filter: typeof ContactFilter.$inferInput | null | undefined,
+): ContactConditions | null {
   if (!filter) return null;
   return {
     ...(filter.status ? { status: filter.status } : {}),

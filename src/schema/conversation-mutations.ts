@@ -27,16 +27,18 @@ export const MarkConversationReadInput = builder.inputType('MarkConversationRead
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
-export const ConversationPayload = builder.objectRef<Payload & { conversationId?: string }>('ConversationPayload').implement({
-  fields: (t) => ({
-    conversation: t.field({
-      type: Conversation,
-      nullable: true,
-      resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'conversation', payload.conversationId),
+export const ConversationPayload = builder
+  .objectRef<Payload & { conversationId?: string }>('ConversationPayload')
+  .implement({
+    fields: (t) => ({
+      conversation: t.field({
+        type: Conversation,
+        nullable: true,
+        resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'conversation', payload.conversationId),
+      }),
+      userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
-  }),
-});
+  });
 
 builder.mutationFields((t) => ({
   updateConversation: t.field({

@@ -26,11 +26,13 @@ export const DeleteListInput = builder.inputType('DeleteListInput', {
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
 
-
 export const AddContactsToListInput = builder.inputType('AddContactsToListInput', {
   fields: (t) => ({
     listId: t.id({ required: true }),
-    contactIds: t.idList({ required: true, description: `At most ${IDS_MAX}. Contacts already in the list are left as they are.` }),
+    contactIds: t.idList({
+      required: true,
+      description: `At most ${IDS_MAX}. Contacts already in the list are left as they are.`,
+    }),
   }),
 });
 
@@ -64,7 +66,9 @@ builder.mutationFields((t) => ({
         const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : [];
         v.check();
         const organizationId = ctx.viewer.organizationId;
-        const list = await tx.contactList.create({ data: { organizationId, name: name!, description: description ?? null } });
+        const list = await tx.contactList.create({
+          data: { organizationId, name: name!, description: description ?? null },
+        });
         await tx.listTag.createMany({ data: tagIds.map((tagId) => ({ organizationId, listId: list.id, tagId })) });
         return { listId: list.id };
       }),
@@ -78,7 +82,8 @@ builder.mutationFields((t) => ({
       runMutation(ctx, async (tx, v) => {
         const id = await v.id('List', ['input', 'id'], input.id, 'update');
         const name = input.name != null ? v.name(['input', 'name'], input.name) : undefined;
-        const description = input.description != null ? v.description(['input', 'description'], input.description) : undefined;
+        const description =
+          input.description != null ? v.description(['input', 'description'], input.description) : undefined;
         const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
         v.check();
         await tx.contactList.update({
@@ -124,7 +129,11 @@ builder.mutationFields((t) => ({
         const contactIds = await v.ids('Contact', ['input', 'contactIds'], input.contactIds);
         v.check();
         await tx.contactListMembership.createMany({
-          data: contactIds.map((contactId) => ({ organizationId: ctx.viewer.organizationId, listId: listId!, contactId })),
+          data: contactIds.map((contactId) => ({
+            organizationId: ctx.viewer.organizationId,
+            listId: listId!,
+            contactId,
+          })),
           skipDuplicates: true,
         });
         return { listId: listId! };

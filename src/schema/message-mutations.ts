@@ -39,7 +39,10 @@ builder.mutationFields((t) => ({
         if (input.replyToId != null) {
           const replyToId = await v.id('Message', ['input', 'replyToId'], input.replyToId);
           replyTo = replyToId
-            ? await tx.message.findFirst({ where: { id: replyToId, conversationId }, select: { id: true, whatsAppMessageId: true } })
+            ? await tx.message.findFirst({
+                where: { id: replyToId, conversationId },
+                select: { id: true, whatsAppMessageId: true },
+              })
             : null;
           // A message of another conversation is, for this conversation, not found.
           if (replyToId && !replyTo) v.notFound(['input', 'replyToId'], 'Message', input.replyToId);

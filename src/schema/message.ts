@@ -42,7 +42,10 @@ builder.prismaObjectFields(Message, (t) => ({
   createdAt: t.expose('createdAt', { type: 'DateTime' }),
 }));
 
-export const MessageConnection = builder.connectionObject({ type: Message, name: 'MessageConnection' }, { name: 'MessageEdge' });
+export const MessageConnection = builder.connectionObject(
+  { type: Message, name: 'MessageConnection' },
+  { name: 'MessageEdge' },
+);
 
 export const MessageFilter = builder.inputType('MessageFilter', {
   fields: (t) => ({
@@ -52,7 +55,9 @@ export const MessageFilter = builder.inputType('MessageFilter', {
   }),
 });
 
-export function messageConditions(filter: typeof MessageFilter.$inferInput | null | undefined): MessageConditions | null {
+export function messageConditions(
+  filter: typeof MessageFilter.$inferInput | null | undefined,
+): MessageConditions | null {
   if (!filter) return null;
   return {
     ...(filter.direction ? { direction: filter.direction } : {}),

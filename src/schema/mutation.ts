@@ -80,10 +80,13 @@ export async function runMutation<Result extends object>(
 ): Promise<(Result & Payload) | Payload> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await ctx.db.$transaction((tx) => work(tx, new Validator(rowLocker(tx, ctx.viewer.organizationId))), {
-        timeout: TRANSACTION_TIMEOUT_MS,
-        maxWait: TRANSACTION_TIMEOUT_MS,
-      });
+      const result = await ctx.db.$transaction(
+        (tx) => work(tx, new Validator(rowLocker(tx, ctx.viewer.organizationId))),
+        {
+          timeout: TRANSACTION_TIMEOUT_MS,
+          maxWait: TRANSACTION_TIMEOUT_MS,
+        },
+      );
       // What the request loaded before the write is stale now.
       ctx.loaders.clear();
       return { ...result, userErrors: [] };
@@ -92,7 +95,10 @@ export async function runMutation<Result extends object>(
       const userError = userErrorFromDatabase(error, fieldOf);
       if (userError) return { userErrors: [userError] };
       if (attempt < TRANSACTION_ATTEMPTS && isTransientConflict(error)) {
-        ctx.log.warn({ attempt }, 'mutation aborted by a concurrent transaction (deadlock or serialization failure); retrying');
+        ctx.log.warn(
+          { attempt },
+          'mutation aborted by a concurrent transaction (deadlock or serialization failure); retrying',
+        );
         await backoff(attempt);
         continue;
       }

@@ -30,7 +30,8 @@ async function loadNodes(ctx: Context, info: GraphQLResolveInfo, globalIds: read
   const parsed = globalIds.map(parseGlobalId);
   return Promise.all(
     parsed.map(async (globalId) => {
-      const model = globalId && Object.hasOwn(NODE_MODELS, globalId.typename) ? NODE_MODELS[globalId.typename] : undefined;
+      const model =
+        globalId && Object.hasOwn(NODE_MODELS, globalId.typename) ? NODE_MODELS[globalId.typename] : undefined;
       if (!globalId || !model) return null;
       const query = queryFromInfo({ context: ctx, info, typeName: globalId.typename });
       const [row] = await ctx.loaders.nodes.load(model, [globalId.id], query);

@@ -26,7 +26,10 @@ export const Organization = builder.prismaNode('Organization', {
  * has neither permission to read roles (a key's permissions come from its roles, not the ids).
  */
 const viewerRoleIds = createContextCache(async (ctx: Context) => {
-  const assignments = await ctx.db.roleAssignment.findMany({ where: { memberId: ctx.viewer.memberId }, select: { roleId: true } });
+  const assignments = await ctx.db.roleAssignment.findMany({
+    where: { memberId: ctx.viewer.memberId },
+    select: { roleId: true },
+  });
   return new Set(assignments.map((assignment) => assignment.roleId));
 });
 

@@ -6,7 +6,9 @@ import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, Us
 import { Tag } from './tag.js';
 
 export const CreateTagInput = builder.inputType('CreateTagInput', {
-  fields: (t) => ({ label: t.string({ required: true, description: 'Trimmed; 1–255 characters; unique regardless of case.' }) }),
+  fields: (t) => ({
+    label: t.string({ required: true, description: 'Trimmed; 1–255 characters; unique regardless of case.' }),
+  }),
 });
 
 export const UpdateTagInput = builder.inputType('UpdateTagInput', {

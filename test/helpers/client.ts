@@ -25,7 +25,11 @@ export interface TestClient {
   yoga: WagraphYoga;
   /** A request to /graphql as a client would send it (method, headers and body as given). */
   request(init: RequestInit & { path?: string }): Promise<Response>;
-  gql<Data = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: GqlOptions): Promise<GraphQLResponse<Data>>;
+  gql<Data = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: GqlOptions,
+  ): Promise<GraphQLResponse<Data>>;
   /** Like gql, plus the SQL statements the request ran. */
   gqlWithSql<Data = Record<string, any>>(
     query: string,

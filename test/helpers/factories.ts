@@ -77,15 +77,27 @@ export async function createContact(
   });
 }
 
-export async function createList(db: Database, organizationId: string, data: Partial<Prisma.ContactListUncheckedCreateInput> = {}) {
+export async function createList(
+  db: Database,
+  organizationId: string,
+  data: Partial<Prisma.ContactListUncheckedCreateInput> = {},
+) {
   return db.prisma.contactList.create({ data: { name: `List ${next()}`, ...data, organizationId } });
 }
 
-export async function createTag(db: Database, organizationId: string, data: Partial<Prisma.TagUncheckedCreateInput> = {}) {
+export async function createTag(
+  db: Database,
+  organizationId: string,
+  data: Partial<Prisma.TagUncheckedCreateInput> = {},
+) {
   return db.prisma.tag.create({ data: { label: `tag-${next()}`, ...data, organizationId } });
 }
 
-export async function createCampaign(db: Database, organizationId: string, data: Partial<Prisma.CampaignUncheckedCreateInput> = {}) {
+export async function createCampaign(
+  db: Database,
+  organizationId: string,
+  data: Partial<Prisma.CampaignUncheckedCreateInput> = {},
+) {
   return db.prisma.campaign.create({ data: { name: `Campaign ${next()}`, ...data, organizationId } });
 }
 

@@ -8,7 +8,12 @@ import type { Database } from '../../src/db/client.js';
  * by the database (a trigger), until the returned function is called. Only rows with that
  * value are refused, so tests running at the same time on the same database are unaffected.
  */
-export async function failInsertsWhere(db: Database, table: string, column: string, value: string): Promise<() => Promise<void>> {
+export async function failInsertsWhere(
+  db: Database,
+  table: string,
+  column: string,
+  value: string,
+): Promise<() => Promise<void>> {
   const name = `test_fail_${randomBytes(6).toString('hex')}`;
   const literal = value.replace(/'/g, "''");
   await db.prisma.$executeRawUnsafe(
@@ -18,7 +23,9 @@ export async function failInsertsWhere(db: Database, table: string, column: stri
        RETURN NEW;
      END $$`,
   );
-  await db.prisma.$executeRawUnsafe(`CREATE TRIGGER ${name} BEFORE INSERT ON "${table}" FOR EACH ROW EXECUTE FUNCTION ${name}()`);
+  await db.prisma.$executeRawUnsafe(
+    `CREATE TRIGGER ${name} BEFORE INSERT ON "${table}" FOR EACH ROW EXECUTE FUNCTION ${name}()`,
+  );
   return async () => {
     await db.prisma.$executeRawUnsafe(`DROP TRIGGER ${name} ON "${table}"`);
     await db.prisma.$executeRawUnsafe(`DROP FUNCTION ${name}()`);

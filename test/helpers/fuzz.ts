@@ -24,9 +24,30 @@ export { seededRandom as random } from '../../src/random.js';
 type Random = SeededRandom;
 
 const HOSTILE_STRINGS = [
-  '', ' ', 'a', '%', '_', '\\', "'", '"', "'; DROP TABLE \"Contact\"; --", '%_\\%', '\u0000', '\uffff', '\ud800',
-  '😀'.repeat(50), 'x'.repeat(5_000), '<script>alert(1)</script>', '$' + '{process.env}', '../../etc/passwd', 'null',
-  '+14155550123', '+1 (415) 555-0123', 'Robert"); DELETE FROM', 'ÄÖÜ ß', 'a'.repeat(256),
+  '',
+  ' ',
+  'a',
+  '%',
+  '_',
+  '\\',
+  "'",
+  '"',
+  '\'; DROP TABLE "Contact"; --',
+  '%_\\%',
+  '\u0000',
+  '\uffff',
+  '\ud800',
+  '😀'.repeat(50),
+  'x'.repeat(5_000),
+  '<script>alert(1)</script>',
+  '$' + '{process.env}',
+  '../../etc/passwd',
+  'null',
+  '+14155550123',
+  '+1 (415) 555-0123',
+  'Robert"); DELETE FROM',
+  'ÄÖÜ ß',
+  'a'.repeat(256),
 ];
 const INTS = [0, 1, -1, 2, 5, 20, 50, 99, 100, 101, 1_000, -100, 2_147_483_647, -2_147_483_648];
 
@@ -58,14 +79,16 @@ function valueLiteral(type: GraphQLInputType, r: Random, ctx: FuzzContext, depth
         return r.pick(['true', 'false']);
       case 'ID':
         return JSON.stringify(
-          r.chance(0.7) && ctx.ids.length > 0 ? r.pick(ctx.ids) : r.pick([...HOSTILE_STRINGS, 'Q29udGFjdDoxMjM=', 'VGFnOm5vdC1hLXV1aWQ=']),
+          r.chance(0.7) && ctx.ids.length > 0
+            ? r.pick(ctx.ids)
+            : r.pick([...HOSTILE_STRINGS, 'Q29udGFjdDoxMjM=', 'VGFnOm5vdC1hLXV1aWQ=']),
         );
       case 'String':
-        return JSON.stringify(
-          r.chance(0.3) && ctx.cursors.length > 0 ? r.pick(ctx.cursors) : r.pick(HOSTILE_STRINGS),
-        );
+        return JSON.stringify(r.chance(0.3) && ctx.cursors.length > 0 ? r.pick(ctx.cursors) : r.pick(HOSTILE_STRINGS));
       case 'DateTime':
-        return JSON.stringify(r.pick(['2026-01-01T00:00:00Z', '2030-12-31T23:59:59.999Z', 'yesterday', '1970-01-01T00:00:00Z', '']));
+        return JSON.stringify(
+          r.pick(['2026-01-01T00:00:00Z', '2030-12-31T23:59:59.999Z', 'yesterday', '1970-01-01T00:00:00Z', '']),
+        );
       case 'JSON':
         return r.pick(['{ city: "Lisbon" }', '[1, 2]', '"text"', '42', '{ nested: { deeper: [true, null] } }', '{}']);
       default:
@@ -98,7 +121,11 @@ function selection(type: GraphQLNamedType, schema: GraphQLSchema, r: Random, ctx
   const parts = [...picked].map((field) => {
     const named = getNamedType(field.type);
     const alias = r.chance(0.1) ? `a${r.int(0, 9)}: ` : '';
-    const inner = isLeafType(named) ? '' : depth >= r.int(2, 5) ? '{ __typename }' : selection(named, schema, r, ctx, depth + 1);
+    const inner = isLeafType(named)
+      ? ''
+      : depth >= r.int(2, 5)
+        ? '{ __typename }'
+        : selection(named, schema, r, ctx, depth + 1);
     return `${alias}${field.name}${argumentsOf(field.args, r, ctx)} ${inner}`;
   });
   return `{ ${parts.join(' ')} }`;

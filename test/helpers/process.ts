@@ -20,7 +20,14 @@ export interface ServerProcess {
 
 /** The base environment: nothing inherited that could change what the server does. */
 function environment(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', ...env };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'development',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...env,
+  };
 }
 
 // A server whose test timed out before it listened is in no test's hands: without this it
@@ -30,7 +37,11 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-export function runServer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export function runServer(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: environment(env) });
   children.add(child);
   child.once('exit', () => children.delete(child));
