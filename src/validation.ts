@@ -4,7 +4,7 @@
 import type { Prisma } from './generated/prisma/client.js';
 import type { LockableType, RowLock, RowLocker } from './db/row-locks.js';
 import { type UserError, type UserErrorCode, UserErrors } from './errors.js';
-import { rawIdOf } from './schema/global-id.js';
+import { rawIdOf } from './global-id.js';
 
 export type FieldPath = string[];
 

@@ -10,7 +10,7 @@
 // optional; the lifetime counts from `iat`, or from now when it is absent or later than now,
 // so a future `iat` cannot stretch it. A token whose `iat` is in the future is refused.
 import { jwtVerify } from 'jose';
-import { parseGlobalId } from '../schema/global-id.js';
+import { parseGlobalId } from '../global-id.js';
 
 export interface JwtSubject {
   memberId: string;

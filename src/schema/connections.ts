@@ -9,7 +9,7 @@ import type { Context } from '../context.js';
 import { type ConnectionKey, decodeCursors, type Source } from '../loaders/connections.js';
 import { type ModelKey, type ModelRows, selectedRelations } from '../loaders/nodes.js';
 import { type ConnectionArgs, MAX_COUNT, pageRequest } from '../pagination/page-request.js';
-import { rawIdOf } from './global-id.js';
+import { rawIdOf } from '../global-id.js';
 
 export interface ConnectionOptions<M extends ModelKey, Filter> {
   source: Source<Filter>;

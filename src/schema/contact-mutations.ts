@@ -7,7 +7,7 @@ import { type ContactStatus as ContactStatusValue, Prisma } from '../generated/p
 import type { ListPageCost } from '../plugins/page-cost.js';
 import { type FieldPath, IDS_MAX, JSON_DEPTH_MAX, type Validator } from '../validation.js';
 import { Contact, ContactStatus } from './contact.js';
-import { rawIdOf } from './global-id.js';
+import { rawIdOf } from '../global-id.js';
 import {
   DeleteManyPayload,
   DeletePayload,

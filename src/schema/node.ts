@@ -8,7 +8,7 @@ import { GraphQLError, type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { ModelKey } from '../loaders/nodes.js';
-import { parseGlobalId } from './global-id.js';
+import { parseGlobalId } from '../global-id.js';
 
 /** GraphQL type name → the Prisma model behind it. */
 const NODE_MODELS: Readonly<Record<string, ModelKey>> = {
