@@ -1,12 +1,13 @@
-// Expected failures of mutations: `UserError`s returned in the payload, never thrown to
-// the client. This module is also the one place that turns database errors that a client
+// Expected failures of mutations: user errors returned in the payload (the GraphQL type
+// UserError, src/schema/mutation.ts), never thrown to the client. This module is also the one place that turns database errors that a client
 // can cause (a unique value taken by a concurrent request) into user errors.
 import { Prisma } from './generated/prisma/client.js';
 
 export const USER_ERROR_CODES = ['INVALID', 'NOT_FOUND', 'TAKEN', 'FORBIDDEN', 'LIMIT_EXCEEDED'] as const;
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
 
-export interface UserError {
+/** One user error, as the GraphQL type UserError shows it. */
+export interface UserErrorShape {
   /** Path to the input field at fault, e.g. ["input", "contacts", "3", "phone"]. */
   field: string[] | null;
   message: string;
@@ -16,7 +17,7 @@ export interface UserError {
 /** Thrown inside a mutation to abort it (its transaction rolls back) with these errors. */
 export class UserErrors extends Error {
   override name = 'UserErrors';
-  constructor(readonly errors: UserError[]) {
+  constructor(readonly errors: UserErrorShape[]) {
     super(errors.map((error) => error.message).join('; '));
   }
 }
@@ -62,7 +63,7 @@ function violatedUniqueConstraint(error: unknown): string | undefined {
 export function userErrorFromDatabase(
   error: unknown,
   fieldOf: (column: string) => string[] = (column) => ['input', column],
-): UserError | undefined {
+): UserErrorShape | undefined {
   const constraint = violatedUniqueConstraint(error);
   const known = constraint ? UNIQUE_COLUMNS[constraint] : undefined;
   if (!known) return undefined;

@@ -1,12 +1,25 @@
 // The validation rules of the API contract ("Validation that every client can rely on"),
 // as a collector: a mutation checks every field, then fails once with every
-// problem it found, each at its input path.
+// problem it found, each at its input path. A rule returns the value it checked (trimmed,
+// normalized) or INVALID, having recorded why; `valid({ … })` then throws every problem
+// at once or hands back the values with INVALID gone from their types.
 import type { Prisma } from './generated/prisma/client.js';
 import type { LockableType, RowLock, RowLocker } from './db/row-locks.js';
-import { type UserError, type UserErrorCode, UserErrors } from './errors.js';
+import { type UserErrorCode, type UserErrorShape, UserErrors } from './errors.js';
 import { rawIdOf } from './global-id.js';
 
 export type FieldPath = string[];
+
+/** What a rule returns for a value it refused; the Validator has recorded the error. */
+export const INVALID = Symbol('invalid');
+export type Invalid = typeof INVALID;
+
+/** `values` once they passed: INVALID taken out of each one's type (and of a list's items). */
+export type Valid<Values> = {
+  [Key in keyof Values]: Values[Key] extends readonly (infer Item)[]
+    ? Exclude<Item, Invalid>[]
+    : Exclude<Values[Key], Invalid>;
+};
 
 export const NAME_MAX = 255;
 export const DESCRIPTION_MAX = 2_000;
@@ -42,8 +55,8 @@ export function isWellFormed(value: string): boolean {
  */
 export function pathOfFailingString(roots: [unknown, string][], test: (value: string) => boolean): string | undefined {
   const pending = [...roots];
-  while (pending.length > 0) {
-    const [item, path] = pending.pop()!;
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path] = next;
     if (typeof item === 'string') {
       if (!test(item)) return path;
     } else if (Array.isArray(item)) {
@@ -86,8 +99,8 @@ function characters(value: string): number {
 /** What is wrong with a JSON value, walked without recursion: too deep, or a malformed string. */
 function jsonProblem(value: unknown): 'depth' | 'string' | undefined {
   const pending: [unknown, number][] = [[value, 1]];
-  while (pending.length > 0) {
-    const [item, depth] = pending.pop()!;
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
     if (typeof item === 'string') {
       if (!isWellFormed(item)) return 'string';
     } else if (item !== null && typeof item === 'object') {
@@ -109,7 +122,7 @@ const MALFORMED =
   'must be well-formed UTF-16: it holds an unpaired surrogate (a code unit between \\uD800 and \\uDFFF that is not half of a pair).';
 
 export class Validator {
-  readonly errors: UserError[] = [];
+  readonly errors: UserErrorShape[] = [];
 
   /**
    * `rows`: finds and locks the rows that ids name (src/db/row-locks.ts), in the mutation's
@@ -117,9 +130,9 @@ export class Validator {
    */
   constructor(private readonly rows: RowLocker) {}
 
-  fail(field: FieldPath, message: string, code: UserErrorCode = 'INVALID'): undefined {
+  fail(field: FieldPath, message: string, code: UserErrorCode = 'INVALID'): Invalid {
     this.errors.push({ field, message, code });
-    return undefined;
+    return INVALID;
   }
 
   /** Throws the collected errors, if any (the mutation's transaction rolls back). */
@@ -127,14 +140,24 @@ export class Validator {
     if (this.errors.length > 0) throw new UserErrors(this.errors);
   }
 
+  /**
+   * The checked `values` (each a rule's result), typed without INVALID: a rule returns
+   * INVALID only after recording an error, so when none was recorded none is INVALID.
+   * Otherwise throws every error collected so far, like `check()`.
+   */
+  valid<const Values extends Record<string, unknown>>(values: Values): Valid<Values> {
+    this.check();
+    return values as Valid<Values>;
+  }
+
   /** Any text: well-formed (every string goes through here or through `attributes`). */
-  private text(field: FieldPath, value: string, what: string): string | undefined {
+  private text(field: FieldPath, value: string, what: string): string | Invalid {
     return isWellFormed(value) ? value : this.fail(field, `${what} ${MALFORMED}`);
   }
 
   /** Text that must show something: not only white space or invisible characters. */
-  private visibleText(field: FieldPath, value: string, what: string): string | undefined {
-    if (this.text(field, value, what) === undefined) return undefined;
+  private visibleText(field: FieldPath, value: string, what: string): string | Invalid {
+    if (this.text(field, value, what) === INVALID) return INVALID;
     const trimmed = value.trim();
     return INVISIBLE.test(trimmed)
       ? this.fail(field, `${what} must not be blank (or only invisible characters).`)
@@ -142,16 +165,16 @@ export class Validator {
   }
 
   /** A name or label: trimmed, 1–255 characters, something visible. */
-  name(field: FieldPath, value: string, what = 'Name'): string | undefined {
+  name(field: FieldPath, value: string, what = 'Name'): string | Invalid {
     const trimmed = this.visibleText(field, value, what);
-    if (trimmed === undefined) return undefined;
+    if (trimmed === INVALID) return INVALID;
     if (characters(trimmed) > NAME_MAX) return this.fail(field, `${what} must be at most ${NAME_MAX} characters long.`);
     return trimmed;
   }
 
-  description(field: FieldPath, value: string | null): string | null | undefined {
+  description(field: FieldPath, value: string | null): string | null | Invalid {
     if (value === null) return null;
-    if (this.text(field, value, 'Description') === undefined) return undefined;
+    if (this.text(field, value, 'Description') === INVALID) return INVALID;
     const trimmed = value.trim();
     if (characters(trimmed) > DESCRIPTION_MAX) {
       return this.fail(field, `Description must be at most ${DESCRIPTION_MAX} characters long.`);
@@ -160,7 +183,7 @@ export class Validator {
   }
 
   /** E.164 after removing spaces, dashes and brackets: "+1 (415) 555-0123" → "+14155550123". */
-  phone(field: FieldPath, value: string): string | undefined {
+  phone(field: FieldPath, value: string): string | Invalid {
     const normalized = value.replace(/[\s\-()[\]]/g, '');
     if (!E164.test(normalized)) {
       return this.fail(field, 'Phone must be in E.164 format: "+" followed by 8 to 15 digits, e.g. +14155550123.');
@@ -169,7 +192,7 @@ export class Validator {
   }
 
   /** A JSON object of at most 64 KiB serialized and JSON_DEPTH_MAX levels, its strings well-formed. */
-  attributes(field: FieldPath, value: unknown): Prisma.InputJsonObject | undefined {
+  attributes(field: FieldPath, value: unknown): Prisma.InputJsonObject | Invalid {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return this.fail(field, 'Attributes must be a JSON object, e.g. {"city": "Lisbon"}.');
     }
@@ -185,8 +208,8 @@ export class Validator {
   }
 
   /** A WhatsApp text message: 1–4096 characters, something visible. */
-  messageText(field: FieldPath, value: string): string | undefined {
-    if (this.visibleText(field, value, 'Text') === undefined) return undefined;
+  messageText(field: FieldPath, value: string): string | Invalid {
+    if (this.visibleText(field, value, 'Text') === INVALID) return INVALID;
     if (characters(value) > MESSAGE_TEXT_MAX) {
       return this.fail(
         field,
@@ -198,7 +221,7 @@ export class Validator {
   }
 
   /** At most `max` items in a list argument. */
-  count<T>(field: FieldPath, values: readonly T[], max: number, what: string): readonly T[] | undefined {
+  count<T>(field: FieldPath, values: readonly T[], max: number, what: string): readonly T[] | Invalid {
     if (values.length > max) {
       return this.fail(field, `At most ${max} ${what} per call (got ${values.length}).`, 'LIMIT_EXCEEDED');
     }
@@ -236,7 +259,7 @@ export class Validator {
     return [...new Set(ids)];
   }
 
-  notFound(field: FieldPath, typename: string, globalId: string): undefined {
+  notFound(field: FieldPath, typename: string, globalId: string): Invalid {
     return this.fail(field, `No ${typename} with the id "${globalId}" exists.`, 'NOT_FOUND');
   }
 
@@ -246,7 +269,7 @@ export class Validator {
     field: FieldPath,
     globalId: string,
     lock: RowLock = 'share',
-  ): Promise<string | undefined> {
+  ): Promise<string | Invalid> {
     const id = (await this.lookUp(typename, [globalId], lock)).get(globalId);
     return id ?? this.notFound(field, typename, globalId);
   }
@@ -258,7 +281,7 @@ export class Validator {
     globalIds: readonly string[],
     lock: RowLock = 'share',
   ): Promise<string[]> {
-    if (!this.count(field, globalIds, IDS_MAX, 'ids')) return [];
+    if (this.count(field, globalIds, IDS_MAX, 'ids') === INVALID) return [];
     return this.resolved(await this.lookUp(typename, globalIds, lock), typename, field, globalIds);
   }
 }

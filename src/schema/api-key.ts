@@ -12,9 +12,10 @@ import type { Context } from '../context.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import { UserErrors } from '../errors.js';
+import type { Invalid, Validator } from '../validation.js';
 import { apiKeys as apiKeysSource } from '../loaders/sources.js';
 import { resolveConnection } from './connections.js';
-import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
+import { idInput, nodePayload, type Payload, requires, runMutation } from './mutation.js';
 import { OrganizationMember } from './organization.js';
 
 export const ApiKey = builder.prismaNode('ApiKey', {
@@ -47,39 +48,29 @@ export const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({ name: t.string({ required: true, description: 'What the key is for; 1–255 characters.' }) }),
 });
 
-export const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
+export const RevokeApiKeyInput = idInput('RevokeApiKeyInput', 'The API key to revoke.');
+
+export const ApiKeyPayload = nodePayload('ApiKeyPayload', {
+  field: 'apiKey',
+  type: ApiKey,
+  model: 'apiKey',
+  description: 'The API key as written; null when the mutation failed.',
 });
 
-export const ApiKeyPayload = builder.objectRef<Payload & { apiKeyId?: string }>('ApiKeyPayload').implement({
+export const CreateApiKeyPayload = nodePayload<'apiKey', { secret: string }>('CreateApiKeyPayload', {
+  field: 'apiKey',
+  type: ApiKey,
+  model: 'apiKey',
+  description: 'The API key created; null when the mutation failed.',
   fields: (t) => ({
-    apiKey: t.field({
-      type: ApiKey,
+    secret: t.string({
       nullable: true,
-      resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'apiKey', payload.apiKeyId),
+      description:
+        'The key itself: shown only in this response, never again. Send it as `Authorization: Bearer <secret>`.',
+      resolve: (payload) => payload.secret ?? null,
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
   }),
 });
-
-export const CreateApiKeyPayload = builder
-  .objectRef<Payload & { apiKeyId?: string; secret?: string }>('CreateApiKeyPayload')
-  .implement({
-    fields: (t) => ({
-      apiKey: t.field({
-        type: ApiKey,
-        nullable: true,
-        resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'apiKey', payload.apiKeyId),
-      }),
-      secret: t.string({
-        nullable: true,
-        description:
-          'The key itself: shown only in this response, never again. Send it as `Authorization: Bearer <secret>`.',
-        resolve: (payload) => payload.secret ?? null,
-      }),
-      userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
-    }),
-  });
 
 builder.queryFields((t) => ({
   apiKeys: t.connection(
@@ -122,6 +113,25 @@ function mayRevoke(ctx: Context, owner: { id: string; accessLevel: 'OWNER' | 'ME
   return owner.accessLevel === 'MEMBER' && viewer.permissions.has('Revoke:ApiKey');
 }
 
+type KeyToRevoke = { id: string; prefix: string; memberId: string; member: Parameters<typeof mayRevoke>[1] };
+
+/** `key` if the viewer may revoke it; otherwise why not, as the error at ["input", "id"]. */
+function revocable(ctx: Context, v: Validator, key: KeyToRevoke, globalId: string): KeyToRevoke | Invalid {
+  if (mayRevoke(ctx, key.member)) return key;
+  const field = ['input', 'id'];
+  const own = key.memberId === ctx.viewer.memberId;
+  // To a member that cannot list keys, another member's key reads as a missing one.
+  if (!own && !ctx.viewer.permissions.has('Get:ApiKey')) return v.notFound(field, 'ApiKey', globalId);
+  if (own) return v.fail(field, forbiddenMessage(['Regenerate:ApiKey']), 'FORBIDDEN');
+  if (key.member.accessLevel === 'OWNER')
+    return v.fail(field, 'Only an owner can revoke an owner’s API key.', 'FORBIDDEN');
+  return v.fail(
+    field,
+    `${forbiddenMessage(['Revoke:ApiKey'])} It is needed to revoke another member’s API key.`,
+    'FORBIDDEN',
+  );
+}
+
 builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreateApiKeyPayload,
@@ -130,8 +140,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const name = v.name(['input', 'name'], input.name);
-        v.check();
+        const { name } = v.valid({ name: v.name(['input', 'name'], input.name) });
         // The member's row, locked: two creations at once count one after the other.
         await tx.$queryRaw(Prisma.sql`SELECT 1 FROM "OrganizationMember"
           WHERE "organizationId" = ${ctx.viewer.organizationId}::uuid AND "id" = ${ctx.viewer.memberId}::uuid FOR UPDATE`);
@@ -150,13 +159,13 @@ builder.mutationFields((t) => ({
           data: {
             organizationId: ctx.viewer.organizationId,
             memberId: ctx.viewer.memberId,
-            name: name!,
+            name,
             prefix: key.prefix,
             keyHash: key.keyHash,
           },
         });
         await recordEvent(tx, ctx, 'CREATED', created);
-        return { apiKeyId: created.id, secret: key.secret };
+        return { id: created.id, secret: key.secret };
       }),
   }),
 
@@ -176,35 +185,18 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('ApiKey', ['input', 'id'], input.id, 'update');
-        v.check();
-        const key = await tx.apiKey.findUnique({
-          where: { id: id! },
+        const { id } = v.valid({ id: await v.id('ApiKey', ['input', 'id'], input.id, 'update') });
+        const found = await tx.apiKey.findUnique({
+          where: { id },
           select: { id: true, prefix: true, memberId: true, member: { select: { id: true, accessLevel: true } } },
         });
-        // Gone since the lookup (its member was removed): as missing as it would have been before.
-        if (!key) v.notFound(['input', 'id'], 'ApiKey', input.id);
-        else if (!mayRevoke(ctx, key.member)) {
-          const own = key.memberId === ctx.viewer.memberId;
-          // To a member that cannot list keys, another member's key reads as a missing one.
-          if (!own && !ctx.viewer.permissions.has('Get:ApiKey')) v.notFound(['input', 'id'], 'ApiKey', input.id);
-          else if (own) v.fail(['input', 'id'], forbiddenMessage(['Regenerate:ApiKey']), 'FORBIDDEN');
-          else if (key.member.accessLevel === 'OWNER')
-            v.fail(['input', 'id'], 'Only an owner can revoke an owner’s API key.', 'FORBIDDEN');
-          else
-            v.fail(
-              ['input', 'id'],
-              `${forbiddenMessage(['Revoke:ApiKey'])} It is needed to revoke another member’s API key.`,
-              'FORBIDDEN',
-            );
-        }
-        v.check();
-        const revoked = await tx.apiKey.updateMany({
-          where: { id: id!, revokedAt: null },
-          data: { revokedAt: new Date() },
+        const { key } = v.valid({
+          // Gone since the lookup (its member was removed): as missing as it would have been before.
+          key: found ? revocable(ctx, v, found, input.id) : v.notFound(['input', 'id'], 'ApiKey', input.id),
         });
-        if (revoked.count > 0) await recordEvent(tx, ctx, 'REVOKED', key!);
-        return { apiKeyId: id! };
+        const revoked = await tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+        if (revoked.count > 0) await recordEvent(tx, ctx, 'REVOKED', key);
+        return { id };
       }),
   }),
 }));

@@ -5,18 +5,19 @@ import type { Context } from '../context.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import { type ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
 import type { ListPageCost } from '../plugins/page-cost.js';
-import { type FieldPath, IDS_MAX, JSON_DEPTH_MAX, type Validator } from '../validation.js';
-import { Contact, ContactStatus } from './contact.js';
 import { rawIdOf } from '../global-id.js';
+import { type FieldPath, IDS_MAX, INVALID, type Invalid, JSON_DEPTH_MAX, type Validator } from '../validation.js';
+import { Contact, ContactStatus } from './contact.js';
 import {
   DeleteManyPayload,
   DeletePayload,
-  loadPayloadNode,
+  idInput,
   loadPayloadNodes,
-  type Payload,
+  nodePayload,
+  payloadType,
+  replaceLinks,
   requires,
   runMutation,
-  UserError,
 } from './mutation.js';
 
 /** Contacts per createContacts call: all or nothing, so one transaction must hold them. */
@@ -55,9 +56,7 @@ export const UpdateContactInput = builder.inputType('UpdateContactInput', {
   }),
 });
 
-export const DeleteContactInput = builder.inputType('DeleteContactInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
-});
+export const DeleteContactInput = idInput('DeleteContactInput', 'The contact to delete.');
 
 export const CreateContactsInput = builder.inputType('CreateContactsInput', {
   fields: (t) => ({
@@ -75,18 +74,14 @@ export const DeleteContactsInput = builder.inputType('DeleteContactsInput', {
   }),
 });
 
-export const ContactPayload = builder.objectRef<Payload & { contactId?: string }>('ContactPayload').implement({
-  fields: (t) => ({
-    contact: t.field({
-      type: Contact,
-      nullable: true,
-      resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'contact', payload.contactId),
-    }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
-  }),
+export const ContactPayload = nodePayload('ContactPayload', {
+  field: 'contact',
+  type: Contact,
+  model: 'contact',
+  description: 'The contact as written; null when the mutation failed.',
 });
 
-export const ContactsPayload = builder.objectRef<Payload & { contactIds?: string[] }>('ContactsPayload').implement({
+export const ContactsPayload = payloadType<{ contactIds: string[] }>('ContactsPayload', {
   fields: (t) => ({
     contacts: t.field({
       type: [Contact],
@@ -110,7 +105,6 @@ export const ContactsPayload = builder.objectRef<Payload & { contactIds?: string
       },
       resolve: (payload, _args, ctx, info) => loadPayloadNodes(ctx, info, 'contact', payload.contactIds ?? []),
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
   }),
 });
 
@@ -123,13 +117,12 @@ interface ContactRow {
   attributes?: Prisma.InputJsonObject;
 }
 
-/** The scalar fields of one contact input, validated; undefined if any is invalid. */
-function validContact(v: Validator, path: FieldPath, input: ContactInput): ContactRow | undefined {
+/** The scalar fields of one contact input, validated; INVALID if any is invalid. */
+function validContact(v: Validator, path: FieldPath, input: ContactInput): ContactRow | Invalid {
   const name = v.name([...path, 'name'], input.name);
   const phone = v.phone([...path, 'phone'], input.phone);
   const attributes = input.attributes == null ? undefined : v.attributes([...path, 'attributes'], input.attributes);
-  if (name === undefined || phone === undefined || (input.attributes != null && attributes === undefined))
-    return undefined;
+  if (name === INVALID || phone === INVALID || attributes === INVALID) return INVALID;
   return {
     name,
     phone,
@@ -146,19 +139,9 @@ async function setContactLinks(
   links: { listIds?: string[] | undefined; tagIds?: string[] | undefined },
 ) {
   if (links.listIds) {
-    await tx.contactListMembership.deleteMany({ where: { contactId, listId: { notIn: links.listIds } } });
-    await tx.contactListMembership.createMany({
-      data: links.listIds.map((listId) => ({ organizationId, contactId, listId })),
-      skipDuplicates: true,
-    });
+    await replaceLinks(tx.contactListMembership, organizationId, { contactId }, 'listId', links.listIds);
   }
-  if (links.tagIds) {
-    await tx.contactTag.deleteMany({ where: { contactId, tagId: { notIn: links.tagIds } } });
-    await tx.contactTag.createMany({
-      data: links.tagIds.map((tagId) => ({ organizationId, contactId, tagId })),
-      skipDuplicates: true,
-    });
-  }
+  if (links.tagIds) await replaceLinks(tx.contactTag, organizationId, { contactId }, 'tagId', links.tagIds);
 }
 
 /**
@@ -191,28 +174,41 @@ async function insertContacts(
     RETURNING "phone"`);
 }
 
-/** Creates contacts with their lists and tags; `rowPath(i)` is where row i's input sits. */
-async function createContacts(
-  ctx: Context,
-  tx: TenantTransaction,
+/** Where each phone of a batch first appears, and each later row that repeats one. */
+export interface PhoneDuplicates {
+  /** Each phone, at the index of the first row that has it (in the order of the rows). */
+  first: Map<string, number>;
+  /** Rows (`index`) whose phone an earlier row (`earlier`) already has. */
+  repeats: { index: number; earlier: number }[];
+}
+
+/** Finds the phones given more than once in a batch (rows that failed validation are INVALID and skipped). */
+export function duplicatePhones(phones: readonly (string | Invalid)[]): PhoneDuplicates {
+  const first = new Map<string, number>();
+  const repeats: PhoneDuplicates['repeats'] = [];
+  phones.forEach((phone, index) => {
+    if (phone === INVALID) return;
+    const earlier = first.get(phone);
+    if (earlier === undefined) first.set(phone, index);
+    else repeats.push({ index, earlier });
+  });
+  return { first, repeats };
+}
+
+interface ContactLinks {
+  listIds: string[];
+  tagIds: string[];
+}
+
+/**
+ * The raw list and tag ids of each contact input (one lookup per kind of id for the whole
+ * batch), each bad id recorded as NOT_FOUND at its index and each over-long set as LIMIT_EXCEEDED.
+ */
+async function resolveContactLinks(
   v: Validator,
   inputs: readonly ContactInput[],
   rowPath: (index: number) => FieldPath,
-) {
-  const rows = inputs.map((input, index) => validContact(v, rowPath(index), input));
-
-  // Phones must be unique within the batch …
-  const firstIndex = new Map<string, number>();
-  rows.forEach((row, index) => {
-    if (!row) return;
-    const earlier = firstIndex.get(row.phone);
-    if (earlier === undefined) firstIndex.set(row.phone, index);
-    else v.fail([...rowPath(index), 'phone'], `This phone number is also given at index ${earlier}.`, 'TAKEN');
-  });
-  const takenPhone = (phone: string) =>
-    v.fail([...rowPath(firstIndex.get(phone)!), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
-
-  // One lookup per kind of id for the whole batch.
+): Promise<ContactLinks[]> {
   const lists = await v.lookUp(
     'List',
     inputs.flatMap((input) => input.listIds ?? []),
@@ -229,36 +225,71 @@ async function createContacts(
     if (input.listIds) v.count([...rowPath(index), 'listIds'], input.listIds, IDS_MAX, 'lists');
     if (input.tagIds) v.count([...rowPath(index), 'tagIds'], input.tagIds, IDS_MAX, 'tags');
   });
-  if (v.errors.length > 0) {
-    // Failing anyway: report the phones already taken in the organization too.
-    const taken = await tx.contact.findMany({
-      where: { phone: { in: [...firstIndex.keys()] } },
-      select: { phone: true },
-    });
-    for (const { phone } of taken) takenPhone(phone);
-    v.check();
-  }
+  return links;
+}
 
-  // … and in the organization. The unique index answers that during the insert itself
-  // (ON CONFLICT DO NOTHING), with no lookup beforehand: a row not inserted is a phone taken.
-  const organizationId = ctx.viewer.organizationId;
-  const ids = rows.map(() => randomUUID());
-  const inserted = await insertContacts(tx, organizationId, ids, rows as ContactRow[]);
-  if (inserted.length < rows.length) {
-    const insertedPhones = new Set(inserted.map((row) => row.phone));
-    for (const phone of firstIndex.keys()) if (!insertedPhones.has(phone)) takenPhone(phone);
-    v.check();
-  }
+/** The phones among `phones` that contacts of the organization already have. */
+async function existingPhones(tx: TenantTransaction, phones: Iterable<string>): Promise<Set<string>> {
+  const taken = await tx.contact.findMany({ where: { phone: { in: [...phones] } }, select: { phone: true } });
+  return new Set(taken.map(({ phone }) => phone));
+}
+
+/** Links new contacts to their lists and tags. */
+async function linkNewContacts(
+  tx: TenantTransaction,
+  organizationId: string,
+  contacts: readonly ({ id: string } & ContactLinks)[],
+) {
   await tx.contactListMembership.createMany({
-    data: links.flatMap((link, index) =>
-      link.listIds.map((listId) => ({ organizationId, contactId: ids[index]!, listId })),
-    ),
+    data: contacts.flatMap(({ id, listIds }) => listIds.map((listId) => ({ organizationId, contactId: id, listId }))),
   });
   await tx.contactTag.createMany({
-    data: links.flatMap((link, index) =>
-      link.tagIds.map((tagId) => ({ organizationId, contactId: ids[index]!, tagId })),
-    ),
+    data: contacts.flatMap(({ id, tagIds }) => tagIds.map((tagId) => ({ organizationId, contactId: id, tagId }))),
   });
+}
+
+/**
+ * Creates contacts with their lists and tags, all or none; `rowPath(i)` is where row i's
+ * input sits. Phones must be unique within the batch and in the organization: the batch is
+ * checked here, the organization by the unique index during the insert itself (ON CONFLICT
+ * DO NOTHING, no lookup beforehand: a row not inserted is a phone taken).
+ */
+async function createContacts(
+  ctx: Context,
+  tx: TenantTransaction,
+  v: Validator,
+  inputs: readonly ContactInput[],
+  rowPath: (index: number) => FieldPath,
+): Promise<string[]> {
+  const checkedRows = inputs.map((input, index) => validContact(v, rowPath(index), input));
+  const phones = duplicatePhones(checkedRows.map((row) => (row === INVALID ? INVALID : row.phone)));
+  for (const { index, earlier } of phones.repeats) {
+    v.fail([...rowPath(index), 'phone'], `This phone number is also given at index ${earlier}.`, 'TAKEN');
+  }
+  const reportTaken = (taken: (phone: string) => boolean) => {
+    for (const [phone, index] of phones.first) {
+      if (taken(phone))
+        v.fail([...rowPath(index), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
+    }
+  };
+  const links = await resolveContactLinks(v, inputs, rowPath);
+  if (v.errors.length > 0) {
+    // Failing anyway: report the phones already taken in the organization too.
+    const taken = await existingPhones(tx, phones.first.keys());
+    reportTaken((phone) => taken.has(phone));
+  }
+  const { rows } = v.valid({ rows: checkedRows });
+
+  const organizationId = ctx.viewer.organizationId;
+  const contacts = links.map((link) => ({ id: randomUUID(), ...link }));
+  const ids = contacts.map(({ id }) => id);
+  const inserted = await insertContacts(tx, organizationId, ids, rows);
+  if (inserted.length < rows.length) {
+    const insertedPhones = new Set(inserted.map((row) => row.phone));
+    reportTaken((phone) => !insertedPhones.has(phone));
+    v.check();
+  }
+  await linkNewContacts(tx, organizationId, contacts);
   return ids;
 }
 
@@ -269,8 +300,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const [contactId] = await createContacts(ctx, tx, v, [input], () => ['input']);
-        return { contactId };
+        const [id] = await createContacts(ctx, tx, v, [input], () => ['input']);
+        return { id };
       }),
   }),
 
@@ -282,7 +313,7 @@ builder.mutationFields((t) => ({
       runMutation(
         ctx,
         async (tx, v) => {
-          if (!v.count(['input', 'contacts'], input.contacts, CONTACT_BATCH_MAX, 'contacts')) v.check();
+          v.valid({ contacts: v.count(['input', 'contacts'], input.contacts, CONTACT_BATCH_MAX, 'contacts') });
           return {
             contactIds: await createContacts(ctx, tx, v, input.contacts, (index) => [
               'input',
@@ -302,19 +333,25 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Contact', ['input', 'id'], input.id, 'update');
-        const data: Prisma.ContactUpdateInput = {};
-        if (input.name != null) data.name = v.name(['input', 'name'], input.name);
-        if (input.phone != null) data.phone = v.phone(['input', 'phone'], input.phone);
-        if (input.status != null) data.status = input.status;
-        if (input.attributes != null) data.attributes = v.attributes(['input', 'attributes'], input.attributes);
-        const listIds = input.listIds ? await v.ids('List', ['input', 'listIds'], input.listIds) : undefined;
-        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
-        v.check();
-        // Touch updatedAt also when only the lists or tags change.
-        await tx.contact.update({ where: { id: id! }, data: { ...data, updatedAt: new Date() } });
-        await setContactLinks(tx, ctx.viewer.organizationId, id!, { listIds, tagIds });
-        return { contactId: id! };
+        const { id, name, phone, attributes, listIds, tagIds } = v.valid({
+          id: await v.id('Contact', ['input', 'id'], input.id, 'update'),
+          name: input.name != null ? v.name(['input', 'name'], input.name) : undefined,
+          phone: input.phone != null ? v.phone(['input', 'phone'], input.phone) : undefined,
+          attributes: input.attributes != null ? v.attributes(['input', 'attributes'], input.attributes) : undefined,
+          listIds: input.listIds ? await v.ids('List', ['input', 'listIds'], input.listIds) : undefined,
+          tagIds: input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined,
+        });
+        const data: Prisma.ContactUpdateInput = {
+          ...(name !== undefined ? { name } : {}),
+          ...(phone !== undefined ? { phone } : {}),
+          ...(input.status != null ? { status: input.status } : {}),
+          ...(attributes !== undefined ? { attributes } : {}),
+          // Touch updatedAt also when only the lists or tags change.
+          updatedAt: new Date(),
+        };
+        await tx.contact.update({ where: { id }, data });
+        await setContactLinks(tx, ctx.viewer.organizationId, id, { listIds, tagIds });
+        return { id };
       }),
   }),
 
@@ -325,9 +362,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteContactInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Contact', ['input', 'id'], input.id, 'update');
-        v.check();
-        await tx.contact.deleteMany({ where: { id: id! } });
+        const { id } = v.valid({ id: await v.id('Contact', ['input', 'id'], input.id, 'update') });
+        await tx.contact.deleteMany({ where: { id } });
         return { deletedId: input.id };
       }),
   }),
@@ -339,8 +375,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteContactsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const ids = await v.ids('Contact', ['input', 'ids'], input.ids, 'update');
-        v.check();
+        const { ids } = v.valid({ ids: await v.ids('Contact', ['input', 'ids'], input.ids, 'update') });
         await tx.contact.deleteMany({ where: { id: { in: ids } } });
         return { deletedIds: [...new Set(input.ids.filter((globalId) => rawIdOf('Contact', globalId)))] };
       }),

@@ -1,7 +1,7 @@
 // Writing conversations: status and tags, assignment, read state.
 import { builder } from '../builder.js';
 import { Conversation, ConversationStatus } from './conversation.js';
-import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
+import { idInput, nodePayload, replaceLinks, requires, runMutation } from './mutation.js';
 
 export const UpdateConversationInput = builder.inputType('UpdateConversationInput', {
   description: 'An omitted (or null) field is left unchanged; `tagIds` given replaces the whole set.',
@@ -19,26 +19,16 @@ export const AssignConversationInput = builder.inputType('AssignConversationInpu
   }),
 });
 
-export const UnassignConversationInput = builder.inputType('UnassignConversationInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
-});
+export const UnassignConversationInput = idInput('UnassignConversationInput', 'The conversation to unassign.');
 
-export const MarkConversationReadInput = builder.inputType('MarkConversationReadInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
-});
+export const MarkConversationReadInput = idInput('MarkConversationReadInput', 'The conversation to mark read.');
 
-export const ConversationPayload = builder
-  .objectRef<Payload & { conversationId?: string }>('ConversationPayload')
-  .implement({
-    fields: (t) => ({
-      conversation: t.field({
-        type: Conversation,
-        nullable: true,
-        resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'conversation', payload.conversationId),
-      }),
-      userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
-    }),
-  });
+export const ConversationPayload = nodePayload('ConversationPayload', {
+  field: 'conversation',
+  type: Conversation,
+  model: 'conversation',
+  description: 'The conversation as written; null when the mutation failed.',
+});
 
 builder.mutationFields((t) => ({
   updateConversation: t.field({
@@ -47,21 +37,18 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Conversation', ['input', 'id'], input.id, 'update');
-        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
-        v.check();
+        const { id, tagIds } = v.valid({
+          id: await v.id('Conversation', ['input', 'id'], input.id, 'update'),
+          tagIds: input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined,
+        });
         await tx.conversation.update({
-          where: { id: id! },
+          where: { id },
           data: { ...(input.status ? { status: input.status } : {}), updatedAt: new Date() },
         });
         if (tagIds) {
-          await tx.conversationTag.deleteMany({ where: { conversationId: id!, tagId: { notIn: tagIds } } });
-          await tx.conversationTag.createMany({
-            data: tagIds.map((tagId) => ({ organizationId: ctx.viewer.organizationId, conversationId: id!, tagId })),
-            skipDuplicates: true,
-          });
+          await replaceLinks(tx.conversationTag, ctx.viewer.organizationId, { conversationId: id }, 'tagId', tagIds);
         }
-        return { conversationId: id! };
+        return { id };
       }),
   }),
 
@@ -71,11 +58,12 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AssignConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Conversation', ['input', 'id'], input.id, 'update');
-        const memberId = await v.id('OrganizationMember', ['input', 'memberId'], input.memberId);
-        v.check();
-        await tx.conversation.update({ where: { id: id! }, data: { assignedToId: memberId! } });
-        return { conversationId: id! };
+        const { id, memberId } = v.valid({
+          id: await v.id('Conversation', ['input', 'id'], input.id, 'update'),
+          memberId: await v.id('OrganizationMember', ['input', 'memberId'], input.memberId),
+        });
+        await tx.conversation.update({ where: { id }, data: { assignedToId: memberId } });
+        return { id };
       }),
   }),
 
@@ -85,10 +73,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UnassignConversationInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Conversation', ['input', 'id'], input.id, 'update');
-        v.check();
-        await tx.conversation.update({ where: { id: id! }, data: { assignedToId: null } });
-        return { conversationId: id! };
+        const { id } = v.valid({ id: await v.id('Conversation', ['input', 'id'], input.id, 'update') });
+        await tx.conversation.update({ where: { id }, data: { assignedToId: null } });
+        return { id };
       }),
   }),
 
@@ -99,13 +86,12 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: MarkConversationReadInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Conversation', ['input', 'id'], input.id);
-        v.check();
+        const { id } = v.valid({ id: await v.id('Conversation', ['input', 'id'], input.id) });
         await tx.message.updateMany({
-          where: { conversationId: id!, direction: 'INBOUND', status: { not: 'READ' } },
+          where: { conversationId: id, direction: 'INBOUND', status: { not: 'READ' } },
           data: { status: 'READ' },
         });
-        return { conversationId: id! };
+        return { id };
       }),
   }),
 }));

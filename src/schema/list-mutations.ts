@@ -2,7 +2,7 @@
 import { builder } from '../builder.js';
 import { IDS_MAX } from '../validation.js';
 import { List } from './list.js';
-import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
+import { DeletePayload, idInput, nodePayload, replaceLinks, requires, runMutation } from './mutation.js';
 
 export const CreateListInput = builder.inputType('CreateListInput', {
   fields: (t) => ({
@@ -22,9 +22,7 @@ export const UpdateListInput = builder.inputType('UpdateListInput', {
   }),
 });
 
-export const DeleteListInput = builder.inputType('DeleteListInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
-});
+export const DeleteListInput = idInput('DeleteListInput', 'The list to delete.');
 
 export const AddContactsToListInput = builder.inputType('AddContactsToListInput', {
   fields: (t) => ({
@@ -43,15 +41,11 @@ export const RemoveContactsFromListInput = builder.inputType('RemoveContactsFrom
   }),
 });
 
-export const ListPayload = builder.objectRef<Payload & { listId?: string }>('ListPayload').implement({
-  fields: (t) => ({
-    list: t.field({
-      type: List,
-      nullable: true,
-      resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'contactList', payload.listId),
-    }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
-  }),
+export const ListPayload = nodePayload('ListPayload', {
+  field: 'list',
+  type: List,
+  model: 'contactList',
+  description: 'The list as written; null when the mutation failed.',
 });
 
 builder.mutationFields((t) => ({
@@ -61,16 +55,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const name = v.name(['input', 'name'], input.name);
-        const description = v.description(['input', 'description'], input.description ?? null);
-        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : [];
-        v.check();
-        const organizationId = ctx.viewer.organizationId;
-        const list = await tx.contactList.create({
-          data: { organizationId, name: name!, description: description ?? null },
+        const { name, description, tagIds } = v.valid({
+          name: v.name(['input', 'name'], input.name),
+          description: v.description(['input', 'description'], input.description ?? null),
+          tagIds: input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : [],
         });
+        const organizationId = ctx.viewer.organizationId;
+        const list = await tx.contactList.create({ data: { organizationId, name, description } });
         await tx.listTag.createMany({ data: tagIds.map((tagId) => ({ organizationId, listId: list.id, tagId })) });
-        return { listId: list.id };
+        return { id: list.id };
       }),
   }),
 
@@ -80,28 +73,23 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('List', ['input', 'id'], input.id, 'update');
-        const name = input.name != null ? v.name(['input', 'name'], input.name) : undefined;
-        const description =
-          input.description != null ? v.description(['input', 'description'], input.description) : undefined;
-        const tagIds = input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined;
-        v.check();
+        const { id, name, description, tagIds } = v.valid({
+          id: await v.id('List', ['input', 'id'], input.id, 'update'),
+          name: input.name != null ? v.name(['input', 'name'], input.name) : undefined,
+          description:
+            input.description != null ? v.description(['input', 'description'], input.description) : undefined,
+          tagIds: input.tagIds ? await v.ids('Tag', ['input', 'tagIds'], input.tagIds) : undefined,
+        });
         await tx.contactList.update({
-          where: { id: id! },
+          where: { id },
           data: {
             ...(name !== undefined ? { name } : {}),
             ...(description !== undefined ? { description } : {}),
             updatedAt: new Date(),
           },
         });
-        if (tagIds) {
-          await tx.listTag.deleteMany({ where: { listId: id!, tagId: { notIn: tagIds } } });
-          await tx.listTag.createMany({
-            data: tagIds.map((tagId) => ({ organizationId: ctx.viewer.organizationId, listId: id!, tagId })),
-            skipDuplicates: true,
-          });
-        }
-        return { listId: id! };
+        if (tagIds) await replaceLinks(tx.listTag, ctx.viewer.organizationId, { listId: id }, 'tagId', tagIds);
+        return { id };
       }),
   }),
 
@@ -112,9 +100,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('List', ['input', 'id'], input.id, 'update');
-        v.check();
-        await tx.contactList.deleteMany({ where: { id: id! } });
+        const { id } = v.valid({ id: await v.id('List', ['input', 'id'], input.id, 'update') });
+        await tx.contactList.deleteMany({ where: { id } });
         return { deletedId: input.id };
       }),
   }),
@@ -125,18 +112,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AddContactsToListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const listId = await v.id('List', ['input', 'listId'], input.listId);
-        const contactIds = await v.ids('Contact', ['input', 'contactIds'], input.contactIds);
-        v.check();
+        const { listId, contactIds } = v.valid({
+          listId: await v.id('List', ['input', 'listId'], input.listId),
+          contactIds: await v.ids('Contact', ['input', 'contactIds'], input.contactIds),
+        });
         await tx.contactListMembership.createMany({
-          data: contactIds.map((contactId) => ({
-            organizationId: ctx.viewer.organizationId,
-            listId: listId!,
-            contactId,
-          })),
+          data: contactIds.map((contactId) => ({ organizationId: ctx.viewer.organizationId, listId, contactId })),
           skipDuplicates: true,
         });
-        return { listId: listId! };
+        return { id: listId };
       }),
   }),
 
@@ -146,13 +130,14 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RemoveContactsFromListInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const listId = await v.id('List', ['input', 'listId'], input.listId);
-        // A contact that is not in the list is left alone; an id that is no contact of this
-        // organization is NOT_FOUND, as everywhere else (see "Mutations" in the README).
-        const contactIds = await v.ids('Contact', ['input', 'contactIds'], input.contactIds);
-        v.check();
-        await tx.contactListMembership.deleteMany({ where: { listId: listId!, contactId: { in: contactIds } } });
-        return { listId: listId! };
+        const { listId, contactIds } = v.valid({
+          listId: await v.id('List', ['input', 'listId'], input.listId),
+          // A contact that is not in the list is left alone; an id that is no contact of this
+          // organization is NOT_FOUND, as everywhere else (see "Mutations" in the README).
+          contactIds: await v.ids('Contact', ['input', 'contactIds'], input.contactIds),
+        });
+        await tx.contactListMembership.deleteMany({ where: { listId, contactId: { in: contactIds } } });
+        return { id: listId };
       }),
   }),
 }));

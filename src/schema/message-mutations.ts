@@ -1,8 +1,10 @@
 // Sending messages.
 import { randomUUID } from 'node:crypto';
 import { builder } from '../builder.js';
+import type { TenantTransaction } from '../db/tenant.js';
+import { INVALID, type Invalid, type Validator } from '../validation.js';
 import { Message } from './message.js';
-import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
+import { nodePayload, requires, runMutation } from './mutation.js';
 
 export const SendMessageInput = builder.inputType('SendMessageInput', {
   fields: (t) => ({
@@ -12,16 +14,34 @@ export const SendMessageInput = builder.inputType('SendMessageInput', {
   }),
 });
 
-export const MessagePayload = builder.objectRef<Payload & { messageId?: string }>('MessagePayload').implement({
-  fields: (t) => ({
-    message: t.field({
-      type: Message,
-      nullable: true,
-      resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'message', payload.messageId),
-    }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
-  }),
+export const MessagePayload = nodePayload('MessagePayload', {
+  field: 'message',
+  type: Message,
+  model: 'message',
+  description: 'The message sent; null when the mutation failed.',
 });
+
+type ReplyTarget = { id: string; whatsAppMessageId: string | null };
+
+/**
+ * The message a new one answers: a message of the same conversation, locked like every
+ * row the Validator finds. A message of another conversation is, for this one, not found
+ * (when the conversation is itself not found, only the message's existence is checked).
+ */
+async function replyTarget(
+  tx: TenantTransaction,
+  v: Validator,
+  conversationId: string | Invalid,
+  replyToGlobalId: string,
+): Promise<ReplyTarget | Invalid> {
+  const replyToId = await v.id('Message', ['input', 'replyToId'], replyToGlobalId);
+  if (replyToId === INVALID) return INVALID;
+  const target = await tx.message.findFirst({
+    where: { id: replyToId, ...(conversationId === INVALID ? {} : { conversationId }) },
+    select: { id: true, whatsAppMessageId: true },
+  });
+  return target ?? v.notFound(['input', 'replyToId'], 'Message', replyToGlobalId);
+}
 
 builder.mutationFields((t) => ({
   sendMessage: t.field({
@@ -33,24 +53,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const conversationId = await v.id('Conversation', ['input', 'conversationId'], input.conversationId, 'update');
-        const text = v.messageText(['input', 'text'], input.text);
-        let replyTo: { id: string; whatsAppMessageId: string | null } | null = null;
-        if (input.replyToId != null) {
-          const replyToId = await v.id('Message', ['input', 'replyToId'], input.replyToId);
-          replyTo = replyToId
-            ? await tx.message.findFirst({
-                where: { id: replyToId, conversationId },
-                select: { id: true, whatsAppMessageId: true },
-              })
-            : null;
-          // A message of another conversation is, for this conversation, not found.
-          if (replyToId && !replyTo) v.notFound(['input', 'replyToId'], 'Message', input.replyToId);
-        }
-        v.check();
+        const conversation = await v.id('Conversation', ['input', 'conversationId'], input.conversationId, 'update');
+        const { conversationId, text, replyTo } = v.valid({
+          conversationId: conversation,
+          text: v.messageText(['input', 'text'], input.text),
+          replyTo: input.replyToId == null ? null : await replyTarget(tx, v, conversation, input.replyToId),
+        });
 
-        const conversation = await tx.conversation.findUniqueOrThrow({
-          where: { id: conversationId! },
+        const { status, contact } = await tx.conversation.findUniqueOrThrow({
+          where: { id: conversationId },
           select: { status: true, contact: { select: { phone: true } } },
         });
         const id = randomUUID();
@@ -61,29 +72,29 @@ builder.mutationFields((t) => ({
           data: {
             id,
             organizationId: ctx.viewer.organizationId,
-            conversationId: conversationId!,
+            conversationId,
             direction: 'OUTBOUND',
             status: 'SENT',
             messageType: 'TEXT',
-            messageData: { text: text! },
+            messageData: { text },
             replyToId: replyTo?.id ?? null,
             createdAt,
           },
         });
         await tx.conversation.update({
-          where: { id: conversationId! },
-          data: { lastMessageAt: createdAt, ...(conversation.status !== 'ACTIVE' ? { status: 'ACTIVE' } : {}) },
+          where: { id: conversationId },
+          data: { lastMessageAt: createdAt, ...(status !== 'ACTIVE' ? { status: 'ACTIVE' } : {}) },
         });
         const { whatsAppMessageId } = await ctx.transport.send({
           organizationId: ctx.viewer.organizationId,
-          conversationId: conversationId!,
+          conversationId,
           messageId: id,
-          to: conversation.contact.phone,
-          text: text!,
+          to: contact.phone,
+          text,
           replyToWhatsAppMessageId: replyTo?.whatsAppMessageId ?? null,
         });
         if (whatsAppMessageId !== null) await tx.message.update({ where: { id }, data: { whatsAppMessageId } });
-        return { messageId: id };
+        return { id };
       }),
   }),
 }));

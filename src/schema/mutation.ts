@@ -1,6 +1,9 @@
 // What every mutation shares: the UserError type, the transaction that makes a mutation
-// all-or-nothing, and payload fields that read the written rows back through the loaders
-// (so a payload can select as deep as any query, batched the same way).
+// all-or-nothing, the payload types (payloadType, nodePayload: `userErrors` and what the
+// mutation wrote, read back through the loaders, so a payload can select as deep as any
+// query, batched the same way), the `{ id: ID! }` input (idInput) and the replacement of a
+// link set (replaceLinks).
+import type { FieldMap, ObjectFieldBuilder, ObjectRef } from '@pothos/core';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../builder.js';
@@ -11,7 +14,7 @@ import type { TenantTransaction } from '../db/tenant.js';
 import {
   isTransientConflict,
   USER_ERROR_CODES,
-  type UserError as UserErrorShape,
+  type UserErrorShape,
   userErrorFromDatabase,
   UserErrors,
 } from '../errors.js';
@@ -129,23 +132,114 @@ export async function loadPayloadNodes<M extends ModelKey>(
   return rows.filter((row): row is ModelRows[M] => row !== null);
 }
 
-export const DeletePayload = builder.objectRef<Payload & { deletedId?: string | null }>('DeletePayload').implement({
+/** The builder's schema types, as Pothos' field builders are typed with them. */
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** What a mutation's payload holds: its user errors, and the rest only when it succeeded. */
+type PayloadOf<Data> = Payload & Partial<Data>;
+
+/**
+ * A mutation payload type `name`: the fields `fields` builds (on the mutation's result,
+ * `Data`, which is absent when the mutation failed) and `userErrors: [UserError!]!`.
+ */
+export function payloadType<Data extends object>(
+  name: string,
+  options: { description?: string; fields: (t: ObjectFieldBuilder<Types, PayloadOf<Data>>) => FieldMap },
+) {
+  return builder.objectRef<PayloadOf<Data>>(name).implement({
+    ...(options.description ? { description: options.description } : {}),
+    fields: (t) => ({
+      ...options.fields(t),
+      userErrors: t.field({
+        type: [UserError],
+        description: 'Why the mutation changed nothing; empty when it succeeded.',
+        resolve: (payload) => payload.userErrors,
+      }),
+    }),
+  });
+}
+
+/**
+ * The payload of a mutation that writes one object: `<field>: <Type>` (null when it
+ * failed), read back through the loaders, and `userErrors`. The mutation returns the
+ * object's raw id as `id`, and whatever `fields` adds (`Extra`).
+ */
+export function nodePayload<M extends ModelKey, Extra extends object = object>(
+  name: string,
+  options: {
+    field: string;
+    type: ObjectRef<Types, ModelRows[M]>;
+    model: M;
+    description: string;
+    fields?: (t: ObjectFieldBuilder<Types, PayloadOf<{ id: string } & Extra>>) => FieldMap;
+  },
+) {
+  return payloadType<{ id: string } & Extra>(name, {
+    fields: (t) => ({
+      [options.field]: t.field({
+        // Seen as a plain object type: Pothos cannot follow ModelRows[M] while M is generic.
+        type: options.type as ObjectRef<Types, { id: string }>,
+        nullable: true,
+        description: options.description,
+        resolve: (payload, _args, ctx, info): Promise<{ id: string } | null> =>
+          loadPayloadNode(ctx, info, options.model, payload.id),
+      }),
+      ...options.fields?.(t),
+    }),
+  });
+}
+
+/** A mutation input that names one object: `input <name> { id: ID! }`. */
+export function idInput(name: string, description: string) {
+  return builder.inputType(name, {
+    fields: (t) => ({ id: t.id({ required: true, description }) }),
+  });
+}
+
+/** A link table's operations that replaceLinks uses: those of a Prisma delegate such as `tx.contactTag`. */
+interface LinkTable<Owner extends string, Link extends string> {
+  deleteMany(args: { where: Record<Owner, string> & Record<Link, { notIn: string[] }> }): Promise<unknown>;
+  createMany(args: {
+    data: (Record<Owner | Link, string> & { organizationId: string })[];
+    skipDuplicates: boolean;
+  }): Promise<unknown>;
+}
+
+/**
+ * Makes `ids` the whole set of links of one row (`owner`, e.g. `{ contactId }`) in a
+ * link table (e.g. `tx.contactTag` with `link` 'tagId'): drops the others, adds the
+ * missing ones, leaves those already there (and their creation time) alone.
+ */
+export async function replaceLinks<Owner extends string, Link extends string>(
+  table: LinkTable<NoInfer<Owner>, NoInfer<Link>>,
+  organizationId: string,
+  owner: Record<Owner, string>,
+  link: Link,
+  ids: readonly string[],
+): Promise<void> {
+  const linkTo = <Value>(value: Value) => ({ [link]: value }) as Record<Link, Value>;
+  await table.deleteMany({ where: { ...owner, ...linkTo({ notIn: [...ids] }) } });
+  await table.createMany({
+    data: ids.map((id) => ({ organizationId, ...owner, ...linkTo(id) })),
+    skipDuplicates: true,
+  });
+}
+
+export const DeletePayload = payloadType<{ deletedId: string }>('DeletePayload', {
   fields: (t) => ({
     deletedId: t.id({
       nullable: true,
       description: 'The global id of the deleted object.',
       resolve: (payload) => payload.deletedId ?? null,
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
   }),
 });
 
-export const DeleteManyPayload = builder.objectRef<Payload & { deletedIds?: string[] }>('DeleteManyPayload').implement({
+export const DeleteManyPayload = payloadType<{ deletedIds: string[] }>('DeleteManyPayload', {
   fields: (t) => ({
     deletedIds: t.idList({
       description: 'The global ids of the deleted objects (empty when nothing was deleted).',
       resolve: (payload) => payload.deletedIds ?? [],
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
   }),
 });

@@ -2,7 +2,7 @@
 // unique index decides (src/errors.ts maps a violation to TAKEN), so that two concurrent
 // requests cannot both create "VIP" and "vip".
 import { builder } from '../builder.js';
-import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
+import { DeletePayload, idInput, nodePayload, requires, runMutation } from './mutation.js';
 import { Tag } from './tag.js';
 
 export const CreateTagInput = builder.inputType('CreateTagInput', {
@@ -15,19 +15,13 @@ export const UpdateTagInput = builder.inputType('UpdateTagInput', {
   fields: (t) => ({ id: t.id({ required: true }), label: t.string({ required: true }) }),
 });
 
-export const DeleteTagInput = builder.inputType('DeleteTagInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
-});
+export const DeleteTagInput = idInput('DeleteTagInput', 'The tag to delete.');
 
-export const TagPayload = builder.objectRef<Payload & { tagId?: string }>('TagPayload').implement({
-  fields: (t) => ({
-    tag: t.field({
-      type: Tag,
-      nullable: true,
-      resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'tag', payload.tagId),
-    }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
-  }),
+export const TagPayload = nodePayload('TagPayload', {
+  field: 'tag',
+  type: Tag,
+  model: 'tag',
+  description: 'The tag as written; null when the mutation failed.',
 });
 
 builder.mutationFields((t) => ({
@@ -37,10 +31,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const label = v.name(['input', 'label'], input.label, 'Label');
-        v.check();
-        const tag = await tx.tag.create({ data: { organizationId: ctx.viewer.organizationId, label: label! } });
-        return { tagId: tag.id };
+        const { label } = v.valid({ label: v.name(['input', 'label'], input.label, 'Label') });
+        const tag = await tx.tag.create({ data: { organizationId: ctx.viewer.organizationId, label } });
+        return { id: tag.id };
       }),
   }),
 
@@ -50,11 +43,12 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Tag', ['input', 'id'], input.id, 'update');
-        const label = v.name(['input', 'label'], input.label, 'Label');
-        v.check();
-        await tx.tag.update({ where: { id: id! }, data: { label: label! } });
-        return { tagId: id! };
+        const { id, label } = v.valid({
+          id: await v.id('Tag', ['input', 'id'], input.id, 'update'),
+          label: v.name(['input', 'label'], input.label, 'Label'),
+        });
+        await tx.tag.update({ where: { id }, data: { label } });
+        return { id };
       }),
   }),
 
@@ -65,9 +59,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: DeleteTagInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
-        const id = await v.id('Tag', ['input', 'id'], input.id, 'update');
-        v.check();
-        await tx.tag.deleteMany({ where: { id: id! } });
+        const { id } = v.valid({ id: await v.id('Tag', ['input', 'id'], input.id, 'update') });
+        await tx.tag.deleteMany({ where: { id } });
         return { deletedId: input.id };
       }),
   }),
