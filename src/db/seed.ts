@@ -302,11 +302,32 @@ function messageData(type: MessageType, text: string, random: Random): Prisma.In
   }
 }
 
-async function seedOrganization(prisma: Prisma.TransactionClient, plan: OrganizationPlan, random: Random) {
-  const organizationId = plan.id;
-  const at = (days: number) => new Date(EPOCH + days * DAY);
-  await prisma.organization.create({ data: { id: organizationId, name: plan.name, createdAt: at(0) } });
+/** The seed's clock: `days` after EPOCH. */
+function at(days: number): Date {
+  return new Date(EPOCH + days * DAY);
+}
 
+type Transaction = Prisma.TransactionClient;
+type Row = { id: string };
+
+/**
+ * One organization's rows. Every part draws from `random` in a fixed order, so the same
+ * seed always gives the same rows: keep the order of the calls (and of the draws inside them).
+ */
+async function seedOrganization(prisma: Transaction, plan: OrganizationPlan, random: Random) {
+  await prisma.organization.create({ data: { id: plan.id, name: plan.name, createdAt: at(0) } });
+  const members = await seedMembers(prisma, plan, random);
+  const contacts = await seedContacts(prisma, plan, random);
+  const lists = await seedLists(prisma, plan, random);
+  const tags = await seedTags(prisma, plan, random);
+  await seedLinks(prisma, plan.id, random, { contacts, lists, tags });
+  const campaigns = await seedCampaigns(prisma, plan, random, lists);
+  await seedConversations(prisma, plan, random, { contacts, tags, campaigns, agents: members });
+}
+
+/** The two roles, the owner and the plan's members with their roles; returns the members. */
+async function seedMembers(prisma: Transaction, plan: OrganizationPlan, random: Random): Promise<Row[]> {
+  const organizationId = plan.id;
   const roles = {
     support: {
       id: random.uuid(),
@@ -329,7 +350,7 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
     ...plan.members.map((member) => ({
       id: random.uuid(),
       name: member.name,
-      email: `${member.name.split(' ')[0]!.toLowerCase()}@${plan.domain}`,
+      email: `${member.name.split(' ')[0]?.toLowerCase()}@${plan.domain}`,
       accessLevel: 'MEMBER' as const,
       role: member.role,
     })),
@@ -349,7 +370,11 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
       'role' in member && member.role ? [{ organizationId, memberId: member.id, roleId: roles[member.role].id }] : [],
     ),
   });
+  return members;
+}
 
+/** The plan's contacts, each with a phone no other contact of the organization has. */
+async function seedContacts(prisma: Transaction, plan: OrganizationPlan, random: Random): Promise<Row[]> {
   const phones = new Set<string>();
   const contacts = Array.from({ length: plan.contacts }, (_, index) => {
     let phone = phoneNumber(random);
@@ -358,37 +383,57 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
     const name = `${random.pick(FIRST_NAMES)} ${random.pick(LAST_NAMES)}`;
     return {
       id: random.uuid(),
-      organizationId,
+      organizationId: plan.id,
       name,
       phone,
       status: (random.chance(0.85) ? 'ACTIVE' : random.pick(['INACTIVE', 'BLOCKED'])) as ContactStatus,
-      attributes: {
-        city: random.pick(CITIES),
-        language: random.pick(LANGUAGES),
-        ...(random.chance(0.3) ? { lifetimeValue: random.int(20, 2_000) } : {}),
-        ...(random.chance(0.2) ? { source: random.pick(['website', 'instagram', 'store', 'referral']) } : {}),
-      },
+      attributes: contactAttributes(random),
       createdAt: at(1 + (index * 60) / plan.contacts),
     };
   });
   await prisma.contact.createMany({ data: contacts });
+  return contacts;
+}
 
+function contactAttributes(random: Random): Prisma.InputJsonObject {
+  return {
+    city: random.pick(CITIES),
+    language: random.pick(LANGUAGES),
+    ...(random.chance(0.3) ? { lifetimeValue: random.int(20, 2_000) } : {}),
+    ...(random.chance(0.2) ? { source: random.pick(['website', 'instagram', 'store', 'referral']) } : {}),
+  };
+}
+
+async function seedLists(prisma: Transaction, plan: OrganizationPlan, random: Random): Promise<Row[]> {
   const lists = LIST_NAMES.slice(0, plan.lists).map(([name, description], index) => ({
     id: random.uuid(),
-    organizationId,
+    organizationId: plan.id,
     name,
     description,
     createdAt: at(2 + index),
   }));
   await prisma.contactList.createMany({ data: lists });
+  return lists;
+}
+
+async function seedTags(prisma: Transaction, plan: OrganizationPlan, random: Random): Promise<Row[]> {
   const tags = TAG_LABELS.slice(0, plan.tags).map((label, index) => ({
     id: random.uuid(),
-    organizationId,
+    organizationId: plan.id,
     label,
     createdAt: at(2 + index * 0.5),
   }));
   await prisma.tag.createMany({ data: tags });
+  return tags;
+}
 
+/** Contacts in lists (5–40% of the contacts each), tags on contacts (60% have 1–3) and on lists. */
+async function seedLinks(
+  prisma: Transaction,
+  organizationId: string,
+  random: Random,
+  { contacts, lists, tags }: { contacts: Row[]; lists: Row[]; tags: Row[] },
+) {
   await prisma.contactListMembership.createMany({
     data: lists.flatMap((list) =>
       random
@@ -416,13 +461,18 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
       random.sample(tags, random.int(0, 2)).map((tag) => ({ organizationId, listId: list.id, tagId: tag.id })),
     ),
   });
+}
 
-  const campaignPlans: [string, CampaignStatus][] = [
-    ['Black Friday 2026', 'RUNNING'],
-    ['Spring blend launch', 'FINISHED'],
-    ['Win-back December', 'DRAFT'],
-  ];
-  const campaigns = campaignPlans.slice(0, plan.campaigns).map(([name, status], index) => ({
+const CAMPAIGN_PLANS: [string, CampaignStatus][] = [
+  ['Black Friday 2026', 'RUNNING'],
+  ['Spring blend launch', 'FINISHED'],
+  ['Win-back December', 'DRAFT'],
+];
+
+/** The plan's campaigns, each aimed at 1–3 of the lists. */
+async function seedCampaigns(prisma: Transaction, plan: OrganizationPlan, random: Random, lists: Row[]) {
+  const organizationId = plan.id;
+  const campaigns = CAMPAIGN_PLANS.slice(0, plan.campaigns).map(([name, status], index) => ({
     id: random.uuid(),
     organizationId,
     name,
@@ -438,81 +488,54 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
         .map((list) => ({ organizationId, campaignId: campaign.id, listId: list.id })),
     ),
   });
+  return campaigns;
+}
 
-  const agents = members.map((member) => member.id);
-  const conversationContacts = random.sample(contacts, plan.conversations);
+const OUTBOUND_STATUSES: MessageStatus[] = ['SENT', 'DELIVERED', 'READ', 'READ', 'READ', 'FAILED', 'UNDELIVERED'];
+/** Message types as often as they come up: mostly text. */
+const MESSAGE_TYPES: MessageType[] = [
+  'TEXT',
+  'TEXT',
+  'TEXT',
+  'TEXT',
+  'TEXT',
+  'TEXT',
+  'IMAGE',
+  'VIDEO',
+  'AUDIO',
+  'DOCUMENT',
+  'STICKER',
+  'LOCATION',
+  'CONTACTS',
+  'REACTION',
+  'ADDRESS',
+  'INTERACTIVE',
+  'TEMPLATE',
+];
+
+interface ConversationSources {
+  contacts: Row[];
+  tags: Row[];
+  campaigns: Row[];
+  /** Members a conversation may be assigned to. */
+  agents: Row[];
+}
+
+/** One conversation with each of `plan.conversations` contacts, with their messages and tags. */
+async function seedConversations(
+  prisma: Transaction,
+  plan: OrganizationPlan,
+  random: Random,
+  sources: ConversationSources,
+) {
   const conversations: Prisma.ConversationCreateManyInput[] = [];
   const conversationTags: Prisma.ConversationTagCreateManyInput[] = [];
   const messages: Prisma.MessageCreateManyInput[] = [];
-  const statuses: MessageStatus[] = ['SENT', 'DELIVERED', 'READ', 'READ', 'READ', 'FAILED', 'UNDELIVERED'];
-  const types: MessageType[] = [
-    'TEXT',
-    'TEXT',
-    'TEXT',
-    'TEXT',
-    'TEXT',
-    'TEXT',
-    'IMAGE',
-    'VIDEO',
-    'AUDIO',
-    'DOCUMENT',
-    'STICKER',
-    'LOCATION',
-    'CONTACTS',
-    'REACTION',
-    'ADDRESS',
-    'INTERACTIVE',
-    'TEMPLATE',
-  ];
-  conversationContacts.forEach((contact, index) => {
-    const campaign = campaigns.length > 0 && random.chance(0.25) ? random.pick(campaigns) : undefined;
-    const id = random.uuid();
-    const start = 80 + (index * 30) / plan.conversations;
-    const count = random.int(5, 60);
-    let time = EPOCH + start * DAY;
-    let lastMessageAt = time;
-    const conversationMessages: Prisma.MessageCreateManyInput[] = [];
-    for (let position = 0; position < count; position++) {
-      time += random.int(20_000, 6 * 3_600_000);
-      lastMessageAt = time;
-      const direction: MessageDirection =
-        position === 0 ? (campaign ? 'OUTBOUND' : 'INBOUND') : random.chance(0.5) ? 'INBOUND' : 'OUTBOUND';
-      const recent = position >= count - 3;
-      const type = position === 0 && campaign ? 'TEMPLATE' : random.pick(types);
-      const text = random.pick(direction === 'INBOUND' ? INBOUND_TEXTS : OUTBOUND_TEXTS);
-      const status: MessageStatus =
-        direction === 'INBOUND' ? (recent && random.chance(0.5) ? 'DELIVERED' : 'READ') : random.pick(statuses);
-      const earlier =
-        conversationMessages.length > 0 && random.chance(0.1) ? random.pick(conversationMessages) : undefined;
-      conversationMessages.push({
-        id: random.uuid(),
-        organizationId,
-        conversationId: id,
-        direction,
-        status,
-        messageType: type,
-        messageData: messageData(type, text, random),
-        whatsAppMessageId: `wamid.${random.uuid().replace(/-/g, '')}`,
-        replyToId: earlier?.id ?? null,
-        createdAt: new Date(time),
-      });
-    }
-    messages.push(...conversationMessages);
-    const status: ConversationStatus = random.chance(0.6) ? 'ACTIVE' : random.pick(['CLOSED', 'RESOLVED']);
-    conversations.push({
-      id,
-      organizationId,
-      contactId: contact.id,
-      campaignId: campaign?.id ?? null,
-      status,
-      initiatedBy: campaign ? 'CAMPAIGN' : 'CONTACT',
-      assignedToId: random.chance(0.6) ? random.pick(agents) : null,
-      lastMessageAt: new Date(lastMessageAt),
-      createdAt: new Date(EPOCH + start * DAY),
-    });
-    for (const tag of random.sample(tags, random.chance(0.4) ? random.int(1, 2) : 0)) {
-      conversationTags.push({ organizationId, conversationId: id, tagId: tag.id });
-    }
+  random.sample(sources.contacts, plan.conversations).forEach((contact, index) => {
+    const planned = planConversation(plan, random, sources, contact, index);
+    conversations.push(planned.conversation);
+    messages.push(...planned.messages);
+    conversationTags.push(...planned.tags);
   });
   await prisma.conversation.createMany({ data: conversations });
   await prisma.conversationTag.createMany({ data: conversationTags });
@@ -520,6 +543,75 @@ async function seedOrganization(prisma: Prisma.TransactionClient, plan: Organiza
   for (let offset = 0; offset < messages.length; offset += 1_000) {
     await prisma.message.createMany({ data: messages.slice(offset, offset + 1_000) });
   }
+}
+
+/** The `index`th conversation (with `contact`): 5–60 messages, a quarter of them started by a campaign. */
+function planConversation(
+  plan: OrganizationPlan,
+  random: Random,
+  { tags, campaigns, agents }: ConversationSources,
+  contact: Row,
+  index: number,
+) {
+  const organizationId = plan.id;
+  const campaign = campaigns.length > 0 && random.chance(0.25) ? random.pick(campaigns) : undefined;
+  const id = random.uuid();
+  const start = EPOCH + (80 + (index * 30) / plan.conversations) * DAY;
+  const messages = planMessages(random, { organizationId, conversationId: id, start, fromCampaign: !!campaign });
+  const status: ConversationStatus = random.chance(0.6) ? 'ACTIVE' : random.pick(['CLOSED', 'RESOLVED']);
+  const conversation: Prisma.ConversationCreateManyInput = {
+    id,
+    organizationId,
+    contactId: contact.id,
+    campaignId: campaign?.id ?? null,
+    status,
+    initiatedBy: campaign ? 'CAMPAIGN' : 'CONTACT',
+    assignedToId: random.chance(0.6) ? random.pick(agents).id : null,
+    lastMessageAt: messages.at(-1)?.createdAt ?? new Date(start),
+    createdAt: new Date(start),
+  };
+  const conversationTags = random
+    .sample(tags, random.chance(0.4) ? random.int(1, 2) : 0)
+    .map((tag) => ({ organizationId, conversationId: id, tagId: tag.id }));
+  return { conversation, messages, tags: conversationTags };
+}
+
+/**
+ * The messages of one conversation, minutes to hours apart from `start` on: a campaign's
+ * conversation opens with an outbound template; the last inbound ones may still be unread.
+ */
+function planMessages(
+  random: Random,
+  conversation: { organizationId: string; conversationId: string; start: number; fromCampaign: boolean },
+) {
+  const { organizationId, conversationId, fromCampaign } = conversation;
+  const count = random.int(5, 60);
+  let time = conversation.start;
+  const messages: (Prisma.MessageCreateManyInput & { createdAt: Date })[] = [];
+  for (let position = 0; position < count; position++) {
+    time += random.int(20_000, 6 * 3_600_000);
+    const direction: MessageDirection =
+      position === 0 ? (fromCampaign ? 'OUTBOUND' : 'INBOUND') : random.chance(0.5) ? 'INBOUND' : 'OUTBOUND';
+    const recent = position >= count - 3;
+    const type = position === 0 && fromCampaign ? 'TEMPLATE' : random.pick(MESSAGE_TYPES);
+    const text = random.pick(direction === 'INBOUND' ? INBOUND_TEXTS : OUTBOUND_TEXTS);
+    const status: MessageStatus =
+      direction === 'INBOUND' ? (recent && random.chance(0.5) ? 'DELIVERED' : 'READ') : random.pick(OUTBOUND_STATUSES);
+    const earlier = messages.length > 0 && random.chance(0.1) ? random.pick(messages) : undefined;
+    messages.push({
+      id: random.uuid(),
+      organizationId,
+      conversationId,
+      direction,
+      status,
+      messageType: type,
+      messageData: messageData(type, text, random),
+      whatsAppMessageId: `wamid.${random.uuid().replace(/-/g, '')}`,
+      replyToId: earlier?.id ?? null,
+      createdAt: new Date(time),
+    });
+  }
+  return messages;
 }
 
 const PLANS: OrganizationPlan[] = [
