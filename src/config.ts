@@ -220,7 +220,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   );
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    // zod reports at least one issue for a failed parse.
+    const [issue = { path: [], message: parsed.error.message }] = parsed.error.issues;
     const name = String(issue.path[0]);
     const shown = SECRETS.has(name) ? ' (value not shown)' : `=${JSON.stringify(environment[name])}`;
     throw new ConfigError(`Invalid ${name}${shown}: ${issue.message}`);

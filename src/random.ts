@@ -1,5 +1,6 @@
 // Seeded random numbers: the same seed gives the same sequence, so generated demo data
 // (src/db/seed.ts) and generated test input (test/helpers/fuzz.ts) can be reproduced.
+import { itemAt } from './array.js';
 
 /** mulberry32: small, fast, and good enough for demo data. */
 export function seededRandom(seed: number) {
@@ -12,18 +13,20 @@ export function seededRandom(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T => itemAt(items, Math.floor(next() * items.length));
   const chance = (probability: number) => next() < probability;
   const sample = <T>(items: readonly T[], count: number): T[] => {
     const pool = [...items];
     const chosen: T[] = [];
-    while (chosen.length < count && pool.length > 0) chosen.push(pool.splice(Math.floor(next() * pool.length), 1)[0]!);
+    while (chosen.length < count && pool.length > 0) chosen.push(...pool.splice(Math.floor(next() * pool.length), 1));
     return chosen;
   };
   const uuid = () => {
-    const hex = Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16));
-    hex[12] = '4';
-    hex[16] = ((Number.parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+    const digits = Array.from({ length: 32 }, () => Math.floor(next() * 16));
+    // Version 4, variant 10xx (RFC 9562).
+    digits[12] = 4;
+    digits[16] = (itemAt(digits, 16) & 0x3) | 0x8;
+    const hex = digits.map((digit) => digit.toString(16));
     const s = hex.join('');
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   };

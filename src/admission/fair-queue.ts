@@ -98,14 +98,15 @@ export function createFairQueue(limits: FairQueueLimits): FairQueue {
       let next: KeyState | undefined;
       let nextKey = '';
       for (const key of queued) {
-        const state = keys.get(key)!;
-        if (state.running < limits.maxPerKey && (!next || state.admittedAt < next.admittedAt)) {
+        const state = keys.get(key);
+        if (state && state.running < limits.maxPerKey && (!next || state.admittedAt < next.admittedAt)) {
           next = state;
           nextKey = key;
         }
       }
-      if (!next) return;
-      const waiter = next.waiting.shift()!;
+      // A queued key has a waiting request.
+      const waiter = next?.waiting.shift();
+      if (!next || !waiter) return;
       waiting--;
       if (next.waiting.length === 0) queued.delete(nextKey);
       waiter.admit();
@@ -129,7 +130,7 @@ export function createFairQueue(limits: FairQueueLimits): FairQueue {
           waiting--;
           if (state.waiting.length === 0) queued.delete(key);
           forgetIfIdle(key, state);
-          reject(signal!.reason);
+          reject(signal?.reason);
         };
         const waiter: Waiter = {
           admit: () => {

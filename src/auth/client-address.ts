@@ -26,8 +26,8 @@ export function clientAddress(
     .map((entry) => entry.trim())
     .filter(Boolean);
   const hops = socket ? [...forwarded, socket] : forwarded;
-  if (hops.length === 0) return undefined;
-  return addressKey(hops[Math.max(0, hops.length - 1 - trustedProxies)]!);
+  const hop = hops[Math.max(0, hops.length - 1 - trustedProxies)];
+  return hop === undefined ? undefined : addressKey(hop);
 }
 
 /**
@@ -37,11 +37,11 @@ export function clientAddress(
  */
 export function addressKey(address: string): string {
   let value = address.trim();
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
-  if (bracketed) value = bracketed[1]!;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value)?.[1];
+  if (bracketed) value = bracketed;
   else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(value)) value = value.slice(0, value.lastIndexOf(':'));
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(value);
-  if (mapped) value = mapped[1]!;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(value)?.[1];
+  if (mapped) value = mapped;
   if (isIPv4(value)) return value;
   if (!isIPv6(value)) return value.slice(0, 100);
   const [head = '', tail = ''] = value.toLowerCase().split('::') as [string, string?];

@@ -57,12 +57,13 @@ async function appliedMigrations(session: SqlSession): Promise<Map<string, strin
 }
 
 function checkHistory(migrations: Migration[], applied: Map<string, string>): void {
-  const known = new Set(migrations.map((migration) => migration.name));
+  const known = new Map(migrations.map((migration) => [migration.name, migration.checksum]));
   for (const [name, checksum] of applied) {
-    if (!known.has(name)) {
+    const expected = known.get(name);
+    if (expected === undefined) {
       throw new MigrationError(`The database has migration ${name}, which this version of wagraph does not know`);
     }
-    if (migrations.find((migration) => migration.name === name)!.checksum !== checksum) {
+    if (expected !== checksum) {
       throw new MigrationError(`Migration ${name} was edited after it was applied; add a new migration instead`);
     }
   }

@@ -2,6 +2,7 @@
 // same shape (source, filter, ordering, page arguments) is answered by one SQL statement
 // for all its parents, whether there is one parent (a root field) or fifty (a nested
 // connection under a list): the statement count does not grow with the page size.
+import { itemAt } from '../array.js';
 import DataLoader from 'dataloader';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { Database } from '../db/client.js';
@@ -45,7 +46,10 @@ export interface Page {
 }
 
 function orderingOf(key: ConnectionKey<unknown>): Ordering {
-  return key.source.orderings[key.ordering ?? key.source.defaultOrdering]!;
+  const ordering = key.source.orderings[key.ordering ?? key.source.defaultOrdering];
+  // The GraphQL enum of a connection's orderings lists exactly the source's keys.
+  if (!ordering) throw new Error(`No ordering ${key.ordering} on ${key.source.table}`);
+  return ordering;
 }
 
 function cursorName(key: ConnectionKey<unknown>): string {
@@ -126,7 +130,7 @@ export class ConnectionLoaders {
     const results: (Page | Error)[] = new Array(keys.length);
     await Promise.all(
       [...groupByShape(keys).values()].map(async (indexes) => {
-        const first = keys[indexes[0]!]!;
+        const first = itemAt(keys, itemAt(indexes, 0));
         const ordering = orderingOf(first);
         const { request } = first;
         // Cursors are checked here, once per shape; a bad one fails every field of the shape.
@@ -138,7 +142,7 @@ export class ConnectionLoaders {
           for (const index of indexes) results[index] = error as Error;
           return;
         }
-        const parentKeys = [...new Set(indexes.map((index) => keys[index]!.parentId))];
+        const parentKeys = [...new Set(indexes.map((index) => itemAt(keys, index).parentId))];
         const rows = await this.query<KeysetRow>(
           pageSql(
             {
@@ -161,7 +165,7 @@ export class ConnectionLoaders {
           else byParent.set(row.parentKey, [row]);
         }
         for (const index of indexes) {
-          const parentRows = byParent.get(keys[index]!.parentId) ?? [];
+          const parentRows = byParent.get(itemAt(keys, index).parentId) ?? [];
           results[index] = this.toPage(first, ordering, parentRows);
         }
       }),
@@ -186,7 +190,7 @@ export class ConnectionLoaders {
       cursor: (index) =>
         encodeCursor(
           name,
-          ordering.columns.map((_, column) => toCursorValue(inPage[index]![`k${column}`])),
+          ordering.columns.map((_, column) => toCursorValue(itemAt(inPage, index)[`k${column}`])),
         ),
       hasPreviousPage: backward ? hasMore || hasBefore : hasBefore,
       hasNextPage: backward ? hasAfter : hasMore || hasAfter,
@@ -197,8 +201,8 @@ export class ConnectionLoaders {
     const results: number[] = new Array(keys.length).fill(0);
     await Promise.all(
       [...groupByShape(keys).values()].map(async (indexes) => {
-        const first = keys[indexes[0]!]!;
-        const parentKeys = [...new Set(indexes.map((index) => keys[index]!.parentId))];
+        const first = itemAt(keys, itemAt(indexes, 0));
+        const parentKeys = [...new Set(indexes.map((index) => itemAt(keys, index).parentId))];
         const rows = await this.query<{ parentKey: string | null; count: number }>(
           countSql(
             { table: first.source.table, organizationId: this.organizationId, conditions: this.conditions(first) },
@@ -207,7 +211,7 @@ export class ConnectionLoaders {
           ),
         );
         const byParent = new Map(rows.map((row) => [row.parentKey, row.count]));
-        for (const index of indexes) results[index] = byParent.get(keys[index]!.parentId) ?? 0;
+        for (const index of indexes) results[index] = byParent.get(itemAt(keys, index).parentId) ?? 0;
       }),
     );
     return results;

@@ -62,6 +62,6 @@ export function decodeCursor(
     throw invalid(argument);
   }
   const values = decoded.slice(1);
-  if (!values.every((value, index) => valid(columns[index]!, value))) throw invalid(argument);
+  if (!columns.every((column, index) => valid(column, values[index]))) throw invalid(argument);
   return values as CursorValue[];
 }

@@ -51,9 +51,9 @@ export function useAuthentication(options: AuthenticationPluginOptions): Plugin 
     async onParams({ request, context }) {
       // No address (a request that did not come through a socket, as in tests through
       // yoga.fetch): nothing to count it against.
-      const address =
-        options.failures && clientAddress(socketAddress(context), request.headers, options.trustProxy ?? 0);
-      const admission = address ? options.failures!.admit(address) : undefined;
+      const { failures } = options;
+      const address = failures && clientAddress(socketAddress(context), request.headers, options.trustProxy ?? 0);
+      const admission = address ? failures.admit(address) : undefined;
       if (admission && !admission.allowed) {
         options.log.debug({ requestId: requestIdOf(request), address }, 'authentication throttled');
         throw tooManyFailures(admission.retryAfterMs);

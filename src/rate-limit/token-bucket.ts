@@ -5,6 +5,8 @@
 // organization's members): it passes only if both have a token, and then takes one from
 // each, so a refused request costs neither. The rule is here once; the Redis limiter runs
 // the same arithmetic in Lua.
+import { itemAt } from '../array.js';
+
 export interface Budget {
   perMinute: number;
   burst: number;
@@ -57,14 +59,15 @@ export function takeTokens(buckets: readonly { bucket: Bucket | undefined; budge
   const tokens = buckets.map(({ bucket, budget }) => refilled(bucket, now, budget));
   let retryAfterMs = 0;
   let refusedBy = -1;
-  tokens.forEach((available, index) => {
+  buckets.forEach(({ budget }, index) => {
+    const available = itemAt(tokens, index);
     if (available >= 1) return;
-    const wait = msUntilToken(available, buckets[index]!.budget);
+    const wait = msUntilToken(available, budget);
     if (wait > retryAfterMs) [retryAfterMs, refusedBy] = [wait, index];
   });
   const allowed = refusedBy < 0;
-  return buckets.map((_, index) => ({
-    bucket: { tokens: allowed ? tokens[index]! - 1 : tokens[index]!, at: now },
+  return tokens.map((available) => ({
+    bucket: { tokens: allowed ? available - 1 : available, at: now },
     decision: { allowed, retryAfterMs, refusedBy } as RateLimitDecision & { refusedBy: number },
   }));
 }
@@ -100,10 +103,11 @@ export class MemoryRateLimiter implements RateLimiter {
       wanted.map(({ key, budget }) => ({ bucket: this.buckets.get(key), budget })),
       now,
     );
-    for (const [index, { bucket }] of results.entries())
-      this.buckets.set(wanted[index]!.key, { ...bucket, budget: wanted[index]!.budget });
+    for (const [index, { key, budget }] of wanted.entries()) {
+      this.buckets.set(key, { ...itemAt(results, index).bucket, budget });
+    }
     if (this.buckets.size > SWEEP_ABOVE) this.sweep(now);
-    return decisionOf(results[0]!.decision);
+    return decisionOf(itemAt(results, 0).decision);
   }
 
   private sweep(now: number): void {
