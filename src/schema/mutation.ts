@@ -2,7 +2,17 @@
 // all-or-nothing, the payload types (payloadType, nodePayload: `userErrors` and what the
 // mutation wrote, read back through the loaders, so a payload can select as deep as any
 // query, batched the same way), the `{ id: ID! }` input (idInput) and the replacement of a
-// link set (replaceLinks).
+// link set (replaceLinks). A mutation then reads:
+//
+//   resolve: (_root, { input }, ctx) =>
+//     runMutation(ctx, async (tx, v) => {
+//       const { id, label } = v.valid({
+//         id: await v.id('Tag', ['input', 'id'], input.id, 'update'),
+//         label: v.name(['input', 'label'], input.label, 'Label'),
+//       });
+//       await tx.tag.update({ where: { id }, data: { label } });
+//       return { id };
+//     }),
 import type { FieldMap, ObjectFieldBuilder, ObjectRef } from '@pothos/core';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
@@ -67,8 +77,8 @@ function backoff(attempt: number): Promise<void> {
 }
 
 /**
- * Runs a mutation in one transaction. `work` validates with the Validator (throwing its
- * errors through `validator.check()`) and writes through `tx`, the tenant-scoped
+ * Runs a mutation in one transaction. `work` validates with the Validator (whose
+ * `valid({ … })` throws every error found at once) and writes through `tx`, the tenant-scoped
  * transaction client; anything it throws rolls everything back. The Validator locks the
  * rows it finds by id (src/db/row-locks.ts), so a concurrent delete makes the mutation
  * answer NOT_FOUND rather than fail in the middle of its writes; a transaction that the
