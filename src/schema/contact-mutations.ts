@@ -262,35 +262,55 @@ async function createContacts(
   rowPath: (index: number) => FieldPath,
 ): Promise<string[]> {
   const checkedRows = inputs.map((input, index) => validContact(v, rowPath(index), input));
-  const phones = duplicatePhones(checkedRows.map((row) => (row === INVALID ? INVALID : row.phone)));
-  for (const { index, earlier } of phones.repeats) {
-    v.fail([...rowPath(index), 'phone'], `This phone number is also given at index ${earlier}.`, 'TAKEN');
-  }
-  const reportTaken = (taken: (phone: string) => boolean) => {
-    for (const [phone, index] of phones.first) {
-      if (taken(phone))
-        v.fail([...rowPath(index), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
-    }
-  };
+  const firstRowOf = checkBatchPhones(v, checkedRows, rowPath);
   const links = await resolveContactLinks(v, inputs, rowPath);
   if (v.errors.length > 0) {
     // Failing anyway: report the phones already taken in the organization too.
-    const taken = await existingPhones(tx, phones.first.keys());
-    reportTaken((phone) => taken.has(phone));
+    const taken = await existingPhones(tx, firstRowOf.keys());
+    reportTakenPhones(v, firstRowOf, rowPath, (phone) => taken.has(phone));
   }
   const { rows } = v.valid({ rows: checkedRows });
 
   const organizationId = ctx.viewer.organizationId;
   const contacts = links.map((link) => ({ id: randomUUID(), ...link }));
-  const ids = contacts.map(({ id }) => id);
-  const inserted = await insertContacts(tx, organizationId, ids, rows);
+  const inserted = await insertContacts(
+    tx,
+    organizationId,
+    contacts.map(({ id }) => id),
+    rows,
+  );
   if (inserted.length < rows.length) {
     const insertedPhones = new Set(inserted.map((row) => row.phone));
-    reportTaken((phone) => !insertedPhones.has(phone));
+    reportTakenPhones(v, firstRowOf, rowPath, (phone) => !insertedPhones.has(phone));
     v.check();
   }
   await linkNewContacts(tx, organizationId, contacts);
-  return ids;
+  return contacts.map(({ id }) => id);
+}
+
+/** Records TAKEN at each row that repeats an earlier row's phone; returns each phone's first row. */
+function checkBatchPhones(
+  v: Validator,
+  rows: readonly (ContactRow | Invalid)[],
+  rowPath: (index: number) => FieldPath,
+): Map<string, number> {
+  const { first, repeats } = duplicatePhones(rows.map((row) => (row === INVALID ? INVALID : row.phone)));
+  for (const { index, earlier } of repeats) {
+    v.fail([...rowPath(index), 'phone'], `This phone number is also given at index ${earlier}.`, 'TAKEN');
+  }
+  return first;
+}
+
+/** Records TAKEN at the first row of each phone that another contact of the organization has. */
+function reportTakenPhones(
+  v: Validator,
+  firstRowOf: Map<string, number>,
+  rowPath: (index: number) => FieldPath,
+  taken: (phone: string) => boolean,
+) {
+  for (const [phone, index] of firstRowOf) {
+    if (taken(phone)) v.fail([...rowPath(index), 'phone'], 'A contact with this phone number already exists.', 'TAKEN');
+  }
 }
 
 builder.mutationFields((t) => ({
@@ -313,6 +333,7 @@ builder.mutationFields((t) => ({
       runMutation(
         ctx,
         async (tx, v) => {
+          // An over-long batch is refused before any of its rows is looked at.
           v.valid({ contacts: v.count(['input', 'contacts'], input.contacts, CONTACT_BATCH_MAX, 'contacts') });
           return {
             contactIds: await createContacts(ctx, tx, v, input.contacts, (index) => [
