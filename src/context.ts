@@ -4,6 +4,7 @@ import type { Viewer } from './auth/authenticate.js';
 import type { Database } from './db/client.js';
 import { ConnectionShare, type PoolShares } from './db/database.js';
 import { tenantClient, type TenantClient } from './db/tenant.js';
+import { tenantSql } from './db/tenant-sql.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
 import type { OutboundTransport } from './messaging/transport.js';
@@ -55,13 +56,13 @@ export function createContext({
   );
   // The loaders' own SQL takes its place here; Prisma's statements take theirs in the driver
   // adapter (src/db/database.ts), inside the same share.
-  const query: Database['query'] = (statement) => connections.run(() => database.query(statement));
+  const sql = tenantSql(viewer.organizationId, (statement) => connections.run(() => database.query(statement)));
   return {
     requestId,
     log,
     viewer,
     db,
-    loaders: new Loaders(db, query, viewer.organizationId),
+    loaders: new Loaders(db, sql),
     transport,
     connections,
     maxApiKeysPerMember: maxApiKeysPerMember ?? DEFAULT_MAX_API_KEYS_PER_MEMBER,

@@ -2,7 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+import { insertContacts } from '../db/contact-insert.js';
 import type { TenantTransaction } from '../db/tenant.js';
+import { transactionSql } from '../db/tenant-sql.js';
 import { type ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
 import type { ListPageCost } from '../plugins/page-cost.js';
 import { type FieldPath, IDS_MAX, JSON_DEPTH_MAX, type Validator } from '../validation.js';
@@ -161,36 +163,6 @@ async function setContactLinks(
   }
 }
 
-/**
- * Inserts `rows` with `ids` into the organization, skipping those whose phone is taken;
- * returns the phones inserted. One hand-written statement over arrays (unnest) rather than
- * Prisma's createManyAndReturn: Prisma's query compiler (WebAssembly) grows its memory to the
- * largest statement it has compiled and never gives it back, and a 1,000-row insert added
- * 50 MB to the process for good (10 MB this way), which under load put a gateway at its
- * 300 MB budget (bench/ANALYSIS.md). Still one statement for any number of rows.
- */
-async function insertContacts(
-  tx: TenantTransaction,
-  organizationId: string,
-  ids: readonly string[],
-  rows: readonly ContactRow[],
-): Promise<{ phone: string }[]> {
-  return tx.$queryRaw<{ phone: string }[]>(Prisma.sql`
-    INSERT INTO "Contact" ("id", "organizationId", "name", "phone", "status", "attributes")
-    SELECT r."id", ${organizationId}::uuid, r."name", r."phone",
-      -- An omitted status or attributes takes the column default (prisma/schema.prisma).
-      COALESCE(r."status"::"ContactStatus", 'ACTIVE'), COALESCE(r."attributes"::jsonb, '{}')
-    FROM unnest(
-      ${ids}::uuid[],
-      ${rows.map((row) => row.name)}::text[],
-      ${rows.map((row) => row.phone)}::text[],
-      ${rows.map((row) => row.status ?? null)}::text[],
-      ${rows.map((row) => (row.attributes === undefined ? null : JSON.stringify(row.attributes)))}::text[]
-    ) AS r("id", "name", "phone", "status", "attributes")
-    ON CONFLICT DO NOTHING
-    RETURNING "phone"`);
-}
-
 /** Creates contacts with their lists and tags; `rowPath(i)` is where row i's input sits. */
 async function createContacts(
   ctx: Context,
@@ -243,7 +215,7 @@ async function createContacts(
   // (ON CONFLICT DO NOTHING), with no lookup beforehand: a row not inserted is a phone taken.
   const organizationId = ctx.viewer.organizationId;
   const ids = rows.map(() => randomUUID());
-  const inserted = await insertContacts(tx, organizationId, ids, rows as ContactRow[]);
+  const inserted = await insertContacts(transactionSql(tx, organizationId), ids, rows as ContactRow[]);
   if (inserted.length < rows.length) {
     const insertedPhones = new Set(inserted.map((row) => row.phone));
     for (const phone of firstIndex.keys()) if (!insertedPhones.has(phone)) takenPhone(phone);
