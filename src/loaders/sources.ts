@@ -257,7 +257,7 @@ export interface MessageCriteria {
   unread?: true;
 }
 
-function messageCriteriaSql(filter: MessageCriteria, org: Prisma.Sql): Prisma.Sql[] {
+function messageCriteriaSql(filter: MessageCriteria): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
   if (filter.unread) conditions.push(Prisma.sql`t."direction" = 'INBOUND' AND t."status" <> 'READ'`);
   if (filter.direction) conditions.push(Prisma.sql`t."direction" = ${filter.direction}::"MessageDirection"`);

@@ -5,7 +5,7 @@ import type { Context } from '../context.js';
 import { insertContacts } from '../db/contact-insert.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import { transactionSql } from '../db/tenant-sql.js';
-import { type ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
+import type { ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
 import type { ListPageCost } from '../plugins/page-cost.js';
 import { type FieldPath, IDS_MAX, JSON_DEPTH_MAX, type Validator } from '../validation.js';
 import { Contact, ContactStatus } from './contact.js';
