@@ -56,7 +56,7 @@ export function createContext({
   );
   // The loaders' own SQL takes its place here; Prisma's statements take theirs in the driver
   // adapter (src/db/driver-adapter.ts), inside the same share.
-  const sql = tenantSql(viewer.organizationId, (statement) => connections.run(() => database.query(statement)));
+  const sql = tenantSql(viewer.organizationId, database, connections);
   return {
     requestId,
     log,

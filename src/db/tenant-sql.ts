@@ -23,7 +23,8 @@
 // SQL only takes whole static files with parameters.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Prisma } from '../generated/prisma/client.js';
-import type { Statement } from './database.js';
+import type { ConnectionShare } from './connection-share.js';
+import type { Database } from './database.js';
 import type { TenantTransaction } from './tenant.js';
 
 /** A statement of one organization: built around `org`, the organization id as a bound uuid parameter. */
@@ -49,13 +50,20 @@ export interface TenantSql {
 }
 
 /**
- * Outside a transaction: `run` sends the statement straight to the driver (Database.query,
- * taking its place in the request's connection share).
+ * Outside a transaction: straight to the driver (Database.query), each statement taking its
+ * place in the request's connection share.
  */
-export function tenantSql(organizationId: string, run: (statement: Statement) => Promise<unknown[]>): TenantSql {
+export function tenantSql(
+  organizationId: string,
+  database: Pick<Database, 'query'>,
+  share: ConnectionShare,
+): TenantSql {
   return {
     organizationId,
-    query: <Row>(build: TenantStatement) => run(tenantStatement(organizationId, build)) as Promise<Row[]>,
+    query: async <Row>(build: TenantStatement) => {
+      const statement = tenantStatement(organizationId, build);
+      return share.run(() => database.query<Row>(statement));
+    },
   };
 }
 
@@ -72,7 +80,7 @@ export function isSentByTenantSql(organizationId: string): boolean {
 export function transactionSql(tx: TenantTransaction, organizationId: string): TenantSql {
   return {
     organizationId,
-    query: <Row>(build: TenantStatement) => {
+    query: async <Row>(build: TenantStatement) => {
       const statement = tenantStatement(organizationId, build);
       // Prisma's promises are lazy: the statement is sent when awaited, so await it inside.
       return sending.run(organizationId, async () => (await tx.$queryRaw<Row[]>(statement)) as Row[]);
