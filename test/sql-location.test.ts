@@ -21,7 +21,7 @@ const ALLOWED: Readonly<Record<string, string>> = {
   'src/db/health.ts': 'administration: the readiness check',
 };
 
-export interface SqlFinding {
+interface SqlFinding {
   line: number;
   what: string;
 }
@@ -71,7 +71,7 @@ const STATEMENT =
   /\b(SELECT\b[\s\S]*\bFROM|INSERT\s+INTO|UPDATE\s+\S+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|ALTER\s+TABLE|DROP\s+TABLE)\b/;
 
 /** Where `source` holds SQL. */
-export function findSql(source: string): SqlFinding[] {
+function findSql(source: string): SqlFinding[] {
   const { code, literals } = lex(source);
   const lineOf = (offset: number) => source.slice(0, offset).split('\n').length;
   const findings: SqlFinding[] = [];
