@@ -32,8 +32,8 @@ export interface Table {
   from: string;
   /**
    * For nested connections: the parent's table and the column of `from` that links a row to
-   * its parent. The organization is bound on the parents and on the rows (`t`, or `j` when
-   * counting links alone), so the statement is tenant-safe without the composite foreign keys.
+   * its parent. The organization is bound on the parents and on the rows they read (see
+   * `scope` for the one exception, unfiltered counts).
    */
   parent?: { table: string; column: string };
   /**
@@ -138,11 +138,21 @@ function parents(parentKeys: readonly (string | null)[], table: Table, org: Pris
     : Prisma.sql`(VALUES (NULL::uuid)) AS parent(key)`;
 }
 
-/** Which rows: those of the organization and, when nested, of the parent, with the filters. */
-function scope(query: Pick<KeysetQuery, 'table' | 'conditions'>, org: Prisma.Sql, alias = 't'): Prisma.Sql {
+/**
+ * Which rows: those of the organization and, when nested, of the parent, with the filters.
+ * `indexOnly`: an unfiltered count of a nested connection, which counts its parent's
+ * entries in the (parent, …) index without visiting a row. Binding the rows' organization
+ * there would visit every counted row (three times the buffers for a list of 20,000 on
+ * PostgreSQL); the parents are bound to it in the same statement instead, and a row belongs
+ * to its parent's organization by the composite foreign keys. Everywhere else the rows are
+ * read anyway, and the condition costs nothing.
+ */
+function scope(query: Pick<KeysetQuery, 'table' | 'conditions'>, org: Prisma.Sql, alias = 't', indexOnly = false) {
   const { parent } = query.table;
-  const owner = Prisma.sql`${raw(alias)}."organizationId" = ${org}`;
-  const owners = parent ? [Prisma.sql`${raw(parent.column)} = parent.key`, owner] : [owner];
+  const owners = [
+    ...(parent ? [Prisma.sql`${raw(parent.column)} = parent.key`] : []),
+    ...(parent && indexOnly ? [] : [Prisma.sql`${raw(alias)}."organizationId" = ${org}`]),
+  ];
   return Prisma.join([...owners, ...query.conditions], ' AND ');
 }
 
@@ -189,10 +199,10 @@ export function countSql(
   limit: number,
 ): Prisma.Sql {
   const { linkFrom, linkByLinkFrom } = query.table;
-  const [from, alias] =
-    linkFrom && query.conditions.length === 0 ? [linkFrom, 'j'] : [linkByLinkFrom ?? query.table.from, 't'];
+  const unfiltered = query.conditions.length === 0;
+  const [from, alias] = linkFrom && unfiltered ? [linkFrom, 'j'] : [linkByLinkFrom ?? query.table.from, 't'];
   return Prisma.sql`
     SELECT parent.key::text AS "parentKey",
-      (SELECT count(*)::int FROM (SELECT 1 FROM ${raw(from)} WHERE ${scope(query, org, alias)} LIMIT ${limit + 1}) counted) AS "count"
+      (SELECT count(*)::int FROM (SELECT 1 FROM ${raw(from)} WHERE ${scope(query, org, alias, unfiltered)} LIMIT ${limit + 1}) counted) AS "count"
     FROM ${parents(parentKeys, query.table, org)}`;
 }
