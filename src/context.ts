@@ -1,9 +1,10 @@
 // The per-request context: who is asking, the database as that organization sees it, and
 // the request's own loaders. A fresh object per request; nothing in it is shared.
-import type { Viewer } from './auth/authenticate.js';
+import type { AuthenticatedMember } from './auth/authenticate.js';
 import type { Database } from './db/client.js';
-import { ConnectionShare, type PoolShares } from './db/database.js';
+import { ConnectionShare, type PoolShares } from './db/connection-share.js';
 import { tenantClient, type TenantClient } from './db/tenant.js';
+import { tenantSql } from './db/tenant-sql.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
 import type { OutboundTransport } from './messaging/transport.js';
@@ -11,7 +12,7 @@ import type { OutboundTransport } from './messaging/transport.js';
 export interface Context {
   requestId: string;
   log: Logger;
-  viewer: Viewer;
+  viewer: AuthenticatedMember;
   /** Every query through it is confined to the viewer's organization (src/db/tenant.ts). */
   db: TenantClient;
   loaders: Loaders;
@@ -27,7 +28,7 @@ export const DEFAULT_MAX_API_KEYS_PER_MEMBER = 10;
 
 export interface ContextOptions {
   database: Database;
-  viewer: Viewer;
+  viewer: AuthenticatedMember;
   requestId: string;
   log: Logger;
   transport: OutboundTransport;
@@ -54,14 +55,14 @@ export function createContext({
     poolShares && { shares: poolShares, organizationId: viewer.organizationId },
   );
   // The loaders' own SQL takes its place here; Prisma's statements take theirs in the driver
-  // adapter (src/db/database.ts), inside the same share.
-  const query: Database['query'] = (statement) => connections.run(() => database.query(statement));
+  // adapter (src/db/driver-adapter.ts), inside the same share.
+  const sql = tenantSql(viewer.organizationId, database, connections);
   return {
     requestId,
     log,
     viewer,
     db,
-    loaders: new Loaders(db, query, viewer.organizationId),
+    loaders: new Loaders(db, sql),
     transport,
     connections,
     maxApiKeysPerMember: maxApiKeysPerMember ?? DEFAULT_MAX_API_KEYS_PER_MEMBER,

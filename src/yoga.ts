@@ -13,7 +13,8 @@ import { defaultMaxPerKey } from './admission/fair-queue.js';
 import type { JwtSettings } from './auth/jwt.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
-import { createPoolShares } from './db/database.js';
+import { createPoolShares } from './db/connection-share.js';
+import { ping } from './db/health.js';
 import { isStatementTimeout } from './errors.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
@@ -214,7 +215,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         endpoint: '/readyz',
         check: async () => {
           if (options.isShuttingDown?.()) return false;
-          await db.prisma.$queryRaw`SELECT 1`;
+          await ping(db);
           // Migrations are only ever applied, never undone: once seen complete, stop asking.
           migrated ||= (await pendingMigrations(db)).length === 0;
           return migrated;

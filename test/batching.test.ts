@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../src/generated/prisma/client.js';
+import { tenantStatement } from '../src/db/tenant-sql.js';
 import { pageSql } from '../src/loaders/keyset.js';
 import { conversationMessages } from '../src/loaders/sources.js';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
@@ -496,13 +497,12 @@ describe('rows read by messages(last: 10) under 50 conversations', () => {
     expect(pages).toHaveLength(1);
     const query = {
       table: conversationMessages.table,
-      organizationId: org.id,
       conditions: [],
       ordering: conversationMessages.orderings[conversationMessages.defaultOrdering]!,
       backward: true,
     };
     const parents = conversations.map((conversation) => conversation.id);
-    const statement = pageSql({ ...query, size: 10 }, parents);
+    const statement = tenantStatement(org.id, (organization) => pageSql({ ...query, size: 10 }, organization, parents));
     expect(normalize(statement.text)).toBe(normalize(pages[0]!));
 
     const plan = await explainAnalyze(statement);
@@ -512,7 +512,9 @@ describe('rows read by messages(last: 10) under 50 conversations', () => {
 
     // The measurement can tell: the same statement with a per-parent limit that never
     // binds reads every message of the 50 conversations.
-    const unlimited = await explainAnalyze(pageSql({ ...query, size: 1_000_000 }, parents));
+    const unlimited = await explainAnalyze(
+      tenantStatement(org.id, (organization) => pageSql({ ...query, size: 1_000_000 }, organization, parents)),
+    );
     expect(messageRowsRead(unlimited)).toBeGreaterThanOrEqual(10_000);
   });
 });

@@ -4,7 +4,8 @@
 // embedded database (one connection) stop every organization.
 import type { SqlDriverAdapterFactory, SqlQuery } from '@prisma/driver-adapter-utils';
 import { describe, expect, it } from 'vitest';
-import { ConnectionShare, createPoolShares, observedFactory, withConnectionShare } from '../src/db/database.js';
+import { ConnectionShare, createPoolShares, withConnectionShare } from '../src/db/connection-share.js';
+import { observedFactory } from '../src/db/driver-adapter.js';
 
 /** A driver whose transactions fail to COMMIT, as when the connection died in between. */
 function driverWhoseCommitFails(ended: string[]): SqlDriverAdapterFactory {

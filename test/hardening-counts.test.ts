@@ -4,7 +4,8 @@
 // share of the pool, however many statements it starts.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionShare, type Database, openDatabase, type Statement, withConnectionShare } from '../src/db/client.js';
+import { type Database, openDatabase, type Statement } from '../src/db/client.js';
+import { ConnectionShare, withConnectionShare } from '../src/db/connection-share.js';
 import { createWagraphYoga, type WagraphYoga } from '../src/yoga.js';
 import { createTestClient, globalId, silentLogger, type TestClient } from './helpers/client.js';
 import { testDatabaseTarget } from './helpers/database.js';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newApiKey } from '../src/auth/api-keys.js';
 import { loadConfig } from '../src/config.js';
-import { recordStatements } from '../src/db/client.js';
+import { recordStatements } from './helpers/record-statements.js';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from '../src/rate-limit/index.js';
 import { createTestClient, globalId, silentLogger, type TestClient } from './helpers/client.js';
 import { createMember, createOrganization, type TestMember } from './helpers/factories.js';

@@ -6,13 +6,9 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
-import {
-  type Database,
-  type DatabaseTarget,
-  DatabaseOpenError,
-  observedFactory,
-  observeStatement,
-} from './database.js';
+import { type Database, type DatabaseTarget, DatabaseOpenError } from './database.js';
+import { observedFactory } from './driver-adapter.js';
+import { observeStatement } from './statement-observer.js';
 
 function prepareDataDir(dataDir: string): string {
   const absolute = path.resolve(dataDir);

@@ -2,13 +2,9 @@
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import {
-  type Database,
-  type DatabaseTarget,
-  DatabaseOpenError,
-  observedFactory,
-  observeStatement,
-} from './database.js';
+import { type Database, type DatabaseTarget, DatabaseOpenError } from './database.js';
+import { observedFactory } from './driver-adapter.js';
+import { observeStatement } from './statement-observer.js';
 
 function describeUrl(url: string): string {
   const parsed = new URL(url);

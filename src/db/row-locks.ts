@@ -9,7 +9,7 @@
 // requests locking overlapping sets take their locks in the same order.
 // https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-ROWS
 import { Prisma } from '../generated/prisma/client.js';
-import type { TenantTransaction } from './tenant.js';
+import type { TenantSql } from './tenant-sql.js';
 
 /** The table behind each GraphQL type that a mutation can name by id. */
 const TABLES = {
@@ -35,14 +35,17 @@ const CLAUSES: Record<RowLock, Prisma.Sql> = {
 /** Which of `ids` exist in the organization, each now locked until the transaction ends. */
 export type RowLocker = (typename: LockableType, ids: readonly string[], lock: RowLock) => Promise<Set<string>>;
 
-export function rowLocker(tx: TenantTransaction, organizationId: string): RowLocker {
+/** `sql`: the mutation's transaction (transactionSql). */
+export function rowLocker(sql: TenantSql): RowLocker {
   return async (typename, ids, lock) => {
     if (ids.length === 0) return new Set();
-    const rows = await tx.$queryRaw<{ id: string }[]>(Prisma.sql`
-      SELECT "id"::text AS "id" FROM ${Prisma.raw(`"${TABLES[typename]}"`)}
-      WHERE "organizationId" = ${organizationId}::uuid AND "id" = ANY(${ids}::uuid[])
-      ORDER BY "id"
-      ${CLAUSES[lock]}`);
+    const rows = await sql.query<{ id: string }>(
+      (org) => Prisma.sql`
+        SELECT "id"::text AS "id" FROM ${Prisma.raw(`"${TABLES[typename]}"`)}
+        WHERE "organizationId" = ${org} AND "id" = ANY(${ids}::uuid[])
+        ORDER BY "id"
+        ${CLAUSES[lock]}`,
+    );
     return new Set(rows.map((row) => row.id));
   };
 }

@@ -8,11 +8,10 @@
 //
 // Relations reached from a scoped row stay in the organization because every required
 // relation is a composite foreign key on (organizationId, id) (prisma/schema.prisma).
-// Raw SQL is the one thing this cannot rewrite: it lives in src/loaders, in the bulk
-// contact insert (src/schema/contact-mutations.ts) and in the row locks of mutations
-// (src/db/row-locks.ts), where every statement binds the viewer's organization id, and in
-// src/auth, which reads before there is an organization (the credential is what names it).
+// Raw SQL is the one thing this cannot rewrite, so the client refuses it: hand-written SQL
+// goes through ./tenant-sql.ts, which binds the organization in every statement.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { isSentByTenantSql } from './tenant-sql.js';
 
 type Args = Record<string, unknown> & { where?: Record<string, unknown>; data?: unknown };
 
@@ -61,6 +60,15 @@ export function tenantClient(prisma: PrismaClient, organizationId: string) {
   return prisma.$extends({
     name: 'tenant',
     query: {
+      // Raw operations ($queryRaw, $executeRaw, their Unsafe forms, $queryRawTyped) have no model.
+      $allOperations({ model, operation, args, query }) {
+        if (model === undefined && !isSentByTenantSql(organizationId)) {
+          throw new TenantScopeError(
+            `${operation} is not available on the tenant client: hand-written SQL goes through src/db/tenant-sql.ts, which binds the organization`,
+          );
+        }
+        return query(args);
+      },
       $allModels: {
         $allOperations({ model, operation, args, query }) {
           const scoped: Args = { ...(args as Args) };

@@ -5,7 +5,7 @@
 import { itemAt } from '../array.js';
 import DataLoader from 'dataloader';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Database } from '../db/client.js';
+import type { TenantSql } from '../db/tenant-sql.js';
 import { decodeCursor, encodeCursor, type CursorValue } from '../pagination/cursor.js';
 import { MAX_COUNT, type PageRequest } from '../pagination/page-request.js';
 import { countSql, type KeysetRow, type Ordering, pageSql, type Table } from './keyset.js';
@@ -17,7 +17,8 @@ export interface Source<Filter = never> {
   table: Table;
   orderings: Readonly<Record<string, Ordering>>;
   defaultOrdering: string;
-  filter?: (filter: Filter) => Prisma.Sql[];
+  /** The conditions of a filter argument; `org` is the organization's bound id, for subqueries. */
+  filter?: (filter: Filter, org: Prisma.Sql) => Prisma.Sql[];
 }
 
 /** What a count needs: which rows, of which parent. */
@@ -92,10 +93,7 @@ export function decodeCursors(key: ConnectionKey<unknown>): { after?: CursorValu
 }
 
 export class ConnectionLoaders {
-  constructor(
-    private readonly query: Database['query'],
-    private readonly organizationId: string,
-  ) {}
+  constructor(private readonly sql: TenantSql) {}
 
   private readonly pages = new DataLoader<ConnectionKey<unknown>, Page, string>((keys) => this.loadPages(keys), {
     cacheKeyFn: (key) => `${shapeOf(key)}|${key.parentId}`,
@@ -122,8 +120,8 @@ export class ConnectionLoaders {
     } as CountKey<unknown>);
   }
 
-  private conditions(key: CountKey<unknown>): Prisma.Sql[] {
-    return key.filter != null && key.source.filter ? key.source.filter(key.filter as never) : [];
+  private conditions(key: CountKey<unknown>, org: Prisma.Sql): Prisma.Sql[] {
+    return key.filter != null && key.source.filter ? key.source.filter(key.filter as never, org) : [];
   }
 
   private async loadPages(keys: readonly ConnectionKey<unknown>[]): Promise<(Page | Error)[]> {
@@ -143,18 +141,18 @@ export class ConnectionLoaders {
           return;
         }
         const parentKeys = [...new Set(indexes.map((index) => itemAt(keys, index).parentId))];
-        const rows = await this.query<KeysetRow>(
+        const rows = await this.sql.query<KeysetRow>((org) =>
           pageSql(
             {
               table: first.source.table,
-              organizationId: this.organizationId,
-              conditions: this.conditions(first),
+              conditions: this.conditions(first, org),
               ordering,
               size: request.size,
               backward: request.backward,
               ...(after ? { after } : {}),
               ...(before ? { before } : {}),
             },
+            org,
             parentKeys,
           ),
         );
@@ -203,12 +201,8 @@ export class ConnectionLoaders {
       [...groupByShape(keys).values()].map(async (indexes) => {
         const first = itemAt(keys, itemAt(indexes, 0));
         const parentKeys = [...new Set(indexes.map((index) => itemAt(keys, index).parentId))];
-        const rows = await this.query<{ parentKey: string | null; count: number }>(
-          countSql(
-            { table: first.source.table, organizationId: this.organizationId, conditions: this.conditions(first) },
-            parentKeys,
-            MAX_COUNT,
-          ),
+        const rows = await this.sql.query<{ parentKey: string | null; count: number }>((org) =>
+          countSql({ table: first.source.table, conditions: this.conditions(first, org) }, org, parentKeys, MAX_COUNT),
         );
         const byParent = new Map(rows.map((row) => [row.parentKey, row.count]));
         for (const index of indexes) results[index] = byParent.get(itemAt(keys, index).parentId) ?? 0;

@@ -5,8 +5,8 @@
 // plain SQL straight to the driver (`SELECT t.*`), which returns the same rows without
 // Prisma's query building and result mapping (most of the time of a small lookup).
 import DataLoader from 'dataloader';
-import type { Database } from '../db/client.js';
 import type { TenantClient } from '../db/tenant.js';
+import type { TenantSql } from '../db/tenant-sql.js';
 import {
   type ApiKey,
   type Campaign,
@@ -74,8 +74,7 @@ export class NodeLoaders {
 
   constructor(
     private readonly db: TenantClient,
-    private readonly query: Database['query'],
-    private readonly organizationId: string,
+    private readonly sql: TenantSql,
   ) {}
 
   /** Rows in the order of `ids`; null where a row does not exist (in this organization). */
@@ -108,8 +107,8 @@ export class NodeLoaders {
     const from = Prisma.raw(`"${TABLES[model].name}" t`);
     // The organization is the one row whose id is the tenant; every other row carries it.
     const tenant = Prisma.raw(model === 'organization' ? 't."id"' : 't."organizationId"');
-    return this.query<{ id: string }>(
-      Prisma.sql`SELECT t.* FROM ${from} WHERE t."id" = ANY(${[...ids]}::uuid[]) AND ${tenant} = ${this.organizationId}::uuid`,
+    return this.sql.query<{ id: string }>(
+      (org) => Prisma.sql`SELECT t.* FROM ${from} WHERE t."id" = ANY(${[...ids]}::uuid[]) AND ${tenant} = ${org}`,
     );
   }
 }

@@ -64,7 +64,7 @@ function throughLink(link: string, target: string, targetKey: string, parentTabl
 
 // --- contacts -------------------------------------------------------------------------------
 
-export interface ContactFilter {
+export interface ContactCriteria {
   status?: ContactStatus[];
   listId?: string;
   tagId?: string;
@@ -79,17 +79,17 @@ const contactOrderings = orderings({
   PHONE: { sql: 't."phone"', type: 'text' },
 });
 
-function contactConditions(filter: ContactFilter): Prisma.Sql[] {
+function contactCriteriaSql(filter: ContactCriteria, org: Prisma.Sql): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
   if (filter.status) conditions.push(Prisma.sql`t."status" = ANY(${filter.status}::"ContactStatus"[])`);
   if (filter.listId) {
     conditions.push(
-      Prisma.sql`EXISTS (SELECT 1 FROM "ContactListMembership" m WHERE m."contactId" = t."id" AND m."listId" = ${filter.listId}::uuid)`,
+      Prisma.sql`EXISTS (SELECT 1 FROM "ContactListMembership" m WHERE m."organizationId" = ${org} AND m."contactId" = t."id" AND m."listId" = ${filter.listId}::uuid)`,
     );
   }
   if (filter.tagId) {
     conditions.push(
-      Prisma.sql`EXISTS (SELECT 1 FROM "ContactTag" ct WHERE ct."contactId" = t."id" AND ct."tagId" = ${filter.tagId}::uuid)`,
+      Prisma.sql`EXISTS (SELECT 1 FROM "ContactTag" ct WHERE ct."organizationId" = ${org} AND ct."contactId" = t."id" AND ct."tagId" = ${filter.tagId}::uuid)`,
     );
   }
   if (filter.search) {
@@ -106,15 +106,15 @@ function contactConditions(filter: ContactFilter): Prisma.Sql[] {
   return conditions;
 }
 
-const contactOptions = { orderings: contactOrderings, filter: contactConditions };
+const contactOptions = { orderings: contactOrderings, filter: contactCriteriaSql };
 
-export const contacts = source<ContactFilter>('contacts', { from: '"Contact" t' }, contactOptions);
-export const listContacts = source<ContactFilter>(
+export const contacts = source<ContactCriteria>('contacts', { from: '"Contact" t' }, contactOptions);
+export const listContacts = source<ContactCriteria>(
   'list.contacts',
   throughLink('"ContactListMembership"', '"Contact"', 'contactId', '"ContactList"', 'listId'),
   contactOptions,
 );
-export const tagContacts = source<ContactFilter>(
+export const tagContacts = source<ContactCriteria>(
   'tag.contacts',
   throughLink('"ContactTag"', '"Contact"', 'contactId', '"Tag"', 'tagId'),
   contactOptions,
@@ -122,28 +122,28 @@ export const tagContacts = source<ContactFilter>(
 
 // --- lists ----------------------------------------------------------------------------------
 
-export interface ListFilter {
+export interface ListCriteria {
   search?: string;
   tagId?: string;
 }
 
-function listConditions(filter: ListFilter): Prisma.Sql[] {
+function listCriteriaSql(filter: ListCriteria, org: Prisma.Sql): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
   if (filter.search) conditions.push(Prisma.sql`t."name" ILIKE ${containing(filter.search)}`);
   if (filter.tagId) {
     conditions.push(
-      Prisma.sql`EXISTS (SELECT 1 FROM "ListTag" lt WHERE lt."listId" = t."id" AND lt."tagId" = ${filter.tagId}::uuid)`,
+      Prisma.sql`EXISTS (SELECT 1 FROM "ListTag" lt WHERE lt."organizationId" = ${org} AND lt."listId" = t."id" AND lt."tagId" = ${filter.tagId}::uuid)`,
     );
   }
   return conditions;
 }
 
-export const lists = source<ListFilter>('lists', { from: '"ContactList" t' }, { filter: listConditions });
+export const lists = source<ListCriteria>('lists', { from: '"ContactList" t' }, { filter: listCriteriaSql });
 /** A list's campaigns (through CampaignList), for counting the ones that were sent. */
-export interface ListCampaignFilter {
+export interface ListCampaignCriteria {
   status: CampaignStatus[];
 }
-export const listCampaigns = source<ListCampaignFilter>(
+export const listCampaigns = source<ListCampaignCriteria>(
   'list.campaigns',
   throughLink('"CampaignList"', '"Campaign"', 'campaignId', '"ContactList"', 'listId'),
   { filter: (filter) => [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] },
@@ -156,11 +156,11 @@ export const contactLists = source(
 
 // --- tags -----------------------------------------------------------------------------------
 
-export interface TagFilter {
+export interface TagCriteria {
   search?: string;
 }
 
-export const tags = source<TagFilter>(
+export const tags = source<TagCriteria>(
   'tags',
   { from: '"Tag" t' },
   { filter: (filter) => (filter.search ? [Prisma.sql`t."label" ILIKE ${containing(filter.search)}`] : []) },
@@ -177,11 +177,11 @@ export const conversationTags = source(
 
 // --- campaigns ------------------------------------------------------------------------------
 
-export interface CampaignFilter {
+export interface CampaignCriteria {
   status?: CampaignStatus[];
 }
 
-export const campaigns = source<CampaignFilter>(
+export const campaigns = source<CampaignCriteria>(
   'campaigns',
   { from: '"Campaign" t' },
   { filter: (filter) => (filter.status ? [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] : []) },
@@ -189,7 +189,7 @@ export const campaigns = source<CampaignFilter>(
 
 // --- conversations --------------------------------------------------------------------------
 
-export interface ConversationFilter {
+export interface ConversationCriteria {
   status?: ConversationStatus[];
   contactId?: string;
   campaignId?: string;
@@ -200,28 +200,31 @@ export interface ConversationFilter {
   unread?: boolean;
 }
 
-const UNREAD = Prisma.sql`EXISTS (SELECT 1 FROM "Message" u WHERE u."conversationId" = t."id" AND u."direction" = 'INBOUND' AND u."status" <> 'READ')`;
+/** Whether conversation `t` has an inbound message not read yet (the partial index "Message_unread_idx"). */
+function unread(org: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`EXISTS (SELECT 1 FROM "Message" u WHERE u."organizationId" = ${org} AND u."conversationId" = t."id" AND u."direction" = 'INBOUND' AND u."status" <> 'READ')`;
+}
 
-function conversationConditions(filter: ConversationFilter): Prisma.Sql[] {
+function conversationCriteriaSql(filter: ConversationCriteria, org: Prisma.Sql): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
   if (filter.status) conditions.push(Prisma.sql`t."status" = ANY(${filter.status}::"ConversationStatus"[])`);
   if (filter.contactId) conditions.push(Prisma.sql`t."contactId" = ${filter.contactId}::uuid`);
   if (filter.campaignId) conditions.push(Prisma.sql`t."campaignId" = ${filter.campaignId}::uuid`);
   if (filter.listId) {
     conditions.push(
-      Prisma.sql`EXISTS (SELECT 1 FROM "ContactListMembership" m WHERE m."contactId" = t."contactId" AND m."listId" = ${filter.listId}::uuid)`,
+      Prisma.sql`EXISTS (SELECT 1 FROM "ContactListMembership" m WHERE m."organizationId" = ${org} AND m."contactId" = t."contactId" AND m."listId" = ${filter.listId}::uuid)`,
     );
   }
   if (filter.tagId) {
     conditions.push(
-      Prisma.sql`EXISTS (SELECT 1 FROM "ConversationTag" ct WHERE ct."conversationId" = t."id" AND ct."tagId" = ${filter.tagId}::uuid)`,
+      Prisma.sql`EXISTS (SELECT 1 FROM "ConversationTag" ct WHERE ct."organizationId" = ${org} AND ct."conversationId" = t."id" AND ct."tagId" = ${filter.tagId}::uuid)`,
     );
   }
   if (filter.assignedToId) conditions.push(Prisma.sql`t."assignedToId" = ${filter.assignedToId}::uuid`);
   if (filter.unassigned === true) conditions.push(Prisma.sql`t."assignedToId" IS NULL`);
   if (filter.unassigned === false) conditions.push(Prisma.sql`t."assignedToId" IS NOT NULL`);
-  if (filter.unread === true) conditions.push(UNREAD);
-  if (filter.unread === false) conditions.push(Prisma.sql`NOT ${UNREAD}`);
+  if (filter.unread === true) conditions.push(unread(org));
+  if (filter.unread === false) conditions.push(Prisma.sql`NOT ${unread(org)}`);
   return conditions;
 }
 
@@ -230,15 +233,15 @@ const conversationOptions = {
     CREATED_AT,
     LAST_MESSAGE_AT: { sql: 't."lastMessageAt"', type: 'timestamptz', nullable: true },
   }),
-  filter: conversationConditions,
+  filter: conversationCriteriaSql,
 };
 
-export const conversations = source<ConversationFilter>(
+export const conversations = source<ConversationCriteria>(
   'conversations',
   { from: '"Conversation" t' },
   conversationOptions,
 );
-export const contactConversations = source<ConversationFilter>(
+export const contactConversations = source<ConversationCriteria>(
   'contact.conversations',
   { from: '"Conversation" t', parent: { table: '"Contact"', column: 't."contactId"' } },
   conversationOptions,
@@ -246,7 +249,7 @@ export const contactConversations = source<ConversationFilter>(
 
 // --- messages -------------------------------------------------------------------------------
 
-export interface MessageFilter {
+export interface MessageCriteria {
   direction?: MessageDirection;
   status?: MessageStatus[];
   messageType?: MessageType[];
@@ -254,7 +257,7 @@ export interface MessageFilter {
   unread?: true;
 }
 
-function messageConditions(filter: MessageFilter): Prisma.Sql[] {
+function messageCriteriaSql(filter: MessageCriteria): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
   if (filter.unread) conditions.push(Prisma.sql`t."direction" = 'INBOUND' AND t."status" <> 'READ'`);
   if (filter.direction) conditions.push(Prisma.sql`t."direction" = ${filter.direction}::"MessageDirection"`);
@@ -264,10 +267,10 @@ function messageConditions(filter: MessageFilter): Prisma.Sql[] {
 }
 
 /** Oldest first, so that `last: 20` is the newest page of a chat and `before` scrolls back. */
-export const conversationMessages = source<MessageFilter>(
+export const conversationMessages = source<MessageCriteria>(
   'conversation.messages',
   { from: '"Message" t', parent: { table: '"Conversation"', column: 't."conversationId"' } },
-  { filter: messageConditions },
+  { filter: messageCriteriaSql },
 );
 
 // --- organization -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 // context from.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { AuthenticationError, authenticate, type Viewer } from '../auth/authenticate.js';
+import { AuthenticationError, authenticate, type AuthenticatedMember } from '../auth/authenticate.js';
 import { clientAddress, socketAddress } from '../auth/client-address.js';
 import { type JwtSettings, jwtVerifier } from '../auth/jwt.js';
 import type { Database } from '../db/client.js';
@@ -14,9 +14,9 @@ import type { Logger } from '../logger.js';
 import type { AuthFailureThrottle } from '../rate-limit/auth-failures.js';
 import { requestIdOf } from './request-log.js';
 
-const viewers = new WeakMap<Request, Viewer>();
+const viewers = new WeakMap<Request, AuthenticatedMember>();
 
-export function viewerOf(request: Request): Viewer {
+export function viewerOf(request: Request): AuthenticatedMember {
   const viewer = viewers.get(request);
   if (!viewer) throw new Error('No viewer for this request: useAuthentication must run first');
   return viewer;

@@ -1,9 +1,9 @@
 // Every statement of a request's execution runs inside the request's ConnectionShare (see
-// src/db/database.ts): the loaders' SQL takes its place explicitly, and Prisma's statements
+// src/db/connection-share.ts): the loaders' SQL takes its place explicitly, and Prisma's statements
 // find the share through AsyncLocalStorage, entered here around the execute phase.
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { withConnectionShare } from '../db/database.js';
+import { withConnectionShare } from '../db/connection-share.js';
 
 export function useConnectionShare(): Plugin<Context> {
   return {

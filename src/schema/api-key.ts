@@ -9,8 +9,9 @@ import { builder } from '../builder.js';
 import { newApiKey, shownPrefix } from '../auth/api-keys.js';
 import { forbiddenMessage } from '../auth/permissions.js';
 import type { Context } from '../context.js';
-import { Prisma } from '../generated/prisma/client.js';
+import { rowLocker } from '../db/row-locks.js';
 import type { TenantTransaction } from '../db/tenant.js';
+import { transactionSql } from '../db/tenant-sql.js';
 import { UserErrors } from '../errors.js';
 import type { Invalid, Validator } from '../validation.js';
 import { apiKeys as apiKeysSource } from '../loaders/sources.js';
@@ -142,8 +143,11 @@ builder.mutationFields((t) => ({
       runMutation(ctx, async (tx, v) => {
         const { name } = v.valid({ name: v.name(['input', 'name'], input.name) });
         // The member's row, locked: two creations at once count one after the other.
-        await tx.$queryRaw(Prisma.sql`SELECT 1 FROM "OrganizationMember"
-          WHERE "organizationId" = ${ctx.viewer.organizationId}::uuid AND "id" = ${ctx.viewer.memberId}::uuid FOR UPDATE`);
+        await rowLocker(transactionSql(tx, ctx.viewer.organizationId))(
+          'OrganizationMember',
+          [ctx.viewer.memberId],
+          'update',
+        );
         const active = await tx.apiKey.count({ where: { memberId: ctx.viewer.memberId, revokedAt: null } });
         if (active >= ctx.maxApiKeysPerMember) {
           throw new UserErrors([

@@ -2,8 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
+import { insertContacts, type NewContact } from '../db/contact-insert.js';
 import type { TenantTransaction } from '../db/tenant.js';
-import { type ContactStatus as ContactStatusValue, Prisma } from '../generated/prisma/client.js';
+import { transactionSql } from '../db/tenant-sql.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { ListPageCost } from '../plugins/page-cost.js';
 import { rawIdOf } from '../global-id.js';
 import { type FieldPath, IDS_MAX, INVALID, type Invalid, JSON_DEPTH_MAX, type Validator } from '../validation.js';
@@ -110,15 +112,8 @@ export const ContactsPayload = payloadType<{ contactIds: string[] }>('ContactsPa
 
 type ContactInput = typeof CreateContactInput.$inferInput;
 
-interface ContactRow {
-  name: string;
-  phone: string;
-  status?: ContactStatusValue;
-  attributes?: Prisma.InputJsonObject;
-}
-
 /** The scalar fields of one contact input, validated; INVALID if any is invalid. */
-function validContact(v: Validator, path: FieldPath, input: ContactInput): ContactRow | Invalid {
+function validContact(v: Validator, path: FieldPath, input: ContactInput): NewContact | Invalid {
   const name = v.name([...path, 'name'], input.name);
   const phone = v.phone([...path, 'phone'], input.phone);
   const attributes = input.attributes == null ? undefined : v.attributes([...path, 'attributes'], input.attributes);
@@ -142,36 +137,6 @@ async function setContactLinks(
     await replaceLinks(tx.contactListMembership, organizationId, { contactId }, 'listId', links.listIds);
   }
   if (links.tagIds) await replaceLinks(tx.contactTag, organizationId, { contactId }, 'tagId', links.tagIds);
-}
-
-/**
- * Inserts `rows` with `ids` into the organization, skipping those whose phone is taken;
- * returns the phones inserted. One hand-written statement over arrays (unnest) rather than
- * Prisma's createManyAndReturn: Prisma's query compiler (WebAssembly) grows its memory to the
- * largest statement it has compiled and never gives it back, and a 1,000-row insert added
- * 50 MB to the process for good (10 MB this way), which under load put a gateway at its
- * 300 MB budget (bench/ANALYSIS.md). Still one statement for any number of rows.
- */
-async function insertContacts(
-  tx: TenantTransaction,
-  organizationId: string,
-  ids: readonly string[],
-  rows: readonly ContactRow[],
-): Promise<{ phone: string }[]> {
-  return tx.$queryRaw<{ phone: string }[]>(Prisma.sql`
-    INSERT INTO "Contact" ("id", "organizationId", "name", "phone", "status", "attributes")
-    SELECT r."id", ${organizationId}::uuid, r."name", r."phone",
-      -- An omitted status or attributes takes the column default (prisma/schema.prisma).
-      COALESCE(r."status"::"ContactStatus", 'ACTIVE'), COALESCE(r."attributes"::jsonb, '{}')
-    FROM unnest(
-      ${ids}::uuid[],
-      ${rows.map((row) => row.name)}::text[],
-      ${rows.map((row) => row.phone)}::text[],
-      ${rows.map((row) => row.status ?? null)}::text[],
-      ${rows.map((row) => (row.attributes === undefined ? null : JSON.stringify(row.attributes)))}::text[]
-    ) AS r("id", "name", "phone", "status", "attributes")
-    ON CONFLICT DO NOTHING
-    RETURNING "phone"`);
 }
 
 /** Where each phone of a batch first appears, and each later row that repeats one. */
@@ -274,8 +239,7 @@ async function createContacts(
   const organizationId = ctx.viewer.organizationId;
   const contacts = links.map((link) => ({ id: randomUUID(), ...link }));
   const inserted = await insertContacts(
-    tx,
-    organizationId,
+    transactionSql(tx, organizationId),
     contacts.map(({ id }) => id),
     rows,
   );
@@ -291,7 +255,7 @@ async function createContacts(
 /** Records TAKEN at each row that repeats an earlier row's phone; returns each phone's first row. */
 function checkBatchPhones(
   v: Validator,
-  rows: readonly (ContactRow | Invalid)[],
+  rows: readonly (NewContact | Invalid)[],
   rowPath: (index: number) => FieldPath,
 ): Map<string, number> {
   const { first, repeats } = duplicatePhones(rows.map((row) => (row === INVALID ? INVALID : row.phone)));

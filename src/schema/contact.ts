@@ -6,11 +6,11 @@ import {
   contactLists,
   contacts as contactsSource,
   contactTags,
-  type ContactFilter as ContactConditions,
+  type ContactCriteria,
 } from '../loaders/sources.js';
 import { OrderDirection } from './common.js';
 import { filterId, resolveConnection } from './connections.js';
-import { Conversation, ConversationConnection, ConversationFilter, conversationConditions } from './conversation.js';
+import { Conversation, ConversationConnection, ConversationFilter, conversationCriteria } from './conversation.js';
 import { List, ListConnection } from './list.js';
 import { Tag, TagConnection } from './tag.js';
 
@@ -64,7 +64,7 @@ builder.prismaObjectFields(Contact, (t) => ({
           model: 'conversation',
           parentId: contact.id,
           args,
-          filter: conversationConditions(args.filter),
+          filter: conversationCriteria(args.filter),
         }),
     },
     ConversationConnection,
@@ -98,10 +98,8 @@ export const ContactOrder = builder.inputType('ContactOrder', {
   }),
 });
 
-/** ContactFilter arguments → the SQL source's filter (raw ids). */
-export function contactConditions(
-  filter: typeof ContactFilter.$inferInput | null | undefined,
-): ContactConditions | null {
+/** ContactFilter arguments → the SQL source's criteria (raw ids). */
+export function contactCriteria(filter: typeof ContactFilter.$inferInput | null | undefined): ContactCriteria | null {
   if (!filter) return null;
   return {
     ...(filter.status ? { status: filter.status } : {}),
@@ -127,7 +125,7 @@ builder.queryFields((t) => ({
           source: contactsSource,
           model: 'contact',
           args,
-          filter: contactConditions(args.filter),
+          filter: contactCriteria(args.filter),
           orderBy: args.orderBy,
         }),
     },

@@ -8,13 +8,13 @@ import {
   conversationMessages,
   conversations as conversationsSource,
   conversationTags,
-  type ConversationFilter as ConversationConditions,
+  type ConversationCriteria,
 } from '../loaders/sources.js';
 import { Campaign } from './campaign.js';
 import { OrderDirection } from './common.js';
 import { Contact } from './contact.js';
 import { filterId, resolveConnection } from './connections.js';
-import { Message, MessageConnection, MessageFilter, messageConditions } from './message.js';
+import { Message, MessageConnection, MessageFilter, messageCriteria } from './message.js';
 import { OrganizationMember } from './organization.js';
 import { Tag, TagConnection } from './tag.js';
 
@@ -63,7 +63,7 @@ builder.prismaObjectFields(Conversation, (t) => ({
           model: 'message',
           parentId: conversation.id,
           args,
-          filter: messageConditions(args.filter),
+          filter: messageCriteria(args.filter),
           counted: conversation.messageCount,
         }),
     },
@@ -101,10 +101,10 @@ export const ConversationOrder = builder.inputType('ConversationOrder', {
   }),
 });
 
-/** ConversationFilter arguments → the SQL source's filter (raw ids). */
-export function conversationConditions(
+/** ConversationFilter arguments → the SQL source's criteria (raw ids). */
+export function conversationCriteria(
   filter: typeof ConversationFilter.$inferInput | null | undefined,
-): ConversationConditions | null {
+): ConversationCriteria | null {
   if (!filter) return null;
   const id = (typename: string, name: keyof typeof filter) =>
     filter[name] ? { [name]: filterId(typename, `filter.${name}`, filter[name] as string) } : {};
@@ -134,7 +134,7 @@ builder.queryFields((t) => ({
           source: conversationsSource,
           model: 'conversation',
           args,
-          filter: conversationConditions(args.filter),
+          filter: conversationCriteria(args.filter),
           orderBy: args.orderBy,
         }),
     },

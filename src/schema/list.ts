@@ -1,7 +1,7 @@
 // Contact lists (the `List` type; `ContactList` in the database): audiences for campaigns.
 import { builder } from '../builder.js';
 import { listCampaigns, listContacts, listTags, lists as listsSource } from '../loaders/sources.js';
-import { Contact, ContactConnection, ContactFilter, ContactOrder, contactConditions } from './contact.js';
+import { Contact, ContactConnection, ContactFilter, ContactOrder, contactCriteria } from './contact.js';
 import { COUNT_COST, MAX_COUNT } from '../pagination/page-request.js';
 import { filterId, resolveConnection } from './connections.js';
 import { Tag, TagConnection } from './tag.js';
@@ -65,7 +65,7 @@ builder.prismaObjectFields(List, (t) => ({
           model: 'contact',
           parentId: list.id,
           args,
-          filter: contactConditions(args.filter),
+          filter: contactCriteria(args.filter),
           orderBy: args.orderBy,
           counted: list.contactCount,
         }),

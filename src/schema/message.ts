@@ -5,7 +5,7 @@ import {
   MessageStatus as MessageStatusValues,
   MessageType as MessageTypeValues,
 } from '../generated/prisma/enums.js';
-import type { MessageFilter as MessageConditions } from '../loaders/sources.js';
+import type { MessageCriteria } from '../loaders/sources.js';
 import { Conversation } from './conversation.js';
 
 export const MessageDirection = builder.enumType(MessageDirectionValues, { name: 'MessageDirection' });
@@ -55,9 +55,7 @@ export const MessageFilter = builder.inputType('MessageFilter', {
   }),
 });
 
-export function messageConditions(
-  filter: typeof MessageFilter.$inferInput | null | undefined,
-): MessageConditions | null {
+export function messageCriteria(filter: typeof MessageFilter.$inferInput | null | undefined): MessageCriteria | null {
   if (!filter) return null;
   return {
     ...(filter.direction ? { direction: filter.direction } : {}),

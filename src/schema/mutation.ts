@@ -21,6 +21,7 @@ import { forbiddenMessage, type Permission } from '../auth/permissions.js';
 import type { Context } from '../context.js';
 import { rowLocker } from '../db/row-locks.js';
 import type { TenantTransaction } from '../db/tenant.js';
+import { transactionSql } from '../db/tenant-sql.js';
 import {
   isTransientConflict,
   USER_ERROR_CODES,
@@ -94,7 +95,7 @@ export async function runMutation<Result extends object>(
   for (let attempt = 1; ; attempt += 1) {
     try {
       const result = await ctx.db.$transaction(
-        (tx) => work(tx, new Validator(rowLocker(tx, ctx.viewer.organizationId))),
+        (tx) => work(tx, new Validator(rowLocker(transactionSql(tx, ctx.viewer.organizationId)))),
         {
           timeout: TRANSACTION_TIMEOUT_MS,
           maxWait: TRANSACTION_TIMEOUT_MS,

@@ -2,8 +2,8 @@
 // (no socket), so authentication, context, error masking and serialisation all take part.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { pino } from 'pino';
-import { recordStatements } from '../../src/db/client.js';
 import type { Database } from '../../src/db/client.js';
+import { recordStatements } from './record-statements.js';
 import { createWagraphYoga, type WagraphYoga, type YogaOptions } from '../../src/yoga.js';
 import { testDatabase } from './database.js';
 import type { TestMember } from './factories.js';
