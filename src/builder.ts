@@ -1,7 +1,6 @@
 // The SchemaBuilder: plugins, scalars, the Node interface, connection conventions, and the
 // empty Query and Mutation types that the modules in src/schema extend. No object types.
 import SchemaBuilder from '@pothos/core';
-import DataloaderPlugin from '@pothos/plugin-dataloader';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
@@ -37,7 +36,7 @@ export interface SchemaTypes {
 
 export const builder = new SchemaBuilder<SchemaTypes>({
   // Scope auth first: it wraps every resolver, so a field without permission never runs.
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   scopeAuth: {
     authScopes: (ctx) => ({ permission: (permission) => ctx.viewer.permissions.has(permission) }),
     // A type's scopes are checked once per object, when a field returns it: a contact reached
