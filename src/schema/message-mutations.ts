@@ -5,21 +5,28 @@ import { Message } from './message.js';
 import { loadPayloadNode, type Payload, requires, runMutation, UserError } from './mutation.js';
 
 export const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'The input of `sendMessage`.',
   fields: (t) => ({
-    conversationId: t.id({ required: true }),
+    conversationId: t.id({ required: true, description: 'The conversation to send the message in.' }),
     text: t.string({ required: true, description: '1–4096 characters (WhatsApp’s limit).' }),
     replyToId: t.id({ description: 'A message of the same conversation that this one answers.' }),
   }),
 });
 
 export const MessagePayload = builder.objectRef<Payload & { messageId?: string }>('MessagePayload').implement({
+  description: 'The result of `sendMessage`.',
   fields: (t) => ({
     message: t.field({
       type: Message,
       nullable: true,
+      description: 'The message sent; null when the mutation failed (see userErrors).',
       resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'message', payload.messageId),
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
+    userErrors: t.field({
+      type: [UserError],
+      description: 'Why the mutation did nothing; empty when it succeeded.',
+      resolve: (payload) => payload.userErrors,
+    }),
   }),
 });
 
@@ -29,8 +36,15 @@ builder.mutationFields((t) => ({
     ...requires('Update:Conversation'),
     description:
       'Records an OUTBOUND TEXT message with status SENT and hands it to the delivery transport. ' +
-      'The conversation’s lastMessageAt moves to it, and a CLOSED or RESOLVED conversation becomes ACTIVE again.',
-    args: { input: t.arg({ type: SendMessageInput, required: true }) },
+      'The conversation’s lastMessageAt moves to it, and a CLOSED or RESOLVED conversation becomes ACTIVE again. ' +
+      'Needs Update:Conversation.',
+    args: {
+      input: t.arg({
+        type: SendMessageInput,
+        required: true,
+        description: 'The conversation, the text and the message it answers, if any.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const conversationId = await v.id('Conversation', ['input', 'conversationId'], input.conversationId, 'update');

@@ -10,15 +10,28 @@ import { rowLocker } from '../db/row-locks.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import {
   isTransientConflict,
-  USER_ERROR_CODES,
   type UserError as UserErrorShape,
+  type UserErrorCode as UserErrorCodeValue,
   userErrorFromDatabase,
   UserErrors,
 } from '../errors.js';
 import type { ModelKey, ModelRows } from '../loaders/nodes.js';
 import { Validator } from '../validation.js';
+import { describedEnum } from './common.js';
 
-export const UserErrorCode = builder.enumType('UserErrorCode', { values: USER_ERROR_CODES });
+export const UserErrorCode = describedEnum<UserErrorCodeValue>(
+  'UserErrorCode',
+  'What kind of problem a user error is, for a client to act on without reading the message.',
+  {
+    INVALID:
+      'The value at `field` breaks a rule of the input (empty, too long, malformed, an id of the wrong type); the message says which.',
+    NOT_FOUND: 'No object with the id at `field` exists in the organization (or it was deleted meanwhile).',
+    TAKEN: 'The value at `field` must be unique in the organization and another object already has it.',
+    FORBIDDEN: 'The viewer lacks the permission the mutation (or this part of it) needs; the message names it.',
+    LIMIT_EXCEEDED:
+      'The value at `field` is over a maximum (1,000 ids, 4,096 characters of text, 64 KiB of attributes), or the viewer would hold more active API keys than allowed.',
+  },
+);
 
 export const UserError = builder.objectRef<UserErrorShape>('UserError').implement({
   description: 'An expected failure of a mutation: invalid input, a missing or taken value, a missing permission.',
@@ -27,8 +40,10 @@ export const UserError = builder.objectRef<UserErrorShape>('UserError').implemen
       nullable: true,
       description: 'The path to the input field at fault, e.g. ["input", "contacts", "3", "phone"].',
     }),
-    message: t.exposeString('message'),
-    code: t.expose('code', { type: UserErrorCode }),
+    message: t.exposeString('message', {
+      description: 'What is wrong and how to fix it, in English, for a person to read.',
+    }),
+    code: t.expose('code', { type: UserErrorCode, description: 'The kind of problem, for a program to act on.' }),
   }),
 });
 
@@ -130,22 +145,32 @@ export async function loadPayloadNodes<M extends ModelKey>(
 }
 
 export const DeletePayload = builder.objectRef<Payload & { deletedId?: string | null }>('DeletePayload').implement({
+  description: 'The result of a mutation that deletes one object.',
   fields: (t) => ({
     deletedId: t.id({
       nullable: true,
-      description: 'The global id of the deleted object.',
+      description: 'The global id of the deleted object; null when the mutation failed (see userErrors).',
       resolve: (payload) => payload.deletedId ?? null,
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
+    userErrors: t.field({
+      type: [UserError],
+      description: 'Why the mutation did nothing; empty when it succeeded.',
+      resolve: (payload) => payload.userErrors,
+    }),
   }),
 });
 
 export const DeleteManyPayload = builder.objectRef<Payload & { deletedIds?: string[] }>('DeleteManyPayload').implement({
+  description: 'The result of a mutation that deletes several objects, all or none.',
   fields: (t) => ({
     deletedIds: t.idList({
       description: 'The global ids of the deleted objects (empty when nothing was deleted).',
       resolve: (payload) => payload.deletedIds ?? [],
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
+    userErrors: t.field({
+      type: [UserError],
+      description: 'Why the mutation did nothing; empty when it succeeded.',
+      resolve: (payload) => payload.userErrors,
+    }),
   }),
 });

@@ -6,27 +6,42 @@ import { DeletePayload, loadPayloadNode, type Payload, requires, runMutation, Us
 import { Tag } from './tag.js';
 
 export const CreateTagInput = builder.inputType('CreateTagInput', {
+  description: 'The input of `createTag`.',
   fields: (t) => ({
     label: t.string({ required: true, description: 'Trimmed; 1–255 characters; unique regardless of case.' }),
   }),
 });
 
 export const UpdateTagInput = builder.inputType('UpdateTagInput', {
-  fields: (t) => ({ id: t.id({ required: true }), label: t.string({ required: true }) }),
+  description: 'The input of `updateTag`.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The tag to rename.' }),
+    label: t.string({
+      required: true,
+      description: 'The new label. Trimmed; 1–255 characters; unique regardless of case.',
+    }),
+  }),
 });
 
 export const DeleteTagInput = builder.inputType('DeleteTagInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
+  description: 'The input of `deleteTag`.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The tag to delete.' }) }),
 });
 
 export const TagPayload = builder.objectRef<Payload & { tagId?: string }>('TagPayload').implement({
+  description: 'The result of `createTag` and `updateTag`.',
   fields: (t) => ({
     tag: t.field({
       type: Tag,
       nullable: true,
+      description: 'The tag as written; null when the mutation failed (see userErrors).',
       resolve: (payload, _args, ctx, info) => loadPayloadNode(ctx, info, 'tag', payload.tagId),
     }),
-    userErrors: t.field({ type: [UserError], resolve: (payload) => payload.userErrors }),
+    userErrors: t.field({
+      type: [UserError],
+      description: 'Why the mutation did nothing; empty when it succeeded.',
+      resolve: (payload) => payload.userErrors,
+    }),
   }),
 });
 
@@ -34,7 +49,9 @@ builder.mutationFields((t) => ({
   createTag: t.field({
     type: TagPayload,
     ...requires('Create:Tag'),
-    args: { input: t.arg({ type: CreateTagInput, required: true }) },
+    description:
+      'Creates a tag; its label must not be taken in the organization, regardless of case (TAKEN). Needs Create:Tag.',
+    args: { input: t.arg({ type: CreateTagInput, required: true, description: 'The tag to create.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const label = v.name(['input', 'label'], input.label, 'Label');
@@ -47,7 +64,10 @@ builder.mutationFields((t) => ({
   updateTag: t.field({
     type: TagPayload,
     ...requires('Update:Tag'),
-    args: { input: t.arg({ type: UpdateTagInput, required: true }) },
+    description: 'Renames a tag; the new label must not be taken, regardless of case (TAKEN). Needs Update:Tag.',
+    args: {
+      input: t.arg({ type: UpdateTagInput, required: true, description: 'The tag to rename and its new label.' }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const id = await v.id('Tag', ['input', 'id'], input.id, 'update');
@@ -61,8 +81,9 @@ builder.mutationFields((t) => ({
   deleteTag: t.field({
     type: DeletePayload,
     ...requires('Delete:Tag'),
-    description: 'Deletes the tag and its links to contacts, lists and conversations (not those objects).',
-    args: { input: t.arg({ type: DeleteTagInput, required: true }) },
+    description:
+      'Deletes the tag and its links to contacts, lists and conversations (not those objects). Needs Delete:Tag.',
+    args: { input: t.arg({ type: DeleteTagInput, required: true, description: 'The tag to delete.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const id = await v.id('Tag', ['input', 'id'], input.id, 'update');
