@@ -127,7 +127,10 @@ const DateTime = new GraphQLScalarType<Date, Date | string>({
   parseValue: (value) => storable(DateTimeResolver.parseValue(value)),
   parseLiteral: (ast, variables) => storable(DateTimeResolver.parseLiteral(ast, variables)),
 });
-builder.addScalarType('DateTime', DateTime, {});
+builder.addScalarType('DateTime', DateTime, {
+  description:
+    'An instant as an RFC 3339 date-time string, e.g. 2026-11-29T10:15:30Z, answered at UTC with milliseconds. As an argument it may carry any offset, and must lie between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.',
+});
 builder.addScalarType('JSON', JSONResolver, {});
 
 builder.queryType({

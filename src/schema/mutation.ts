@@ -38,7 +38,8 @@ export const UserError = builder.objectRef<UserErrorShape>('UserError').implemen
   fields: (t) => ({
     field: t.exposeStringList('field', {
       nullable: true,
-      description: 'The path to the input field at fault, e.g. ["input", "contacts", "3", "phone"].',
+      description:
+        'The path to the input field at fault, e.g. ["input", "contacts", "3", "phone"]; null when the error concerns the whole mutation (a missing permission, a limit on the viewer).',
     }),
     message: t.exposeString('message', {
       description: 'What is wrong and how to fix it, in English, for a person to read.',
