@@ -3,9 +3,14 @@
 // Why our own rule: graphql-armor's cost limit weighs fields by type and depth, but not by
 // page size, so it prices `contacts(first: 100) { nodes { conversations(first: 100) {
 // nodes { messages(first: 100) { nodes { id } } } } } }` like a single small page, while it
-// asks for up to a million messages. Here each connection field costs the rows it can
-// return: its own page size (`first`/`last`, 20 when omitted) times the page sizes of every
-// connection around it; an operation's cost is the sum over its connection fields. A list
+// asks for up to a million messages. @pothos/plugin-complexity does multiply by page sizes,
+// but it multiplies everything under a field by that field's multiplier, and a field's
+// complexity sees only its own arguments: it cannot price a connection's totalCount once per
+// connection while the connection's page size multiplies what is under its rows
+// (`contacts(first: 11) { totalCount }` costs 11 + 100 here; there, 11 + 11 · c for any
+// constant c). Here each connection field costs the rows it can return: its own page size
+// (`first`/`last`, 20 when omitted) times the page sizes of every connection around it; an
+// operation's cost is the sum over its connection fields. A list
 // field taking `ids` (Query.nodes) multiplies by the number of ids in the same way, and so
 // does a plain list that declares its size with the `pageCost` extension (a mutation
 // payload's list of what its input created: createContacts' contacts, as many as were sent).
@@ -69,9 +74,9 @@ function argumentsOf(node: FieldNode, variables: Variables): Variables {
   );
 }
 
-function argumentValue(node: FieldNode, name: string, variables: Variables): unknown {
-  const argument = node.arguments?.find((candidate) => candidate.name.value === name);
-  return argument ? valueFromASTUntyped(argument.value, variables) : undefined;
+/** A field that takes `first`/`last` is a connection: its page size multiplies what is under its rows. */
+function isConnection(field: GraphQLField<unknown, unknown>): boolean {
+  return field.args.some((argument) => argument.name === 'first' || argument.name === 'last');
 }
 
 /** How many items a field returns per parent, if it returns several: undefined for a plain field. */
@@ -88,17 +93,17 @@ function multiplier(
       ? Math.min(listCost.max, Math.max(0, items))
       : listCost.max;
   }
-  const names = new Set(field.args.map((argument) => argument.name));
-  if (names.has('first') || names.has('last')) {
-    const sizes = ['first', 'last']
-      .map((name) => argumentValue(node, name, variables))
-      .filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
+  if (isConnection(field)) {
+    const args = argumentsOf(node, variables);
+    const sizes = [args['first'], args['last']].filter(
+      (value): value is number => typeof value === 'number' && Number.isFinite(value),
+    );
     // A size over the maximum is priced at the maximum: the connection refuses it anyway,
     // with the error that says what is wrong (`first` must be at most 100).
     return sizes.length > 0 ? Math.min(MAX_PAGE_SIZE, Math.max(0, ...sizes)) : DEFAULT_PAGE_SIZE;
   }
-  if (names.has('ids') && isListType(getNullableType(field.type))) {
-    const ids = argumentValue(node, 'ids', variables);
+  if (field.args.some((argument) => argument.name === 'ids') && isListType(getNullableType(field.type))) {
+    const ids = argumentsOf(node, variables)['ids'];
     return Array.isArray(ids) ? ids.length : 1;
   }
   return undefined;
@@ -114,10 +119,6 @@ interface Cost {
   counts: number;
 }
 const NOTHING: Cost = { rows: 0, counts: 0 };
-
-function isConnection(field: GraphQLField<unknown, unknown>): boolean {
-  return field.args.some((argument) => argument.name === 'first' || argument.name === 'last');
-}
 
 function withDefaults(operation: OperationDefinitionNode, given: Variables | null | undefined): Variables {
   const variables: Record<string, unknown> = {};

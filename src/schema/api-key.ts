@@ -21,48 +21,64 @@ import { OrganizationMember } from './organization.js';
 
 export const ApiKey = builder.prismaNode('ApiKey', {
   authScopes: { permission: 'Get:ApiKey' },
+  description:
+    'A credential that acts as one member, sent as `Authorization: Bearer <secret>`. Only its first characters are ever shown after creation. Reading it needs Get:ApiKey.',
   id: { field: 'id' },
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'What the key is for, as its creator named it.' }),
     prefix: t.string({
       description: 'The first 8 characters of the key (`wag_` and four more), to tell keys apart.',
       select: { prefix: true },
       resolve: (key) => shownPrefix(key.prefix),
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the key was created.' }),
     lastUsedAt: t.expose('lastUsedAt', {
       type: 'DateTime',
       nullable: true,
-      description: 'Updated at most once a minute.',
+      description: 'When a request last used the key (updated at most once a minute); null when never used.',
     }),
-    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the key was revoked, after which it is refused; null while it works.',
+    }),
     member: t.relation('member', { type: OrganizationMember, description: 'The member the key acts as.' }),
   }),
 });
 
 export const ApiKeyConnection = builder.connectionObject(
-  { type: ApiKey, name: 'ApiKeyConnection' },
-  { name: 'ApiKeyEdge' },
+  {
+    type: ApiKey,
+    name: 'ApiKeyConnection',
+    description: 'A page of API keys, with the cursors to page through the rest and, on request, their total count.',
+  },
+  { name: 'ApiKeyEdge', description: 'An API key in a page, with its cursor.' },
 );
 
 export const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  description: 'The input of `createApiKey`.',
   fields: (t) => ({ name: t.string({ required: true, description: 'What the key is for; 1–255 characters.' }) }),
 });
 
-export const RevokeApiKeyInput = idInput('RevokeApiKeyInput', 'The API key to revoke.');
+export const RevokeApiKeyInput = idInput('RevokeApiKeyInput', {
+  description: 'The input of `revokeApiKey`.',
+  id: 'The API key to revoke.',
+});
 
 export const ApiKeyPayload = nodePayload('ApiKeyPayload', {
+  description: 'The result of `revokeApiKey`.',
   field: 'apiKey',
   type: ApiKey,
   model: 'apiKey',
-  description: 'The API key as written; null when the mutation failed.',
+  fieldDescription: 'The API key as written; null when the mutation failed.',
 });
 
 export const CreateApiKeyPayload = nodePayload<'apiKey', { secret: string }>('CreateApiKeyPayload', {
+  description: 'The result of `createApiKey`.',
   field: 'apiKey',
   type: ApiKey,
   model: 'apiKey',
-  description: 'The API key created; null when the mutation failed.',
+  fieldDescription: 'The API key created; null when the mutation failed.',
   fields: (t) => ({
     secret: t.string({
       nullable: true,
@@ -78,7 +94,7 @@ builder.queryFields((t) => ({
     {
       type: ApiKey,
       authScopes: { permission: 'Get:ApiKey' },
-      description: 'The organization’s API keys, revoked ones included, oldest first.',
+      description: 'The organization’s API keys, revoked ones included, oldest first. Needs Get:ApiKey.',
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, { source: apiKeysSource, model: 'apiKey', args }),
     },
@@ -137,8 +153,9 @@ builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreateApiKeyPayload,
     ...requires('Regenerate:ApiKey'),
-    description: 'Creates a key that acts as the viewer; a member holds at most MAX_API_KEYS_PER_MEMBER active keys.',
-    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    description:
+      'Creates an API key that acts as the viewer, and shows its secret once. A member holds at most MAX_API_KEYS_PER_MEMBER (default 10) active keys: beyond, LIMIT_EXCEEDED. Needs Regenerate:ApiKey.',
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: 'The key to create.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { name } = v.valid({ name: v.name(['input', 'name'], input.name) });
@@ -186,7 +203,7 @@ builder.mutationFields((t) => ({
     description:
       'Revokes a key: it stops working on the next request. Revoking a revoked key changes nothing. ' +
       'Your own keys need Regenerate:ApiKey; another member’s need Revoke:ApiKey, and an owner’s keys an owner.',
-    args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
+    args: { input: t.arg({ type: RevokeApiKeyInput, required: true, description: 'The key to revoke.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id } = v.valid({ id: await v.id('ApiKey', ['input', 'id'], input.id, 'update') });

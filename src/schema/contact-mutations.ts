@@ -35,6 +35,7 @@ const contactFields = {
 };
 
 export const CreateContactInput = builder.inputType('CreateContactInput', {
+  description: 'A contact to create: the input of `createContact`, and each item of `createContacts`.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Trimmed; 1–255 characters.' }),
     phone: t.string({ required: true, description: 'E.164; spaces, dashes and brackets are removed first.' }),
@@ -46,21 +47,28 @@ export const CreateContactInput = builder.inputType('CreateContactInput', {
 });
 
 export const UpdateContactInput = builder.inputType('UpdateContactInput', {
-  description: 'Every field but `id` is optional: an omitted (or null) field is left unchanged.',
+  description:
+    'The input of `updateContact`. Every field but `id` is optional: an omitted (or null) field is left unchanged.',
   fields: (t) => ({
-    id: t.id({ required: true }),
-    name: t.string(),
-    phone: t.string(),
-    status: t.field({ type: ContactStatus }),
+    id: t.id({ required: true, description: 'The contact to change.' }),
+    name: t.string({ description: 'The new name. Trimmed; 1–255 characters.' }),
+    phone: t.string({
+      description: 'The new phone number, E.164; spaces, dashes and brackets are removed first. Must not be taken.',
+    }),
+    status: t.field({ type: ContactStatus, description: 'The new status.' }),
     attributes: t.field({ type: 'JSON', ...contactFields.attributes }),
     listIds: t.idList(contactFields.listIds),
     tagIds: t.idList(contactFields.tagIds),
   }),
 });
 
-export const DeleteContactInput = idInput('DeleteContactInput', 'The contact to delete.');
+export const DeleteContactInput = idInput('DeleteContactInput', {
+  description: 'The input of `deleteContact`.',
+  id: 'The contact to delete.',
+});
 
 export const CreateContactsInput = builder.inputType('CreateContactsInput', {
+  description: 'The input of `createContacts`.',
   fields: (t) => ({
     contacts: t.field({
       type: [CreateContactInput],
@@ -71,19 +79,22 @@ export const CreateContactsInput = builder.inputType('CreateContactsInput', {
 });
 
 export const DeleteContactsInput = builder.inputType('DeleteContactsInput', {
+  description: 'The input of `deleteContacts`.',
   fields: (t) => ({
     ids: t.idList({ required: true, description: `At most ${IDS_MAX}; all are deleted or none.` }),
   }),
 });
 
 export const ContactPayload = nodePayload('ContactPayload', {
+  description: 'The result of `createContact` and `updateContact`.',
   field: 'contact',
   type: Contact,
   model: 'contact',
-  description: 'The contact as written; null when the mutation failed.',
+  fieldDescription: 'The contact as written; null when the mutation failed.',
 });
 
 export const ContactsPayload = payloadType<{ contactIds: string[] }>('ContactsPayload', {
+  description: 'The result of `createContacts`.',
   fields: (t) => ({
     contacts: t.field({
       type: [Contact],
@@ -281,7 +292,9 @@ builder.mutationFields((t) => ({
   createContact: t.field({
     type: ContactPayload,
     ...requires('Create:Contact'),
-    args: { input: t.arg({ type: CreateContactInput, required: true }) },
+    description:
+      'Creates a contact, with its lists and tags. Its phone must not be taken in the organization (TAKEN). Needs Create:Contact.',
+    args: { input: t.arg({ type: CreateContactInput, required: true, description: 'The contact to create.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const [id] = await createContacts(ctx, tx, v, [input], () => ['input']);
@@ -292,7 +305,9 @@ builder.mutationFields((t) => ({
   createContacts: t.field({
     type: ContactsPayload,
     ...requires('BulkImport:Contacts'),
-    args: { input: t.arg({ type: CreateContactsInput, required: true }) },
+    description:
+      'Creates up to 1,000 contacts in one transaction: all of them, or none with a user error for every problem found. Priced by the operation cost limit as a page of as many contacts as were sent. Needs BulkImport:Contacts.',
+    args: { input: t.arg({ type: CreateContactsInput, required: true, description: 'The contacts to create.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(
         ctx,
@@ -315,7 +330,15 @@ builder.mutationFields((t) => ({
   updateContact: t.field({
     type: ContactPayload,
     ...requires('Update:Contact'),
-    args: { input: t.arg({ type: UpdateContactInput, required: true }) },
+    description:
+      'Changes a contact: an omitted field is left unchanged; `listIds`, `tagIds` and `attributes`, when given, replace the whole set or object. Needs Update:Contact.',
+    args: {
+      input: t.arg({
+        type: UpdateContactInput,
+        required: true,
+        description: 'The contact to change and the fields to change.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id, name, phone, attributes, listIds, tagIds } = v.valid({
@@ -343,8 +366,8 @@ builder.mutationFields((t) => ({
   deleteContact: t.field({
     type: DeletePayload,
     ...requires('Delete:Contact'),
-    description: 'Deletes the contact with its conversations and messages.',
-    args: { input: t.arg({ type: DeleteContactInput, required: true }) },
+    description: 'Deletes the contact with its conversations and messages. Needs Delete:Contact.',
+    args: { input: t.arg({ type: DeleteContactInput, required: true, description: 'The contact to delete.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id } = v.valid({ id: await v.id('Contact', ['input', 'id'], input.id, 'update') });
@@ -356,8 +379,9 @@ builder.mutationFields((t) => ({
   deleteContacts: t.field({
     type: DeleteManyPayload,
     ...requires('Delete:Contact'),
-    description: 'Deletes the contacts with their conversations and messages; all or none.',
-    args: { input: t.arg({ type: DeleteContactsInput, required: true }) },
+    description:
+      'Deletes the contacts with their conversations and messages; all or none. At most 1,000. Needs Delete:Contact.',
+    args: { input: t.arg({ type: DeleteContactsInput, required: true, description: 'The contacts to delete.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { ids } = v.valid({ ids: await v.ids('Contact', ['input', 'ids'], input.ids, 'update') });

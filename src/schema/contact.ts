@@ -1,6 +1,6 @@
 // Contacts: the people an organization talks to on WhatsApp.
 import { builder } from '../builder.js';
-import { ContactStatus as ContactStatusValues } from '../generated/prisma/enums.js';
+import type { ContactStatus as ContactStatusValue } from '../generated/prisma/enums.js';
 import {
   contactConversations,
   contactLists,
@@ -8,24 +8,39 @@ import {
   contactTags,
   type ContactCriteria,
 } from '../loaders/sources.js';
-import { OrderDirection } from './common.js';
+import { describedEnum, OrderDirection } from './common.js';
 import { filterId, resolveConnection } from './connections.js';
 import { Conversation, ConversationConnection, ConversationFilter, conversationCriteria } from './conversation.js';
 import { List, ListConnection } from './list.js';
 import { Tag, TagConnection } from './tag.js';
 
-export const ContactStatus = builder.enumType(ContactStatusValues, { name: 'ContactStatus' });
+export const ContactStatus = describedEnum<ContactStatusValue>(
+  'ContactStatus',
+  'Whether the organization talks to a contact.',
+  {
+    ACTIVE: 'A contact the organization talks to (the default).',
+    INACTIVE: 'A contact set aside, kept for its history.',
+    BLOCKED: 'A contact the organization no longer talks to.',
+  },
+);
 
 export const Contact = builder.prismaNode('Contact', {
   authScopes: { permission: 'Get:Contact' },
+  description:
+    'A person the organization talks to on WhatsApp, known by a phone number unique in the organization. Reading it needs Get:Contact.',
   id: { field: 'id' },
   fields: (t) => ({
-    name: t.exposeString('name'),
-    phone: t.exposeString('phone', { description: 'E.164, e.g. +14155550123.' }),
-    status: t.expose('status', { type: ContactStatus }),
-    attributes: t.expose('attributes', { type: 'JSON', description: 'Free-form attributes (a JSON object).' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    name: t.exposeString('name', { description: 'The contact’s name, 1–255 characters.' }),
+    phone: t.exposeString('phone', {
+      description: 'The WhatsApp phone number in E.164, e.g. +14155550123; unique in the organization.',
+    }),
+    status: t.expose('status', { type: ContactStatus, description: 'Whether the organization talks to the contact.' }),
+    attributes: t.expose('attributes', {
+      type: 'JSON',
+      description: 'Free-form attributes (a JSON object, `{}` when none were given).',
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the contact was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the contact was last changed.' }),
   }),
 });
 
@@ -36,7 +51,7 @@ builder.prismaObjectFields(Contact, (t) => ({
     {
       type: List,
       authScopes: { permission: 'Get:List' },
-      description: 'The lists the contact is in, oldest list first.',
+      description: 'The lists the contact is in, oldest list first. Needs Get:List.',
       resolve: (contact, args, ctx, info) =>
         resolveConnection(ctx, info, { source: contactLists, model: 'contactList', parentId: contact.id, args }),
     },
@@ -46,7 +61,7 @@ builder.prismaObjectFields(Contact, (t) => ({
     {
       type: Tag,
       authScopes: { permission: 'Get:Tag' },
-      description: 'The contact’s tags, oldest tag first.',
+      description: 'The contact’s tags, oldest tag first. Needs Get:Tag.',
       resolve: (contact, args, ctx, info) =>
         resolveConnection(ctx, info, { source: contactTags, model: 'tag', parentId: contact.id, args }),
     },
@@ -56,8 +71,13 @@ builder.prismaObjectFields(Contact, (t) => ({
     {
       type: Conversation,
       authScopes: { permission: 'Get:Conversation' },
-      description: 'The contact’s conversations, oldest first.',
-      args: { filter: t.arg({ type: ConversationFilter }) },
+      description: 'The contact’s conversations, oldest first. Needs Get:Conversation.',
+      args: {
+        filter: t.arg({
+          type: ConversationFilter,
+          description: 'Only the conversations that match every condition given.',
+        }),
+      },
       resolve: (contact, args, ctx, info) =>
         resolveConnection(ctx, info, {
           source: contactConversations,
@@ -72,11 +92,17 @@ builder.prismaObjectFields(Contact, (t) => ({
 }));
 
 export const ContactConnection = builder.connectionObject(
-  { type: Contact, name: 'ContactConnection' },
-  { name: 'ContactEdge' },
+  {
+    type: Contact,
+    name: 'ContactConnection',
+    description: 'A page of contacts, with the cursors to page through the rest and, on request, their total count.',
+  },
+  { name: 'ContactEdge', description: 'A contact in a page, with its cursor.' },
 );
 
 export const ContactFilter = builder.inputType('ContactFilter', {
+  description:
+    'Conditions on contacts: a contact matches when it meets every condition given. An id of another type is refused with BAD_USER_INPUT; one that does not exist matches nothing.',
   fields: (t) => ({
     status: t.field({ type: [ContactStatus], description: 'Contacts with any of these statuses.' }),
     listId: t.id({ description: 'Contacts in this list.' }),
@@ -87,14 +113,21 @@ export const ContactFilter = builder.inputType('ContactFilter', {
   }),
 });
 
-export const ContactOrderField = builder.enumType('ContactOrderField', {
-  values: ['CREATED_AT', 'NAME', 'PHONE'] as const,
-});
+export const ContactOrderField = describedEnum<'CREATED_AT' | 'NAME' | 'PHONE'>(
+  'ContactOrderField',
+  'What contacts can be ordered by; contacts that tie are ordered by id, so that pages never overlap.',
+  {
+    CREATED_AT: 'When the contact was created.',
+    NAME: 'The contact’s name.',
+    PHONE: 'The contact’s phone number.',
+  },
+);
 
 export const ContactOrder = builder.inputType('ContactOrder', {
+  description: 'How to order contacts. A cursor belongs to the ordering that made it.',
   fields: (t) => ({
-    field: t.field({ type: ContactOrderField, required: true }),
-    direction: t.field({ type: OrderDirection, required: true }),
+    field: t.field({ type: ContactOrderField, required: true, description: 'What to order by.' }),
+    direction: t.field({ type: OrderDirection, required: true, description: 'Ascending or descending.' }),
   }),
 });
 
@@ -116,9 +149,13 @@ builder.queryFields((t) => ({
     {
       type: Contact,
       authScopes: { permission: 'Get:Contact' },
+      description: 'The organization’s contacts, oldest first unless `orderBy` says otherwise. Needs Get:Contact.',
       args: {
-        filter: t.arg({ type: ContactFilter }),
-        orderBy: t.arg({ type: ContactOrder, description: 'Default: CREATED_AT ASC.' }),
+        filter: t.arg({ type: ContactFilter, description: 'Only the contacts that match every condition given.' }),
+        orderBy: t.arg({
+          type: ContactOrder,
+          description: 'The order of the items; default CREATED_AT ASC (oldest first).',
+        }),
       },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {

@@ -1,40 +1,60 @@
 // Writing conversations: status and tags, assignment, read state.
 import { builder } from '../builder.js';
+import { IDS_MAX } from '../validation.js';
 import { Conversation, ConversationStatus } from './conversation.js';
 import { idInput, nodePayload, replaceLinks, requires, runMutation } from './mutation.js';
 
 export const UpdateConversationInput = builder.inputType('UpdateConversationInput', {
-  description: 'An omitted (or null) field is left unchanged; `tagIds` given replaces the whole set.',
+  description:
+    'The input of `updateConversation`. An omitted (or null) field is left unchanged; `tagIds` given replaces the whole set.',
   fields: (t) => ({
-    id: t.id({ required: true }),
-    status: t.field({ type: ConversationStatus }),
-    tagIds: t.idList(),
+    id: t.id({ required: true, description: 'The conversation to change.' }),
+    status: t.field({ type: ConversationStatus, description: 'The new status.' }),
+    tagIds: t.idList({
+      description: `The conversation’s tags, at most ${IDS_MAX}; given, it replaces the whole set (\`[]\` removes every tag).`,
+    }),
   }),
 });
 
 export const AssignConversationInput = builder.inputType('AssignConversationInput', {
+  description: 'The input of `assignConversation`.',
   fields: (t) => ({
-    id: t.id({ required: true }),
+    id: t.id({ required: true, description: 'The conversation to assign.' }),
     memberId: t.id({ required: true, description: 'A member of the organization.' }),
   }),
 });
 
-export const UnassignConversationInput = idInput('UnassignConversationInput', 'The conversation to unassign.');
+export const UnassignConversationInput = idInput('UnassignConversationInput', {
+  description: 'The input of `unassignConversation`.',
+  id: 'The conversation to unassign.',
+});
 
-export const MarkConversationReadInput = idInput('MarkConversationReadInput', 'The conversation to mark read.');
+export const MarkConversationReadInput = idInput('MarkConversationReadInput', {
+  description: 'The input of `markConversationRead`.',
+  id: 'The conversation to mark read.',
+});
 
 export const ConversationPayload = nodePayload('ConversationPayload', {
+  description: 'The result of a mutation of a conversation.',
   field: 'conversation',
   type: Conversation,
   model: 'conversation',
-  description: 'The conversation as written; null when the mutation failed.',
+  fieldDescription: 'The conversation as written; null when the mutation failed.',
 });
 
 builder.mutationFields((t) => ({
   updateConversation: t.field({
     type: ConversationPayload,
     ...requires('Update:Conversation'),
-    args: { input: t.arg({ type: UpdateConversationInput, required: true }) },
+    description:
+      "Changes a conversation's status or tags: an omitted field is left unchanged; `tagIds`, when given, replaces the whole set. Needs Update:Conversation.",
+    args: {
+      input: t.arg({
+        type: UpdateConversationInput,
+        required: true,
+        description: 'The conversation to change and the fields to change.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id, tagIds } = v.valid({
@@ -55,7 +75,14 @@ builder.mutationFields((t) => ({
   assignConversation: t.field({
     type: ConversationPayload,
     ...requires('Assign:Conversation'),
-    args: { input: t.arg({ type: AssignConversationInput, required: true }) },
+    description: 'Assigns a conversation to a member, replacing any previous assignee. Needs Assign:Conversation.',
+    args: {
+      input: t.arg({
+        type: AssignConversationInput,
+        required: true,
+        description: 'The conversation and the member to assign it to.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id, memberId } = v.valid({
@@ -70,7 +97,10 @@ builder.mutationFields((t) => ({
   unassignConversation: t.field({
     type: ConversationPayload,
     ...requires('Unassign:Conversation'),
-    args: { input: t.arg({ type: UnassignConversationInput, required: true }) },
+    description: 'Leaves a conversation assigned to nobody. Needs Unassign:Conversation.',
+    args: {
+      input: t.arg({ type: UnassignConversationInput, required: true, description: 'The conversation to unassign.' }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id } = v.valid({ id: await v.id('Conversation', ['input', 'id'], input.id, 'update') });
@@ -82,8 +112,14 @@ builder.mutationFields((t) => ({
   markConversationRead: t.field({
     type: ConversationPayload,
     ...requires('Update:Conversation'),
-    description: 'Marks every inbound message that is not READ as READ.',
-    args: { input: t.arg({ type: MarkConversationReadInput, required: true }) },
+    description: 'Marks every inbound message that is not READ as READ. Needs Update:Conversation.',
+    args: {
+      input: t.arg({
+        type: MarkConversationReadInput,
+        required: true,
+        description: 'The conversation to mark as read.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id } = v.valid({ id: await v.id('Conversation', ['input', 'id'], input.id) });

@@ -5,28 +5,36 @@ import { List } from './list.js';
 import { DeletePayload, idInput, nodePayload, replaceLinks, requires, runMutation } from './mutation.js';
 
 export const CreateListInput = builder.inputType('CreateListInput', {
+  description: 'The input of `createList`.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'Trimmed; 1–255 characters.' }),
     description: t.string({ description: 'At most 2,000 characters.' }),
-    tagIds: t.idList(),
+    tagIds: t.idList({ description: `The list’s tags, at most ${IDS_MAX}.` }),
   }),
 });
 
 export const UpdateListInput = builder.inputType('UpdateListInput', {
-  description: 'An omitted (or null) field is left unchanged; `tagIds` given replaces the whole set.',
+  description:
+    'The input of `updateList`. An omitted (or null) field is left unchanged; `tagIds` given replaces the whole set.',
   fields: (t) => ({
-    id: t.id({ required: true }),
-    name: t.string(),
-    description: t.string({ description: 'An empty string clears the description.' }),
-    tagIds: t.idList(),
+    id: t.id({ required: true, description: 'The list to change.' }),
+    name: t.string({ description: 'The new name. Trimmed; 1–255 characters.' }),
+    description: t.string({ description: 'The new description, at most 2,000 characters; an empty string clears it.' }),
+    tagIds: t.idList({
+      description: `The list’s tags, at most ${IDS_MAX}; given, it replaces the whole set (\`[]\` removes every tag).`,
+    }),
   }),
 });
 
-export const DeleteListInput = idInput('DeleteListInput', 'The list to delete.');
+export const DeleteListInput = idInput('DeleteListInput', {
+  description: 'The input of `deleteList`.',
+  id: 'The list to delete.',
+});
 
 export const AddContactsToListInput = builder.inputType('AddContactsToListInput', {
+  description: 'The input of `addContactsToList`.',
   fields: (t) => ({
-    listId: t.id({ required: true }),
+    listId: t.id({ required: true, description: 'The list to add the contacts to.' }),
     contactIds: t.idList({
       required: true,
       description: `At most ${IDS_MAX}. Contacts already in the list are left as they are.`,
@@ -35,24 +43,27 @@ export const AddContactsToListInput = builder.inputType('AddContactsToListInput'
 });
 
 export const RemoveContactsFromListInput = builder.inputType('RemoveContactsFromListInput', {
+  description: 'The input of `removeContactsFromList`.',
   fields: (t) => ({
-    listId: t.id({ required: true }),
+    listId: t.id({ required: true, description: 'The list to remove the contacts from.' }),
     contactIds: t.idList({ required: true, description: `At most ${IDS_MAX}. Contacts not in the list are ignored.` }),
   }),
 });
 
 export const ListPayload = nodePayload('ListPayload', {
+  description: 'The result of a mutation of a list or of its contacts.',
   field: 'list',
   type: List,
   model: 'contactList',
-  description: 'The list as written; null when the mutation failed.',
+  fieldDescription: 'The list as written; null when the mutation failed.',
 });
 
 builder.mutationFields((t) => ({
   createList: t.field({
     type: ListPayload,
     ...requires('Create:List'),
-    args: { input: t.arg({ type: CreateListInput, required: true }) },
+    description: 'Creates a contact list, empty, with its tags. Needs Create:List.',
+    args: { input: t.arg({ type: CreateListInput, required: true, description: 'The list to create.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { name, description, tagIds } = v.valid({
@@ -70,7 +81,15 @@ builder.mutationFields((t) => ({
   updateList: t.field({
     type: ListPayload,
     ...requires('Update:List'),
-    args: { input: t.arg({ type: UpdateListInput, required: true }) },
+    description:
+      "Changes a list's name, description or tags: an omitted field is left unchanged; `tagIds`, when given, replaces the whole set. Needs Update:List.",
+    args: {
+      input: t.arg({
+        type: UpdateListInput,
+        required: true,
+        description: 'The list to change and the fields to change.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id, name, description, tagIds } = v.valid({
@@ -96,8 +115,8 @@ builder.mutationFields((t) => ({
   deleteList: t.field({
     type: DeletePayload,
     ...requires('Delete:List'),
-    description: 'Deletes the list; its contacts stay.',
-    args: { input: t.arg({ type: DeleteListInput, required: true }) },
+    description: 'Deletes the list; its contacts stay. Needs Delete:List.',
+    args: { input: t.arg({ type: DeleteListInput, required: true, description: 'The list to delete.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id } = v.valid({ id: await v.id('List', ['input', 'id'], input.id, 'update') });
@@ -109,7 +128,10 @@ builder.mutationFields((t) => ({
   addContactsToList: t.field({
     type: ListPayload,
     ...requires('Update:List'),
-    args: { input: t.arg({ type: AddContactsToListInput, required: true }) },
+    description: 'Adds contacts to a list; contacts already in it stay as they are. Needs Update:List.',
+    args: {
+      input: t.arg({ type: AddContactsToListInput, required: true, description: 'The list and the contacts to add.' }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { listId, contactIds } = v.valid({
@@ -127,7 +149,14 @@ builder.mutationFields((t) => ({
   removeContactsFromList: t.field({
     type: ListPayload,
     ...requires('Update:List'),
-    args: { input: t.arg({ type: RemoveContactsFromListInput, required: true }) },
+    description: 'Removes contacts from a list; the contacts themselves stay. Needs Update:List.',
+    args: {
+      input: t.arg({
+        type: RemoveContactsFromListInput,
+        required: true,
+        description: 'The list and the contacts to remove.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { listId, contactIds } = v.valid({

@@ -7,18 +7,20 @@ import { Message } from './message.js';
 import { nodePayload, requires, runMutation } from './mutation.js';
 
 export const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'The input of `sendMessage`.',
   fields: (t) => ({
-    conversationId: t.id({ required: true }),
+    conversationId: t.id({ required: true, description: 'The conversation to send the message in.' }),
     text: t.string({ required: true, description: '1–4096 characters (WhatsApp’s limit).' }),
     replyToId: t.id({ description: 'A message of the same conversation that this one answers.' }),
   }),
 });
 
 export const MessagePayload = nodePayload('MessagePayload', {
+  description: 'The result of `sendMessage`.',
   field: 'message',
   type: Message,
   model: 'message',
-  description: 'The message sent; null when the mutation failed.',
+  fieldDescription: 'The message sent; null when the mutation failed.',
 });
 
 type ReplyTarget = { id: string; whatsAppMessageId: string | null };
@@ -49,8 +51,15 @@ builder.mutationFields((t) => ({
     ...requires('Update:Conversation'),
     description:
       'Records an OUTBOUND TEXT message with status SENT and hands it to the delivery transport. ' +
-      'The conversation’s lastMessageAt moves to it, and a CLOSED or RESOLVED conversation becomes ACTIVE again.',
-    args: { input: t.arg({ type: SendMessageInput, required: true }) },
+      'The conversation’s lastMessageAt moves to it, and a CLOSED or RESOLVED conversation becomes ACTIVE again. ' +
+      'Needs Update:Conversation.',
+    args: {
+      input: t.arg({
+        type: SendMessageInput,
+        required: true,
+        description: 'The conversation, the text and the message it answers, if any.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const conversation = await v.id('Conversation', ['input', 'conversationId'], input.conversationId, 'update');

@@ -1,26 +1,67 @@
 // Messages of a conversation, in both directions, of every WhatsApp message type.
 import { builder } from '../builder.js';
-import {
-  MessageDirection as MessageDirectionValues,
-  MessageStatus as MessageStatusValues,
-  MessageType as MessageTypeValues,
+import type {
+  MessageDirection as MessageDirectionValue,
+  MessageStatus as MessageStatusValue,
+  MessageType as MessageTypeValue,
 } from '../generated/prisma/enums.js';
 import type { MessageCriteria } from '../loaders/sources.js';
+import { describedEnum } from './common.js';
 import { Conversation } from './conversation.js';
 
-export const MessageDirection = builder.enumType(MessageDirectionValues, { name: 'MessageDirection' });
-export const MessageStatus = builder.enumType(MessageStatusValues, { name: 'MessageStatus' });
-export const MessageType = builder.enumType(MessageTypeValues, { name: 'MessageType' });
+export const MessageDirection = describedEnum<MessageDirectionValue>('MessageDirection', 'Who sent a message.', {
+  INBOUND: 'From the contact to the organization.',
+  OUTBOUND: 'From the organization to the contact.',
+});
+export const MessageStatus = describedEnum<MessageStatusValue>(
+  'MessageStatus',
+  'How far a message got, as WhatsApp reports it.',
+  {
+    SENT: 'Handed to WhatsApp (an outbound message starts here).',
+    DELIVERED: 'Reached the recipient’s phone.',
+    READ: 'Read by the recipient; an inbound message becomes READ when the organization reads it (`markConversationRead`).',
+    FAILED: 'WhatsApp refused the message or could not send it.',
+    UNDELIVERED: 'Sent, but it never reached the recipient’s phone.',
+  },
+);
+export const MessageType = describedEnum<MessageTypeValue>(
+  'MessageType',
+  'The kind of WhatsApp message, which decides the shape of `messageData`.',
+  {
+    TEXT: 'Plain text (`text` holds it).',
+    IMAGE: 'An image, with an optional caption.',
+    VIDEO: 'A video, with an optional caption.',
+    AUDIO: 'An audio clip or voice note.',
+    DOCUMENT: 'A file, such as a PDF.',
+    STICKER: 'A sticker.',
+    LOCATION: 'A point on the map.',
+    CONTACTS: 'One or more contact cards.',
+    REACTION: 'An emoji reaction to another message.',
+    ADDRESS: 'A postal address.',
+    INTERACTIVE: 'Buttons or a list to choose from, or the choice made.',
+    TEMPLATE: 'A message from a template approved by WhatsApp, the only kind a business may send first.',
+  },
+);
 
 export const Message = builder.prismaNode('Message', {
   // Messages are part of conversations: WapiKit has no permission of their own for them.
   authScopes: { permission: 'Get:Conversation' },
+  description: 'One WhatsApp message of a conversation, in either direction. Reading it needs Get:Conversation.',
   id: { field: 'id' },
   fields: (t) => ({
-    conversation: t.relation('conversation', { type: Conversation }),
-    direction: t.expose('direction', { type: MessageDirection }),
-    status: t.expose('status', { type: MessageStatus }),
-    messageType: t.expose('messageType', { type: MessageType }),
+    conversation: t.relation('conversation', {
+      type: Conversation,
+      description: 'The conversation the message is in.',
+    }),
+    direction: t.expose('direction', {
+      type: MessageDirection,
+      description: 'INBOUND (from the contact) or OUTBOUND.',
+    }),
+    status: t.expose('status', { type: MessageStatus, description: 'How far the message got.' }),
+    messageType: t.expose('messageType', {
+      type: MessageType,
+      description: 'The kind of message, which decides the shape of `messageData`.',
+    }),
     messageData: t.expose('messageData', { type: 'JSON', description: 'The WhatsApp payload of the message.' }),
     text: t.string({
       nullable: true,
@@ -31,7 +72,11 @@ export const Message = builder.prismaNode('Message', {
         return typeof data.text === 'string' ? data.text : null;
       },
     }),
-    whatsAppMessageId: t.exposeString('whatsAppMessageId', { nullable: true }),
+    whatsAppMessageId: t.exposeString('whatsAppMessageId', {
+      nullable: true,
+      description:
+        'WhatsApp’s own id of the message (`wamid.…`); null when none was assigned (the default delivery transport only records messages).',
+    }),
   }),
 });
 
@@ -39,17 +84,22 @@ export const Message = builder.prismaNode('Message', {
 // of nodes that refer to each other do not depend on one another.
 builder.prismaObjectFields(Message, (t) => ({
   replyTo: t.relation('replyTo', { type: Message, nullable: true, description: 'The message this one answers.' }),
-  createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the message was sent or received.' }),
 }));
 
 export const MessageConnection = builder.connectionObject(
-  { type: Message, name: 'MessageConnection' },
-  { name: 'MessageEdge' },
+  {
+    type: Message,
+    name: 'MessageConnection',
+    description: 'A page of messages, with the cursors to page through the rest and, on request, their total count.',
+  },
+  { name: 'MessageEdge', description: 'A message in a page, with its cursor.' },
 );
 
 export const MessageFilter = builder.inputType('MessageFilter', {
+  description: 'Conditions on messages: a message matches when it meets every condition given.',
   fields: (t) => ({
-    direction: t.field({ type: MessageDirection }),
+    direction: t.field({ type: MessageDirection, description: 'Messages in this direction.' }),
     status: t.field({ type: [MessageStatus], description: 'Messages with any of these statuses.' }),
     messageType: t.field({ type: [MessageType], description: 'Messages of any of these types.' }),
   }),

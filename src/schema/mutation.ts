@@ -24,25 +24,41 @@ import type { TenantTransaction } from '../db/tenant.js';
 import { transactionSql } from '../db/tenant-sql.js';
 import {
   isTransientConflict,
-  USER_ERROR_CODES,
+  type UserErrorCode as UserErrorCodeValue,
   type UserErrorShape,
   userErrorFromDatabase,
   UserErrors,
 } from '../errors.js';
 import type { ModelKey, ModelRows } from '../loaders/nodes.js';
 import { Validator } from '../validation.js';
+import { describedEnum } from './common.js';
 
-export const UserErrorCode = builder.enumType('UserErrorCode', { values: USER_ERROR_CODES });
+export const UserErrorCode = describedEnum<UserErrorCodeValue>(
+  'UserErrorCode',
+  'What kind of problem a user error is, for a client to act on without reading the message.',
+  {
+    INVALID:
+      'The value at `field` breaks a rule of the input (empty, too long, malformed, an id of the wrong type); the message says which.',
+    NOT_FOUND: 'No object with the id at `field` exists in the organization (or it was deleted meanwhile).',
+    TAKEN: 'The value at `field` must be unique in the organization and another object already has it.',
+    FORBIDDEN: 'The viewer lacks the permission the mutation (or this part of it) needs; the message names it.',
+    LIMIT_EXCEEDED:
+      'The value at `field` is over a maximum (1,000 ids, 4,096 characters of text, 64 KiB of attributes), or the viewer would hold more active API keys than allowed.',
+  },
+);
 
 export const UserError = builder.objectRef<UserErrorShape>('UserError').implement({
   description: 'An expected failure of a mutation: invalid input, a missing or taken value, a missing permission.',
   fields: (t) => ({
     field: t.exposeStringList('field', {
       nullable: true,
-      description: 'The path to the input field at fault, e.g. ["input", "contacts", "3", "phone"].',
+      description:
+        'The path to the input field at fault, e.g. ["input", "contacts", "3", "phone"]; null when the error concerns the whole mutation (a missing permission, a limit on the viewer).',
     }),
-    message: t.exposeString('message'),
-    code: t.expose('code', { type: UserErrorCode }),
+    message: t.exposeString('message', {
+      description: 'What is wrong and how to fix it, in English, for a person to read.',
+    }),
+    code: t.expose('code', { type: UserErrorCode, description: 'The kind of problem, for a program to act on.' }),
   }),
 });
 
@@ -155,10 +171,10 @@ type PayloadOf<Data> = Payload & Partial<Data>;
  */
 export function payloadType<Data extends object>(
   name: string,
-  options: { description?: string; fields: (t: ObjectFieldBuilder<Types, PayloadOf<Data>>) => FieldMap },
+  options: { description: string; fields: (t: ObjectFieldBuilder<Types, PayloadOf<Data>>) => FieldMap },
 ) {
   return builder.objectRef<PayloadOf<Data>>(name).implement({
-    ...(options.description ? { description: options.description } : {}),
+    description: options.description,
     fields: (t) => ({
       ...options.fields(t),
       userErrors: t.field({
@@ -178,20 +194,24 @@ export function payloadType<Data extends object>(
 export function nodePayload<M extends ModelKey, Extra extends object = object>(
   name: string,
   options: {
+    /** The payload type's description. */
+    description: string;
     field: string;
     type: ObjectRef<Types, ModelRows[M]>;
     model: M;
-    description: string;
+    /** The description of the object's field. */
+    fieldDescription: string;
     fields?: (t: ObjectFieldBuilder<Types, PayloadOf<{ id: string } & Extra>>) => FieldMap;
   },
 ) {
   return payloadType<{ id: string } & Extra>(name, {
+    description: options.description,
     fields: (t) => ({
       [options.field]: t.field({
         // Seen as a plain object type: Pothos cannot follow ModelRows[M] while M is generic.
         type: options.type as ObjectRef<Types, { id: string }>,
         nullable: true,
-        description: options.description,
+        description: options.fieldDescription,
         resolve: (payload, _args, ctx, info): Promise<{ id: string } | null> =>
           loadPayloadNode(ctx, info, options.model, payload.id),
       }),
@@ -200,10 +220,11 @@ export function nodePayload<M extends ModelKey, Extra extends object = object>(
   });
 }
 
-/** A mutation input that names one object: `input <name> { id: ID! }`. */
-export function idInput(name: string, description: string) {
+/** A mutation input that names one object: `input <name> { id: ID! }` (`id` describes the field). */
+export function idInput(name: string, descriptions: { description: string; id: string }) {
   return builder.inputType(name, {
-    fields: (t) => ({ id: t.id({ required: true, description }) }),
+    description: descriptions.description,
+    fields: (t) => ({ id: t.id({ required: true, description: descriptions.id }) }),
   });
 }
 
@@ -237,16 +258,18 @@ export async function replaceLinks<Owner extends string, Link extends string>(
 }
 
 export const DeletePayload = payloadType<{ deletedId: string }>('DeletePayload', {
+  description: 'The result of a mutation that deletes one object.',
   fields: (t) => ({
     deletedId: t.id({
       nullable: true,
-      description: 'The global id of the deleted object.',
+      description: 'The global id of the deleted object; null when the mutation failed (see userErrors).',
       resolve: (payload) => payload.deletedId ?? null,
     }),
   }),
 });
 
 export const DeleteManyPayload = payloadType<{ deletedIds: string[] }>('DeleteManyPayload', {
+  description: 'The result of a mutation that deletes several objects, all or none.',
   fields: (t) => ({
     deletedIds: t.idList({
       description: 'The global ids of the deleted objects (empty when nothing was deleted).',

@@ -64,14 +64,21 @@ builder.queryFields((t) => ({
   node: t.field({
     type: builder.nodeInterfaceRef(),
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
+    description:
+      'Any object by its global id; null when the id is malformed, of no object here, or of an object the viewer may not read (never an error).',
+    args: { id: t.arg.id({ required: true, description: 'A global id, as any `id` field returns it.' }) },
     resolve: async (_root, args, ctx, info) => (await loadNodes(ctx, info, [args.id]))[0],
   }),
   nodes: t.field({
     type: [builder.nodeInterfaceRef()],
     nullable: { list: false, items: true },
-    description: `At most ${MAX_NODES} ids; each resolves like \`node\`, in the order given.`,
-    args: { ids: t.arg.idList({ required: true }) },
+    description: `Several objects by their global ids, in the order given; each resolves like \`node\` (null where \`node\` would be). At most ${MAX_NODES} ids.`,
+    args: {
+      ids: t.arg.idList({
+        required: true,
+        description: `Global ids, at most ${MAX_NODES}; more is refused with BAD_USER_INPUT.`,
+      }),
+    },
     resolve: (_root, args, ctx, info) => {
       if (args.ids.length > MAX_NODES) {
         throw new GraphQLError(`\`ids\` must hold at most ${MAX_NODES} ids (got ${args.ids.length}).`, {

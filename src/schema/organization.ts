@@ -2,11 +2,15 @@
 import { createContextCache } from '@pothos/core';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
-import { AccessLevel as AccessLevelValues } from '../generated/prisma/enums.js';
+import type { AccessLevel as AccessLevelValue } from '../generated/prisma/enums.js';
 import { members as membersSource } from '../loaders/sources.js';
+import { describedEnum } from './common.js';
 import { resolveConnection } from './connections.js';
 
-export const AccessLevel = builder.enumType(AccessLevelValues, { name: 'AccessLevel' });
+export const AccessLevel = describedEnum<AccessLevelValue>('AccessLevel', "A member's standing in its organization.", {
+  OWNER: 'Holds every permission, whatever its roles; only an owner may revoke another owner’s API keys.',
+  MEMBER: 'Holds the permissions of its roles.',
+});
 
 // No authScopes, deliberately: every member may read its own organization's id, name and
 // creation date without Get:Organization. A member knows which organization it works in
@@ -14,10 +18,12 @@ export const AccessLevel = builder.enumType(AccessLevelValues, { name: 'AccessLe
 // the organization's settings (WhatsApp business account, webhooks, integrations); a field
 // of that kind added here must require it (a field-level `authScopes`).
 export const Organization = builder.prismaNode('Organization', {
+  description:
+    'A business using WhatsApp: the tenant that owns every other object. A request reads and writes only its own organization.',
   id: { field: 'id' },
   fields: (t) => ({
-    name: t.exposeString('name'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    name: t.exposeString('name', { description: 'The organization’s display name.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the organization was created.' }),
   }),
 });
 
@@ -40,25 +46,35 @@ export const OrganizationRole = builder.prismaNode('OrganizationRole', {
     ctx.viewer.permissions.has('Get:OrganizationRole') ||
     ctx.viewer.permissions.has('Get:OrganizationMember') ||
     (await viewerRoleIds(ctx)).has(role.id) || { permission: 'Get:OrganizationRole' },
+  description:
+    'A named set of permissions given to members. Readable with Get:OrganizationRole or Get:OrganizationMember; every member reads its own roles.',
   id: { field: 'id' },
   fields: (t) => ({
-    name: t.exposeString('name'),
-    description: t.exposeString('description', { nullable: true }),
-    permissions: t.exposeStringList('permissions'),
+    name: t.exposeString('name', { description: 'The role’s name, unique in the organization.' }),
+    description: t.exposeString('description', {
+      nullable: true,
+      description: 'What the role is for; null when not given.',
+    }),
+    permissions: t.exposeStringList('permissions', {
+      description: 'The permissions the role grants, as WapiKit names them (`Get:Contact`, `Create:Contact`, …).',
+    }),
   }),
 });
 
 export const OrganizationMember = builder.prismaNode('OrganizationMember', {
   // Every member may read itself (Query.viewer.member); others need the permission.
   authScopes: (member, ctx) => member.id === ctx.viewer.memberId || { permission: 'Get:OrganizationMember' },
+  description:
+    'A person who works in the organization. Reading another member needs Get:OrganizationMember; every member reads itself (`viewer.member`).',
   id: { field: 'id' },
   fields: (t) => ({
-    name: t.exposeString('name'),
-    email: t.exposeString('email'),
-    accessLevel: t.expose('accessLevel', { type: AccessLevel }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    name: t.exposeString('name', { description: 'The member’s name.' }),
+    email: t.exposeString('email', { description: 'The member’s email address.' }),
+    accessLevel: t.expose('accessLevel', { type: AccessLevel, description: 'OWNER or MEMBER.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the member joined the organization.' }),
     roles: t.field({
       type: [OrganizationRole],
+      description: 'The roles the member holds, in the order they were given.',
       select: (_args, _ctx, nestedSelection) => ({
         roleAssignments: { select: { role: nestedSelection() }, orderBy: { createdAt: 'asc' } },
       }),
@@ -68,8 +84,13 @@ export const OrganizationMember = builder.prismaNode('OrganizationMember', {
 });
 
 export const OrganizationMemberConnection = builder.connectionObject(
-  { type: OrganizationMember, name: 'OrganizationMemberConnection' },
-  { name: 'OrganizationMemberEdge' },
+  {
+    type: OrganizationMember,
+    name: 'OrganizationMemberConnection',
+    description:
+      'A page of organization members, with the cursors to page through the rest and, on request, their total count.',
+  },
+  { name: 'OrganizationMemberEdge', description: 'A member in a page, with its cursor.' },
 );
 
 interface ViewerShape {
@@ -83,11 +104,13 @@ export const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
   fields: (t) => ({
     member: t.prismaField({
       type: OrganizationMember,
+      description: 'The member the credential (API key or JWT) acts as.',
       resolve: (query, viewer, _args, ctx) =>
         ctx.db.organizationMember.findUniqueOrThrow({ ...query, where: { id: viewer.memberId } }),
     }),
     organization: t.prismaField({
       type: Organization,
+      description: 'The organization the member works in; needs no permission.',
       resolve: (query, viewer, _args, ctx) =>
         ctx.db.organization.findUniqueOrThrow({ ...query, where: { id: viewer.organizationId } }),
     }),
@@ -100,6 +123,7 @@ export const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
 builder.queryFields((t) => ({
   viewer: t.field({
     type: Viewer,
+    description: 'Who the request acts as: the member, its organization and its permissions. Needs no permission.',
     resolve: (_root, _args, ctx) => ({
       memberId: ctx.viewer.memberId,
       organizationId: ctx.viewer.organizationId,
@@ -109,6 +133,7 @@ builder.queryFields((t) => ({
   members: t.connection(
     {
       type: OrganizationMember,
+      description: 'The organization’s members, oldest first. Needs Get:OrganizationMember.',
       authScopes: { permission: 'Get:OrganizationMember' },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, { source: membersSource, model: 'organizationMember', args }),

@@ -6,29 +6,43 @@ import { DeletePayload, idInput, nodePayload, requires, runMutation } from './mu
 import { Tag } from './tag.js';
 
 export const CreateTagInput = builder.inputType('CreateTagInput', {
+  description: 'The input of `createTag`.',
   fields: (t) => ({
     label: t.string({ required: true, description: 'Trimmed; 1–255 characters; unique regardless of case.' }),
   }),
 });
 
 export const UpdateTagInput = builder.inputType('UpdateTagInput', {
-  fields: (t) => ({ id: t.id({ required: true }), label: t.string({ required: true }) }),
+  description: 'The input of `updateTag`.',
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The tag to rename.' }),
+    label: t.string({
+      required: true,
+      description: 'The new label. Trimmed; 1–255 characters; unique regardless of case.',
+    }),
+  }),
 });
 
-export const DeleteTagInput = idInput('DeleteTagInput', 'The tag to delete.');
+export const DeleteTagInput = idInput('DeleteTagInput', {
+  description: 'The input of `deleteTag`.',
+  id: 'The tag to delete.',
+});
 
 export const TagPayload = nodePayload('TagPayload', {
+  description: 'The result of `createTag` and `updateTag`.',
   field: 'tag',
   type: Tag,
   model: 'tag',
-  description: 'The tag as written; null when the mutation failed.',
+  fieldDescription: 'The tag as written; null when the mutation failed.',
 });
 
 builder.mutationFields((t) => ({
   createTag: t.field({
     type: TagPayload,
     ...requires('Create:Tag'),
-    args: { input: t.arg({ type: CreateTagInput, required: true }) },
+    description:
+      'Creates a tag; its label must not be taken in the organization, regardless of case (TAKEN). Needs Create:Tag.',
+    args: { input: t.arg({ type: CreateTagInput, required: true, description: 'The tag to create.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { label } = v.valid({ label: v.name(['input', 'label'], input.label, 'Label') });
@@ -40,7 +54,10 @@ builder.mutationFields((t) => ({
   updateTag: t.field({
     type: TagPayload,
     ...requires('Update:Tag'),
-    args: { input: t.arg({ type: UpdateTagInput, required: true }) },
+    description: 'Renames a tag; the new label must not be taken, regardless of case (TAKEN). Needs Update:Tag.',
+    args: {
+      input: t.arg({ type: UpdateTagInput, required: true, description: 'The tag to rename and its new label.' }),
+    },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id, label } = v.valid({
@@ -55,8 +72,9 @@ builder.mutationFields((t) => ({
   deleteTag: t.field({
     type: DeletePayload,
     ...requires('Delete:Tag'),
-    description: 'Deletes the tag and its links to contacts, lists and conversations (not those objects).',
-    args: { input: t.arg({ type: DeleteTagInput, required: true }) },
+    description:
+      'Deletes the tag and its links to contacts, lists and conversations (not those objects). Needs Delete:Tag.',
+    args: { input: t.arg({ type: DeleteTagInput, required: true, description: 'The tag to delete.' }) },
     resolve: (_root, { input }, ctx) =>
       runMutation(ctx, async (tx, v) => {
         const { id } = v.valid({ id: await v.id('Tag', ['input', 'id'], input.id, 'update') });

@@ -6,10 +6,12 @@ import { resolveConnection } from './connections.js';
 
 export const Tag = builder.prismaNode('Tag', {
   authScopes: { permission: 'Get:Tag' },
+  description:
+    'A label put on contacts, lists and conversations to group them; unique in the organization regardless of case. Reading it needs Get:Tag.',
   id: { field: 'id' },
   fields: (t) => ({
-    label: t.exposeString('label'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    label: t.exposeString('label', { description: 'The text of the tag, 1–255 characters.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the tag was created.' }),
   }),
 });
 
@@ -20,7 +22,7 @@ builder.prismaObjectFields(Tag, (t) => ({
     {
       type: Contact,
       authScopes: { permission: 'Get:Contact' },
-      description: 'The contacts with this tag, oldest contact first.',
+      description: 'The contacts with this tag, oldest contact first. Needs Get:Contact.',
       resolve: (tag, args, ctx, info) =>
         resolveConnection(ctx, info, { source: tagContacts, model: 'contact', parentId: tag.id, args }),
     },
@@ -28,13 +30,21 @@ builder.prismaObjectFields(Tag, (t) => ({
   ),
 }));
 
-export const TagConnection = builder.connectionObject({ type: Tag, name: 'TagConnection' }, { name: 'TagEdge' });
+export const TagConnection = builder.connectionObject(
+  {
+    type: Tag,
+    name: 'TagConnection',
+    description: 'A page of tags, with the cursors to page through the rest and, on request, their total count.',
+  },
+  { name: 'TagEdge', description: 'A tag in a page, with its cursor.' },
+);
 
 builder.queryFields((t) => ({
   tags: t.connection(
     {
       type: Tag,
       authScopes: { permission: 'Get:Tag' },
+      description: 'The organization’s tags, oldest first. Needs Get:Tag.',
       args: { search: t.arg.string({ description: 'Case-insensitive substring of the label.' }) },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {
