@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_KEY_FILE, developmentKey } from '../src/db/development-key.js';
+import { DEVELOPMENT_KEY_FILE, keepDevelopmentKey } from '../src/db/development-key.js';
 import { DEMO_OWNERS } from '../src/db/seed.js';
 import { migrate } from '../src/db/migrate.js';
 import { createWagraphYoga } from '../src/yoga.js';
@@ -264,14 +264,14 @@ describe('class 11: the development key', PROCESS_TEST, () => {
     };
     const works = { data: { viewer: { member: { email: 'owner@acme-dev-key.example' } } } };
 
-    const first = await developmentKey(db, dataDir);
+    const first = await keepDevelopmentKey(db, dataDir);
     expect(first).toMatch(/^wag_/);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(await viewer(first!)).toEqual(works);
-    expect(await developmentKey(db, dataDir)).toBe(first);
+    expect(await keepDevelopmentKey(db, dataDir)).toBe(first);
 
     await db.prisma.apiKey.updateMany({ where: { memberId: owner.memberId }, data: { revokedAt: new Date() } });
-    const replaced = await developmentKey(db, dataDir);
+    const replaced = await keepDevelopmentKey(db, dataDir);
     expect(replaced).not.toBe(first);
     expect(await viewer(replaced!)).toEqual(works);
     expect(fs.readFileSync(file, 'utf8').trim()).toBe(replaced);

@@ -22,7 +22,7 @@ function keep(file: string, secret: string): void {
  * seeded), else the kept one if it still works, else a new key minted for that owner.
  * Undefined when the demo organization is not in the database.
  */
-export async function developmentKey(db: Database, dataDir: string, seeded?: string): Promise<string | undefined> {
+export async function keepDevelopmentKey(db: Database, dataDir: string, seeded?: string): Promise<string | undefined> {
   const file = path.join(path.resolve(dataDir), DEVELOPMENT_KEY_FILE);
   if (seeded) {
     keep(file, seeded);

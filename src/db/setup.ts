@@ -3,7 +3,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type Database, type DatabaseTarget, openDatabase } from './client.js';
-import { developmentKey as developmentKeyOf } from './development-key.js';
+import { keepDevelopmentKey } from './development-key.js';
 import { migrate } from './migrate.js';
 import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
 
@@ -45,7 +45,7 @@ export async function prepareDatabase(
     await ensureDemoKeys(db.prisma, config.demoApiKeys);
     const developmentKey =
       target.kind === 'pglite' && target.dataDir !== undefined && config.env !== 'production' && !config.demoApiKeys[0]
-        ? await developmentKeyOf(db, target.dataDir, seededKeys?.[0]?.secret)
+        ? await keepDevelopmentKey(db, target.dataDir, seededKeys?.[0]?.secret)
         : undefined;
     return { db, seededKeys, developmentKey };
   } catch (error) {

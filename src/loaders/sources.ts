@@ -108,7 +108,7 @@ function contactCriteriaSql(filter: ContactCriteria, org: Prisma.Sql): Prisma.Sq
 
 const contactOptions = { orderings: contactOrderings, filter: contactCriteriaSql };
 
-export const contacts = source<ContactCriteria>('contacts', { from: '"Contact" t' }, contactOptions);
+export const organizationContacts = source<ContactCriteria>('contacts', { from: '"Contact" t' }, contactOptions);
 export const listContacts = source<ContactCriteria>(
   'list.contacts',
   throughLink('"ContactListMembership"', '"Contact"', 'contactId', '"ContactList"', 'listId'),
@@ -138,7 +138,11 @@ function listCriteriaSql(filter: ListCriteria, org: Prisma.Sql): Prisma.Sql[] {
   return conditions;
 }
 
-export const lists = source<ListCriteria>('lists', { from: '"ContactList" t' }, { filter: listCriteriaSql });
+export const organizationLists = source<ListCriteria>(
+  'lists',
+  { from: '"ContactList" t' },
+  { filter: listCriteriaSql },
+);
 /** A list's campaigns (through CampaignList), for counting the ones that were sent. */
 export interface ListCampaignCriteria {
   status: CampaignStatus[];
@@ -160,7 +164,7 @@ export interface TagCriteria {
   search?: string;
 }
 
-export const tags = source<TagCriteria>(
+export const organizationTags = source<TagCriteria>(
   'tags',
   { from: '"Tag" t' },
   { filter: (filter) => (filter.search ? [Prisma.sql`t."label" ILIKE ${containing(filter.search)}`] : []) },
@@ -181,7 +185,7 @@ export interface CampaignCriteria {
   status?: CampaignStatus[];
 }
 
-export const campaigns = source<CampaignCriteria>(
+export const organizationCampaigns = source<CampaignCriteria>(
   'campaigns',
   { from: '"Campaign" t' },
   { filter: (filter) => (filter.status ? [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] : []) },
@@ -236,7 +240,7 @@ const conversationOptions = {
   filter: conversationCriteriaSql,
 };
 
-export const conversations = source<ConversationCriteria>(
+export const organizationConversations = source<ConversationCriteria>(
   'conversations',
   { from: '"Conversation" t' },
   conversationOptions,
@@ -275,5 +279,5 @@ export const conversationMessages = source<MessageCriteria>(
 
 // --- organization -----------------------------------------------------------------------------
 
-export const members = source('members', { from: '"OrganizationMember" t' });
-export const apiKeys = source('apiKeys', { from: '"ApiKey" t' });
+export const organizationMembers = source('members', { from: '"OrganizationMember" t' });
+export const organizationApiKeys = source('apiKeys', { from: '"ApiKey" t' });

@@ -14,7 +14,7 @@ import type { TenantTransaction } from '../db/tenant.js';
 import { transactionSql } from '../db/tenant-sql.js';
 import { UserErrors } from '../errors.js';
 import type { Invalid, Validator } from '../validation.js';
-import { apiKeys as apiKeysSource } from '../loaders/sources.js';
+import { organizationApiKeys } from '../loaders/sources.js';
 import { resolveConnection } from './connections.js';
 import { idInput, nodePayload, type Payload, requires, runMutation } from './mutation.js';
 import { OrganizationMember } from './organization.js';
@@ -96,7 +96,7 @@ builder.queryFields((t) => ({
       authScopes: { permission: 'Get:ApiKey' },
       description: 'The organization’s API keys, revoked ones included, oldest first. Needs Get:ApiKey.',
       resolve: (_root, args, ctx, info) =>
-        resolveConnection(ctx, info, { source: apiKeysSource, model: 'apiKey', args }),
+        resolveConnection(ctx, info, { source: organizationApiKeys, model: 'apiKey', args }),
     },
     ApiKeyConnection,
   ),

@@ -1,7 +1,7 @@
 // Campaigns: bulk WhatsApp sends to lists.
 import { builder } from '../builder.js';
 import type { CampaignStatus as CampaignStatusValue } from '../generated/prisma/enums.js';
-import { campaigns as campaignsSource } from '../loaders/sources.js';
+import { organizationCampaigns } from '../loaders/sources.js';
 import { describedEnum } from './common.js';
 import { resolveConnection } from './connections.js';
 
@@ -47,7 +47,7 @@ builder.queryFields((t) => ({
       args: { status: t.arg({ type: [CampaignStatus], description: 'Campaigns with any of these statuses.' }) },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {
-          source: campaignsSource,
+          source: organizationCampaigns,
           model: 'campaign',
           args,
           filter: args.status ? { status: args.status } : null,

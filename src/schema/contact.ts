@@ -1,10 +1,10 @@
 // Contacts: the people an organization talks to on WhatsApp.
 import { builder } from '../builder.js';
-import type { ContactStatus as ContactStatusValue } from '../generated/prisma/enums.js';
+import type * as Enums from '../generated/prisma/enums.js';
 import {
   contactConversations,
   contactLists,
-  contacts as contactsSource,
+  organizationContacts,
   contactTags,
   type ContactCriteria,
 } from '../loaders/sources.js';
@@ -14,7 +14,7 @@ import { Conversation, ConversationConnection, ConversationFilter, conversationC
 import { List, ListConnection } from './list.js';
 import { Tag, TagConnection } from './tag.js';
 
-export const ContactStatus = describedEnum<ContactStatusValue>(
+export const ContactStatus = describedEnum<Enums.ContactStatus>(
   'ContactStatus',
   'Whether the organization talks to a contact.',
   {
@@ -159,7 +159,7 @@ builder.queryFields((t) => ({
       },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {
-          source: contactsSource,
+          source: organizationContacts,
           model: 'contact',
           args,
           filter: contactCriteria(args.filter),

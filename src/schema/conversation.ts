@@ -1,12 +1,9 @@
 // Conversations: the WhatsApp chats between an organization and its contacts.
 import { builder } from '../builder.js';
-import type {
-  ConversationInitiator as ConversationInitiatorValue,
-  ConversationStatus as ConversationStatusValue,
-} from '../generated/prisma/enums.js';
+import type * as Enums from '../generated/prisma/enums.js';
 import {
   conversationMessages,
-  conversations as conversationsSource,
+  organizationConversations,
   conversationTags,
   type ConversationCriteria,
 } from '../loaders/sources.js';
@@ -18,7 +15,7 @@ import { Message, MessageConnection, MessageFilter, messageCriteria } from './me
 import { OrganizationMember } from './organization.js';
 import { Tag, TagConnection } from './tag.js';
 
-export const ConversationStatus = describedEnum<ConversationStatusValue>(
+export const ConversationStatus = describedEnum<Enums.ConversationStatus>(
   'ConversationStatus',
   'Where a conversation stands in the inbox.',
   {
@@ -27,7 +24,7 @@ export const ConversationStatus = describedEnum<ConversationStatusValue>(
     CLOSED: 'Closed without needing more attention.',
   },
 );
-export const ConversationInitiator = describedEnum<ConversationInitiatorValue>(
+export const ConversationInitiator = describedEnum<Enums.ConversationInitiator>(
   'ConversationInitiator',
   'Who started a conversation.',
   {
@@ -199,7 +196,7 @@ builder.queryFields((t) => ({
       },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {
-          source: conversationsSource,
+          source: organizationConversations,
           model: 'conversation',
           args,
           filter: conversationCriteria(args.filter),

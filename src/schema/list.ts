@@ -1,6 +1,6 @@
 // Contact lists (the `List` type; `ContactList` in the database): audiences for campaigns.
 import { builder } from '../builder.js';
-import { listCampaigns, listContacts, listTags, lists as listsSource } from '../loaders/sources.js';
+import { listCampaigns, listContacts, listTags, organizationLists } from '../loaders/sources.js';
 import { Contact, ContactConnection, ContactFilter, ContactOrder, contactCriteria } from './contact.js';
 import { COUNT_COST, MAX_COUNT } from '../pagination/page-request.js';
 import { filterId, resolveConnection } from './connections.js';
@@ -111,7 +111,7 @@ builder.queryFields((t) => ({
       args: { filter: t.arg({ type: ListFilter, description: 'Only the lists that match every condition given.' }) },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {
-          source: listsSource,
+          source: organizationLists,
           model: 'contactList',
           args,
           filter: args.filter

@@ -1,19 +1,15 @@
 // Messages of a conversation, in both directions, of every WhatsApp message type.
 import { builder } from '../builder.js';
-import type {
-  MessageDirection as MessageDirectionValue,
-  MessageStatus as MessageStatusValue,
-  MessageType as MessageTypeValue,
-} from '../generated/prisma/enums.js';
+import type * as Enums from '../generated/prisma/enums.js';
 import type { MessageCriteria } from '../loaders/sources.js';
 import { describedEnum } from './common.js';
 import { Conversation } from './conversation.js';
 
-export const MessageDirection = describedEnum<MessageDirectionValue>('MessageDirection', 'Who sent a message.', {
+export const MessageDirection = describedEnum<Enums.MessageDirection>('MessageDirection', 'Who sent a message.', {
   INBOUND: 'From the contact to the organization.',
   OUTBOUND: 'From the organization to the contact.',
 });
-export const MessageStatus = describedEnum<MessageStatusValue>(
+export const MessageStatus = describedEnum<Enums.MessageStatus>(
   'MessageStatus',
   'How far a message got, as WhatsApp reports it.',
   {
@@ -24,7 +20,7 @@ export const MessageStatus = describedEnum<MessageStatusValue>(
     UNDELIVERED: 'Sent, but it never reached the recipient’s phone.',
   },
 );
-export const MessageType = describedEnum<MessageTypeValue>(
+export const MessageType = describedEnum<Enums.MessageType>(
   'MessageType',
   'The kind of WhatsApp message, which decides the shape of `messageData`.',
   {

@@ -22,18 +22,12 @@ import type { Context } from '../context.js';
 import { rowLocker } from '../db/row-locks.js';
 import type { TenantTransaction } from '../db/tenant.js';
 import { transactionSql } from '../db/tenant-sql.js';
-import {
-  isTransientConflict,
-  type UserErrorCode as UserErrorCodeValue,
-  type UserErrorShape,
-  userErrorFromDatabase,
-  UserErrors,
-} from '../errors.js';
+import { isTransientConflict, type UserErrorShape, userErrorFromDatabase, UserErrors } from '../errors.js';
 import type { ModelKey, ModelRows } from '../loaders/nodes.js';
 import { Validator } from '../validation.js';
 import { describedEnum } from './common.js';
 
-export const UserErrorCode = describedEnum<UserErrorCodeValue>(
+export const UserErrorCode = describedEnum<UserErrorShape['code']>(
   'UserErrorCode',
   'What kind of problem a user error is, for a client to act on without reading the message.',
   {

@@ -3,7 +3,7 @@ import { createContextCache } from '@pothos/core';
 import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import type { AccessLevel as AccessLevelValue } from '../generated/prisma/enums.js';
-import { members as membersSource } from '../loaders/sources.js';
+import { organizationMembers } from '../loaders/sources.js';
 import { describedEnum } from './common.js';
 import { resolveConnection } from './connections.js';
 
@@ -136,7 +136,7 @@ builder.queryFields((t) => ({
       description: 'The organization’s members, oldest first. Needs Get:OrganizationMember.',
       authScopes: { permission: 'Get:OrganizationMember' },
       resolve: (_root, args, ctx, info) =>
-        resolveConnection(ctx, info, { source: membersSource, model: 'organizationMember', args }),
+        resolveConnection(ctx, info, { source: organizationMembers, model: 'organizationMember', args }),
     },
     OrganizationMemberConnection,
   ),

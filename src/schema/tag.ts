@@ -1,6 +1,6 @@
 // Tags: labels on contacts, lists and conversations, unique per organization regardless of case.
 import { builder } from '../builder.js';
-import { tagContacts, tags as tagsSource } from '../loaders/sources.js';
+import { tagContacts, organizationTags } from '../loaders/sources.js';
 import { Contact, ContactConnection } from './contact.js';
 import { resolveConnection } from './connections.js';
 
@@ -48,7 +48,7 @@ builder.queryFields((t) => ({
       args: { search: t.arg.string({ description: 'Case-insensitive substring of the label.' }) },
       resolve: (_root, args, ctx, info) =>
         resolveConnection(ctx, info, {
-          source: tagsSource,
+          source: organizationTags,
           model: 'tag',
           args,
           filter: args.search ? { search: args.search } : null,
