@@ -19,6 +19,7 @@ import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
 import { useAuthentication, viewerOf } from './plugins/authentication.js';
+import { useCompressedPages } from './plugins/compress-page.js';
 import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { createDocumentCache, type DocumentCache } from './plugins/document-cache.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
@@ -185,6 +186,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     plugins: [
       useRequestLog(log),
       useNotFound(['/graphql', '/healthz', '/readyz']),
+      ...(options.graphiql ? [useCompressedPages()] : []),
       ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({
