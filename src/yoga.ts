@@ -134,15 +134,25 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     parserAndValidationCache: options.documentCache ?? createDocumentCache(),
     cors: corsPolicy(corsOrigins, { loopback: options.corsLoopbackOrigins ?? false }),
     graphiql: options.graphiql
-      ? (_request, serverContext?: NodeServerContext) => ({
-          title: 'wagraph',
-          defaultQuery: DEFAULT_QUERY,
+      ? (_request, serverContext?: NodeServerContext) => {
           // The page is served to anyone who reaches the port: a credential goes only into
           // the page of a client on this machine.
-          ...(options.graphiqlApiKey && isLoopback(serverContext?.req?.socket?.remoteAddress)
-            ? { headers: JSON.stringify({ Authorization: `Bearer ${options.graphiqlApiKey}` }) }
-            : {}),
-        })
+          const headers =
+            options.graphiqlApiKey && isLoopback(serverContext?.req?.socket?.remoteAddress)
+              ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlApiKey}` })
+              : undefined;
+          return {
+            title: 'wagraph',
+            defaultQuery: DEFAULT_QUERY,
+            // GraphiQL restores the tabs of the last visit from the browser's storage and, when
+            // none matches the page's query and headers, opens an empty one: on a reload after a
+            // restart, running it answered a syntax error. Naming the query selects the default
+            // tab again (or opens it anew beside the developer's own tabs), and the headers given
+            // as initial ones replace a stored key that a new data directory made stale.
+            query: DEFAULT_QUERY,
+            ...(headers ? { headers, initialHeaders: headers } : {}),
+          };
+        }
       : false,
     // GraphiQL's bundle is 30 MB of strings in memory: loaded only when it is first served.
     renderGraphiQL: async (graphiqlOptions) =>
