@@ -25,10 +25,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { quickStartCommands } from './readme-commands.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = process.env.FIRST_RUN_SCREENSHOTS;
+const SCREENSHOTS = process.env.FIRST_RUN_SCREENSHOTS && path.resolve(process.env.FIRST_RUN_SCREENSHOTS);
 const TIMEOUT_SECONDS = Number(process.env.FIRST_RUN_TIMEOUT_SECONDS ?? 900);
 /** A start (build, database, seed) on a loaded machine; `npm ci` gets its own bound. */
 const START_TIMEOUT_MS = 240_000;
@@ -42,19 +43,6 @@ function say(message: string): void {
 class CheckFailed extends Error {}
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new CheckFailed(message);
-}
-
-/** The commands of the README's quick start, continuation lines joined. */
-export function quickStartCommands(readme: string): string[] {
-  const start = readme.indexOf('\n## Quick start\n');
-  check(start >= 0, 'README.md has no "## Quick start" section');
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  const commands: string[] = [];
-  for (const [, block = ''] of section.matchAll(/```sh\n([\s\S]*?)```/g))
-    for (const command of block.replace(/\\\n\s*/g, '').split('\n'))
-      if (command.trim() && !command.trim().startsWith('#')) commands.push(command.trim());
-  return commands;
 }
 
 async function freePort(): Promise<number> {
@@ -268,6 +256,7 @@ async function main(): Promise<void> {
     say(`a fresh copy of the repository in ${run.clone}, node ${process.version}, PORT=${run.port}`);
     copyRepository(run.clone);
     const commands = quickStartCommands(fs.readFileSync(path.join(run.clone, 'README.md'), 'utf8'));
+    check(commands.length > 0, 'README.md has no "## Quick start" section with commands');
     check(commands.filter((command) => /\bnpm start$/.test(command)).length > 0, 'the quick start has no `npm start`');
 
     for (const command of commands) {
