@@ -12,7 +12,8 @@
 //    playwright-core): the page arrives compressed, pre-filled with a key; running its
 //    default query shows the demo organization's data;
 // 4. one more plain `npm start` (a restart on the now existing database, with the key kept in
-//    data/graphiql-key) that must not rebuild, then reload, run again, see data; SIGTERM.
+//    data/graphiql-key) that must not rebuild, then reload, run again, see data; SIGTERM;
+// 5. a changed source, and `npm run build` compiles it.
 //
 // Bounded in time (FIRST_RUN_TIMEOUT_SECONDS, default 900); whatever it started is stopped and
 // the temporary directory removed, also on failure. Screenshots go to FIRST_RUN_SCREENSHOTS
@@ -281,6 +282,15 @@ async function main(): Promise<void> {
     say('restarted without rebuilding');
     await run.graphiql();
     await run.stop();
+
+    // ... and a change is compiled.
+    fs.appendFileSync(path.join(run.clone, 'src/server.ts'), '// first-run-check: a change\n');
+    await run.run('npm run build');
+    check(
+      fs.readFileSync(path.join(run.clone, 'dist/src/server.js'), 'utf8').includes('first-run-check: a change'),
+      '`npm run build` did not compile a changed source',
+    );
+    say('a changed source is compiled');
     say('PASSED');
   } catch (error) {
     say(`FAILED: ${error instanceof CheckFailed ? error.message : String((error as Error).stack ?? error)}`);
