@@ -20,6 +20,7 @@ import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
 import { useAuthentication, viewerOf } from './plugins/authentication.js';
+import { useCompressedPages } from './plugins/compress-page.js';
 import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { createDocumentCache, type DocumentCache } from './plugins/document-cache.js';
 import { DEFAULT_LIMITS, type OperationLimits, useOperationLimits } from './plugins/limits.js';
@@ -134,15 +135,25 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     parserAndValidationCache: options.documentCache ?? createDocumentCache(),
     cors: corsPolicy(corsOrigins, { loopback: options.corsLoopbackOrigins ?? false }),
     graphiql: options.graphiql
-      ? (_request, serverContext?: NodeServerContext) => ({
-          title: 'wagraph',
-          defaultQuery: DEFAULT_QUERY,
+      ? (_request, serverContext?: NodeServerContext) => {
           // The page is served to anyone who reaches the port: a credential goes only into
           // the page of a client on this machine.
-          ...(options.graphiqlApiKey && isLoopback(serverContext?.req?.socket?.remoteAddress)
-            ? { headers: JSON.stringify({ Authorization: `Bearer ${options.graphiqlApiKey}` }) }
-            : {}),
-        })
+          const headers =
+            options.graphiqlApiKey && isLoopback(serverContext?.req?.socket?.remoteAddress)
+              ? JSON.stringify({ Authorization: `Bearer ${options.graphiqlApiKey}` })
+              : undefined;
+          return {
+            title: 'wagraph',
+            defaultQuery: DEFAULT_QUERY,
+            // GraphiQL restores the tabs of the last visit from the browser's storage and, when
+            // none matches the page's query and headers, opens an empty one: on a reload after a
+            // restart, running it answered a syntax error. Naming the query selects the default
+            // tab again (or opens it anew beside the developer's own tabs), and the headers given
+            // as initial ones replace a stored key that a new data directory made stale.
+            query: DEFAULT_QUERY,
+            ...(headers ? { headers, initialHeaders: headers } : {}),
+          };
+        }
       : false,
     // GraphiQL's bundle is 30 MB of strings in memory: loaded only when it is first served.
     renderGraphiQL: async (graphiqlOptions) =>
@@ -186,6 +197,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     plugins: [
       useRequestLog(log),
       useNotFound(['/graphql', '/healthz', '/readyz']),
+      ...(options.graphiql ? [useCompressedPages()] : []),
       ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
       useAuthentication({
