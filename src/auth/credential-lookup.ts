@@ -2,7 +2,7 @@
 // code, because they run before there is an organization (the credential is what names
 // it). They are hand-written SQL sent straight to the driver (Database.query), not Prisma
 // queries: they run on every request, and Prisma's query building and result mapping cost
-// about three times the statement itself here (2.2 ms against 0.8 ms per lookup).
+// more than the statement itself (measured in bench/ANALYSIS.md).
 import type { Database } from '../db/database.js';
 import { unobserved } from '../db/statement-observer.js';
 import { Prisma } from '../generated/prisma/client.js';

@@ -14,9 +14,9 @@ export interface NewContact {
  * Inserts `rows` with `ids` into the organization, skipping those whose phone is taken;
  * returns the phones inserted. One hand-written statement over arrays (unnest) rather than
  * Prisma's createManyAndReturn: Prisma's query compiler (WebAssembly) grows its memory to the
- * largest statement it has compiled and never gives it back, and a 1,000-row insert added
- * 50 MB to the process for good (10 MB this way), which under load put a gateway at its
- * 300 MB budget (bench/ANALYSIS.md). Still one statement for any number of rows.
+ * largest statement it has compiled and never gives it back, so one 1,000-row insert kept
+ * several times this statement's memory for good, enough under load to take a gateway past
+ * its memory budget (figures in bench/ANALYSIS.md). Still one statement for any number of rows.
  */
 export function insertContacts(
   sql: TenantSql,

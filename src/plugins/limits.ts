@@ -36,9 +36,9 @@ export interface OperationLimits {
 // 2,000 tokens written out generously (long names, deep indentation, a comment here and there)
 // come to some 40 kB, so 64 KiB of document leaves room; the rest of the body (variables, a
 // thousand contacts for createContacts) may still use MAX_BODY_BYTES. The worst documents of
-// 300 fields cost at most ~17 ms of CPU to parse and validate (median; 40 ms at worst on a
-// loaded machine; bench/parse-validate.ts), and 300 leave room for GraphiQL's introspection
-// query (240) and for the benchmark's inbox query (21).
+// 300 fields stay well within the CPU budget for parsing and validation (bench/parse-validate.ts
+// builds them; its figures are in bench/RESULTS.md), and 300 leave room for GraphiQL's
+// introspection query (240) and for the benchmark's inbox query (21).
 export const DEFAULT_LIMITS: OperationLimits = {
   maxDepth: 12,
   maxAliases: 15,
