@@ -10,10 +10,15 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
-    // Each test file runs in its own process with its own database connection (PGlite is
-    // one database per process); two at a time suit the two cores here.
+    setupFiles: ['test/helpers/setup.ts'],
+    // Two worker processes (the two cores here; a third was slower), each running one test file
+    // after another. `isolate: false`: the files of a worker share its modules (Prisma, the
+    // schema, Yoga are imported once, not once per file) and its test database
+    // (test/helpers/database.ts). Nothing in src/ keeps state at module level that a test
+    // could leave behind; test helpers register their per-file hooks in test/helpers/setup.ts.
     pool: 'forks',
     maxWorkers: 2,
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { NODE_ENV: 'test' },

@@ -1,16 +1,14 @@
-// The test file's database: opened once per file (each file runs in its own process) from
-// what the global setup prepared, closed when the file's tests are done.
+// The test database of this worker process: opened from what the global setup prepared on
+// first use, then shared by every test file the worker runs (vitest.config.ts: `isolate: false`)
+// and left open until the worker exits. Loading the migrated dump into a new PGlite costs
+// seconds; files never depend on each other's rows (each makes its own organizations), as on
+// PostgreSQL, where every file of the run already shares one database.
 import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.js';
 
 let opened: Promise<Database> | undefined;
-
-afterAll(async () => {
-  if (opened) await (await opened).close();
-  opened = undefined;
-});
 
 export function testDatabase(): Promise<Database> {
   if (!opened) {
