@@ -8,9 +8,6 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
-    setupFiles: ['test/helpers/setup.ts'],
     // Two worker processes (the two cores here; a third was slower), each running one test file
     // after another. `isolate: false`: the files of a worker share its modules (Prisma, the
     // schema, Yoga are imported once, not once per file) and its test database
@@ -22,5 +19,24 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { NODE_ENV: 'test' },
+    projects: [
+      {
+        // Pure modules (cursors, page sizes, token buckets, the fair queue, configuration):
+        // no database, no global setup. `npm run test:unit` runs only these.
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        // Everything else, through the API or a process, on a real database.
+        extends: true,
+        test: {
+          name: 'api',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/setup.ts'],
+        },
+      },
+    ],
   },
 });
