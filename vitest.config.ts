@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { ProcessTestsFirst } from './test/helpers/sequencer.js';
 
 export default defineConfig({
   resolve: {
@@ -19,6 +20,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { NODE_ENV: 'test' },
+    sequence: { sequencer: ProcessTestsFirst },
     projects: [
       {
         // Pure modules (cursors, page sizes, token buckets, the fair queue, configuration):
