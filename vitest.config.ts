@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { ProcessTestsFirst } from './test/helpers/sequencer.js';
 
 export default defineConfig({
   resolve: {
@@ -8,14 +9,36 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
-    // Each test file runs in its own process with its own database connection (PGlite is
-    // one database per process); two at a time suit the two cores here.
+    // Two worker processes (the two cores here; a third was slower), each running one test file
+    // after another. `isolate: false`: the files of a worker share its modules (Prisma, the
+    // schema, Yoga are imported once, not once per file) and its test database
+    // (test/helpers/database.ts). Nothing in src/ keeps state at module level that a test
+    // could leave behind; test helpers register their per-file hooks in test/helpers/setup.ts.
     pool: 'forks',
     maxWorkers: 2,
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { NODE_ENV: 'test' },
+    sequence: { sequencer: ProcessTestsFirst },
+    projects: [
+      {
+        // Pure modules (cursors, page sizes, token buckets, the fair queue, configuration):
+        // no database, no global setup. `npm run test:unit` runs only these.
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        // Everything else, through the API or a process, on a real database.
+        extends: true,
+        test: {
+          name: 'api',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          setupFiles: ['test/helpers/setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -29,36 +29,6 @@ async function status(client: TestClient, headers: Record<string, string>, query
 }
 const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` });
 
-describe('the token bucket', () => {
-  it('lets a burst through, then one request per refill interval, and refills up to the burst only', async () => {
-    let now = 1_000_000;
-    const limiter = new MemoryRateLimiter({ perMinute: 60, burst: 3 }, () => now);
-    for (let i = 0; i < 3; i++) expect(await limiter.take('a')).toEqual({ allowed: true, retryAfterMs: 0 });
-    expect(await limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 1_000 });
-    now += 400;
-    expect(await limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 600 });
-    now += 600;
-    expect((await limiter.take('a')).allowed).toBe(true);
-    expect((await limiter.take('a')).allowed).toBe(false);
-    // Another key has its own bucket.
-    expect((await limiter.take('b')).allowed).toBe(true);
-    // An hour later the bucket holds the burst, not sixty hours' worth.
-    now += 3_600_000;
-    const taken = await Promise.all(Array.from({ length: 5 }, () => limiter.take('a')));
-    expect(taken.map((decision) => decision.allowed)).toEqual([true, true, true, false, false]);
-  });
-
-  it('forgets full buckets when it holds many, and they come back full', async () => {
-    let now = 0;
-    const limiter = new MemoryRateLimiter({ perMinute: 60_000, burst: 1 }, () => now);
-    for (let i = 0; i <= 10_001; i++) await limiter.take(`key-${i}`);
-    now += 10;
-    await limiter.take('another');
-    expect((limiter as unknown as { buckets: Map<string, unknown> }).buckets.size).toBeLessThan(10);
-    expect((await limiter.take('key-0')).allowed).toBe(true);
-  });
-});
-
 describe('the rate limit through the API (in memory)', () => {
   let client: TestClient;
 

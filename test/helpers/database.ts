@@ -1,16 +1,14 @@
-// The test file's database: opened once per file (each file runs in its own process) from
-// what the global setup prepared, closed when the file's tests are done.
+// The test database of this worker process: opened from what the global setup prepared on
+// first use, then shared by every test file the worker runs (vitest.config.ts: `isolate: false`)
+// and left open until the worker exits. Loading the migrated dump into a new PGlite costs
+// seconds; files never depend on each other's rows (each makes its own organizations), as on
+// PostgreSQL, where every file of the run already shares one database.
 import fs from 'node:fs';
 import pg from 'pg';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.js';
 
 let opened: Promise<Database> | undefined;
-
-afterAll(async () => {
-  if (opened) await (await opened).close();
-  opened = undefined;
-});
 
 export function testDatabase(): Promise<Database> {
   if (!opened) {
@@ -28,12 +26,21 @@ export function testDatabaseTarget() {
   return inject('database');
 }
 
+// Fresh databases still open, with what drops each. Dropped after each test file by
+// test/helpers/setup.ts: an afterAll registered from inside a hook or a test (where
+// freshDatabase is called) never runs, and the database would outlive the run.
+const fresh: (() => Promise<void>)[] = [];
+
+export async function dropFreshDatabases(): Promise<void> {
+  await Promise.all(fresh.splice(0).map((drop) => drop()));
+}
+
 /** An empty, unmigrated database of the same kind, dropped when the file's tests are done. */
 export async function freshDatabase(): Promise<Database> {
   const target = inject('database');
   if (target.kind === 'pglite') {
     const db = await openDatabase({ kind: 'pglite' });
-    afterAll(() => db.close());
+    fresh.push(() => db.close());
     return db;
   }
   const name = `wagraph_fresh_${process.pid}_${Date.now()}`;
@@ -44,7 +51,7 @@ export async function freshDatabase(): Promise<Database> {
   const url = new URL(target.url);
   url.pathname = `/${name}`;
   const db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 4 });
-  afterAll(async () => {
+  fresh.push(async () => {
     await db.close();
     const cleanup = new pg.Client({ connectionString: target.url });
     await cleanup.connect();

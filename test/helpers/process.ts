@@ -3,7 +3,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -31,11 +30,13 @@ function environment(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 // A server whose test timed out before it listened is in no test's hands: without this it
-// would outlive the test run and slow down everything after it.
+// would outlive the test run and slow down everything after it. Called after each test file
+// (test/helpers/setup.ts): with `isolate: false` a module-level hook would only be registered
+// for the first file of a worker that imports this module.
 const children = new Set<ChildProcess>();
-afterAll(() => {
+export function killStartedServers(): void {
   for (const child of children) child.kill('SIGKILL');
-});
+}
 
 export function runServer(env: Record<string, string>): {
   child: ChildProcess;

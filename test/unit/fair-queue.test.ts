@@ -7,7 +7,7 @@ import {
   type FairQueueLimits,
   QueueFullError,
   type Release,
-} from '../src/admission/fair-queue.js';
+} from '../../src/admission/fair-queue.js';
 
 const limits = (overrides: Partial<FairQueueLimits> = {}): FairQueueLimits => ({
   max: 2,

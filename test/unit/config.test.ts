@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { DEFAULT_LIMITS } from '../src/plugins/limits.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { DEFAULT_LIMITS } from '../../src/plugins/limits.js';
 
 // How each setting is read; that a bad one stops the process is tested in server.test.ts.
 describe('loadConfig', () => {
