@@ -15,7 +15,7 @@
 // it reads before there is an organization, since the credential is what names it.
 // Administration code outside requests is outside the rule: opening, migrating and
 // seeding the database (src/db/pglite.ts, postgres.ts, migrate.ts, seed.ts, setup.ts,
-// health.ts), bench/ and test/helpers/. test/sql-location.test.ts fails when SQL appears
+// health.ts), bench/ and test/helpers/. test/unit/sql-location.test.ts fails when SQL appears
 // anywhere else in src/.
 //
 // Prisma's typed SQL (`prisma/sql/*.sql`, `$queryRawTyped`) does not fit these statements:

@@ -1,8 +1,8 @@
 // Duplicate detection of a createContacts batch on its own (duplicatePhones in
 // src/schema/contact-mutations.ts): which row first has each phone, which rows repeat one.
 import { describe, expect, it } from 'vitest';
-import { duplicatePhones } from '../src/schema/contact-mutations.js';
-import { INVALID } from '../src/validation.js';
+import { duplicatePhones } from '../../src/schema/contact-mutations.js';
+import { INVALID } from '../../src/validation.js';
 
 describe('duplicatePhones', () => {
   it('finds nothing to report in a batch of distinct phones', () => {

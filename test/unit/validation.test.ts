@@ -2,8 +2,8 @@
 // or INVALID with its error recorded, and `valid` fails once with every error, in order.
 // Rules that look rows up (id, ids) are proven on a database by the mutation tests.
 import { describe, expect, it } from 'vitest';
-import { UserErrors } from '../src/errors.js';
-import { INVALID, Validator } from '../src/validation.js';
+import { UserErrors } from '../../src/errors.js';
+import { INVALID, Validator } from '../../src/validation.js';
 
 /** A Validator for the rules that read no rows: looking one up is a mistake of the test. */
 function validator(): Validator {
