@@ -187,7 +187,7 @@ describe('the embedded database', PROCESS_TEST, () => {
     running.push(first);
     expect(first.output()).toContain(`"applied":${JSON.stringify(MIGRATIONS)}`);
     expect(first.output()).toContain('"msg":"demo data seeded"');
-    expect(first.output()).toMatch(/^wagraph: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphql/m);
+    await first.waitForOutput(/^wagraph: GraphiQL at http:\/\/127\.0\.0\.1:\d+\/graphql/m);
     key = fs.readFileSync(keyFile, 'utf8').trim();
     expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
     // Nothing that looks like a key, the kept one or the second organization's, in the output.

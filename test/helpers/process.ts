@@ -12,6 +12,11 @@ export interface ServerProcess {
   url: string;
   /** Everything the process printed so far. */
   output(): string;
+  /**
+   * Waits until the output matches `pattern` (stdout and stderr arrive through separate pipes,
+   * so a line printed just after the "listening" log may not be here yet when it is).
+   */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Sends a signal and waits for the exit; resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -80,6 +85,13 @@ export async function startServer(env: Record<string, string>, timeoutMs = 150_0
     url: `http://127.0.0.1:${port}`,
     output,
     exited,
+    async waitForOutput(pattern, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(output())) {
+        if (Date.now() > deadline) throw new Error(`no output matching ${pattern} in ${timeoutMs} ms:\n${output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
       return exited;
