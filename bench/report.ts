@@ -224,7 +224,16 @@ function hardeningBefore(): string {
   return fs.existsSync(file) ? `${fs.readFileSync(file, 'utf8').trim()}\n` : '';
 }
 
-/** The scenarios' section: this run's figures when they ran, then the figures from before the hardening. */
+/** The hand-written summary of the hardening (bench/HARDENING.md), kept in every RESULTS.md. */
+function hardeningSummary(): string {
+  const file = path.join(BENCH_DIR, 'HARDENING.md');
+  return fs.existsSync(file) ? `${fs.readFileSync(file, 'utf8').replace(/^<!--[\s\S]*?-->\n/, '').trim()}\n\n` : '';
+}
+
+/**
+ * The scenarios' section: the hand-written summary, this run's figures when they ran, then the
+ * figures from before the hardening.
+ */
 export function renderHardening(results: RunResults): string {
   const before = hardeningBefore();
   if (!results.noisyNeighbour && !results.countCosts && !before) return '';
@@ -243,7 +252,7 @@ ${part(results.countCosts, renderCountCosts, 'Count costs')}
       : '';
   return `## Hardening: noisy neighbour and count costs
 
-${current}${before}
+${hardeningSummary()}${current}${before}
 `;
 }
 
