@@ -227,7 +227,9 @@ function hardeningBefore(): string {
 /** The hand-written summary of the hardening (bench/HARDENING.md), kept in every RESULTS.md. */
 function hardeningSummary(): string {
   const file = path.join(BENCH_DIR, 'HARDENING.md');
-  return fs.existsSync(file) ? `${fs.readFileSync(file, 'utf8').replace(/^<!--[\s\S]*?-->\n/, '').trim()}\n\n` : '';
+  if (!fs.existsSync(file)) return '';
+  const withoutHeaderComment = fs.readFileSync(file, 'utf8').replace(/^<!--[\s\S]*?-->\n/, '');
+  return `${withoutHeaderComment.trim()}\n\n`;
 }
 
 /**
