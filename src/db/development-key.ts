@@ -1,12 +1,18 @@
+// Files of the data directory that make a developer's machine work without configuration:
+// the GraphiQL key, the secrets key, the demo WhatsApp channel's secrets.
+//
 // The API key GraphiQL is pre-filled with on a developer's machine (embedded database,
 // development only), kept in a file of the data directory so that it works at every start,
 // not only the first: the database stores keys only as hashes, so a key not kept here
 // cannot be shown again. The file is readable by its owner only (0600), like the database
 // files beside it; yoga.ts hands the key to loopback clients only.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { newApiKey } from '../auth/api-keys.js';
 import type { Database } from './client.js';
+import { newSecretsKey, parseSecretsKey, type SecretBox } from '../secrets.js';
+import { sealNewChannelSecrets, secretContext } from '../whatsapp/channels.js';
 import { DEMO_OWNERS } from './seed.js';
 
 export const DEVELOPMENT_KEY_FILE = 'graphiql-key';
@@ -46,4 +52,87 @@ export async function keepDevelopmentKey(db: Database, dataDir: string, seeded?:
   });
   keep(file, key.secret);
   return key.secret;
+}
+
+// --- secrets key and demo channel (development only) --------------------------------------
+
+export const SECRETS_KEY_FILE = 'secrets-key';
+export const DEMO_CHANNEL_FILE = 'whatsapp-demo-channel.json';
+
+/**
+ * SECRETS_KEY when it is not set outside production: a random key kept in DATA_DIR (0600),
+ * created on the first start, so that the channels sealed under it open at every later one.
+ */
+export function keptSecretsKey(dataDir: string): Buffer {
+  const file = path.join(path.resolve(dataDir), SECRETS_KEY_FILE);
+  try {
+    const key = parseSecretsKey(fs.readFileSync(file, 'utf8'));
+    if (key) return key;
+    throw new Error(
+      `${file} does not hold a 32-byte key; remove it to start over (the channels sealed under it are lost)`,
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const key = newSecretsKey();
+  keep(file, key);
+  return parseSecretsKey(key) as Buffer;
+}
+
+/** The demo channel of the first demo organization, for the local simulator to deliver to. */
+export const DEMO_CHANNEL = {
+  id: '0d1c6a52-6f2e-4c61-9a53-1f0c2b7e4c01',
+  organizationId: DEMO_OWNERS[0].organizationId,
+  name: 'Demo WhatsApp number',
+  phoneNumberId: '100000000000001',
+  businessAccountId: '200000000000001',
+  displayPhoneNumber: '+1 555-000-1111',
+} as const;
+
+export interface DemoChannelSecrets {
+  phoneNumberId: string;
+  accessToken: string;
+  appSecret: string;
+  verifyToken: string;
+}
+
+/**
+ * Development only: makes sure the first demo organization has the demo channel and that its
+ * secrets are in DATA_DIR/whatsapp-demo-channel.json (0600), where the local simulator reads
+ * them to sign its deliveries. A channel whose secrets file is missing (a new DATA_DIR on an
+ * old database) gets new secrets. Undefined when the demo organization is not in the database.
+ */
+export async function keepDemoChannel(
+  db: Database,
+  box: SecretBox,
+  dataDir: string,
+): Promise<DemoChannelSecrets | undefined> {
+  const file = path.join(path.resolve(dataDir), DEMO_CHANNEL_FILE);
+  const { id, organizationId, ...fields } = DEMO_CHANNEL;
+  if (!(await db.prisma.organization.findUnique({ where: { id: organizationId } }))) return undefined;
+  const existing = await db.prisma.whatsAppChannel.findUnique({ where: { id } });
+  if (existing) {
+    try {
+      const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as DemoChannelSecrets;
+      if (box.open(existing.appSecretSealed, secretContext(id, 'appSecret')) === kept.appSecret) return kept;
+    } catch {
+      // No file, or one that does not match: new secrets below.
+    }
+  }
+  const secrets: DemoChannelSecrets = {
+    phoneNumberId: fields.phoneNumberId,
+    accessToken: `demo-access-token-${crypto.randomBytes(16).toString('hex')}`,
+    appSecret: crypto.randomBytes(16).toString('hex'),
+    verifyToken: `demo-verify-${crypto.randomBytes(12).toString('hex')}`,
+  };
+  const sealed = sealNewChannelSecrets(box, id, secrets);
+  await db.prisma.whatsAppChannel.upsert({
+    where: { id },
+    create: { id, organizationId, ...fields, ...sealed },
+    update: { ...sealed, status: 'CONNECTED' },
+  });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  keep(file, JSON.stringify(secrets, null, 2));
+  return secrets;
 }
