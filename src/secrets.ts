@@ -98,7 +98,7 @@ export class SecretBox {
   open(sealed: string, context: string): string {
     const parts = sealed.split('.');
     const [version, keyId, nonce, ciphertext, tag] = parts;
-    if (parts.length !== 5 || version !== VERSION || !keyId || nonce === undefined || !ciphertext || !tag) {
+    if (parts.length !== 5 || version !== VERSION || !keyId || !nonce || ciphertext === undefined || !tag) {
       throw new SecretError('Not a sealed secret');
     }
     const ring = this.keyringOf(keyId);
