@@ -88,7 +88,13 @@ describe('keys and fingerprints', () => {
     expect(parseSecretsKey(key.toString('base64'))).toEqual(key);
     expect(parseSecretsKey(key.toString('base64url'))).toEqual(key);
     expect(parseSecretsKey(` ${key.toString('base64')}\n`)).toEqual(key);
-    for (const bad of ['', 'short', key.toString('hex').slice(2), Buffer.alloc(31).toString('base64'), 'x'.repeat(64)]) {
+    for (const bad of [
+      '',
+      'short',
+      key.toString('hex').slice(2),
+      Buffer.alloc(31).toString('base64'),
+      'x'.repeat(64),
+    ]) {
       expect(parseSecretsKey(bad)).toBeUndefined();
     }
     expect(parseSecretsKey(newSecretsKey())).toHaveLength(32);
