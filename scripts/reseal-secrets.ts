@@ -12,12 +12,18 @@ try {
   const config = loadConfig();
   const db = await openDatabase(databaseTarget(config));
   try {
-    const resealed = await resealChannels(db.prisma, secretBox(config));
+    const { resealed, unreadable } = await resealChannels(db.prisma, secretBox(config));
     process.stdout.write(
       resealed > 0
         ? `Re-sealed the secrets of ${resealed} WhatsApp channel(s) under the current SECRETS_KEY.\n`
-        : 'Nothing to re-seal: every secret is sealed under the current SECRETS_KEY.\n',
+        : 'Nothing to re-seal: every readable secret is sealed under the current SECRETS_KEY.\n',
     );
+    if (unreadable.length > 0) {
+      process.stderr.write(
+        `wagraph: ${unreadable.length} channel(s) sealed under a key that is neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS: ${unreadable.join(', ')}\n`,
+      );
+      process.exitCode = 1;
+    }
   } finally {
     await db.close();
   }

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     prepared = await prepareDatabase(config, log, { seed: config.seedDemoData });
   } catch (error) {
     if (error instanceof DatabaseOpenError || error instanceof MigrationError) fail(error.message);
-    if (error instanceof SecretError) fail(`Cannot open the WhatsApp channels' secrets: ${error.message}`);
+    if (error instanceof SecretError) fail(error.message);
     throw error;
   }
   const { db, seededKeys, developmentKey, secrets } = prepared;

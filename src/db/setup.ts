@@ -55,9 +55,16 @@ export async function prepareDatabase(
     await ensureDemoKeys(db.prisma, config.demoApiKeys);
     const secrets = secretBox(config);
     // After a rotation: what the previous key sealed is sealed again under the new one.
-    const resealed = await resealChannels(db.prisma, secrets);
-    if (resealed > 0)
+    const { resealed, unreadable } = await resealChannels(db.prisma, secrets);
+    if (resealed > 0) {
       log.info({ channels: resealed }, 'WhatsApp channel secrets re-sealed under the current SECRETS_KEY');
+    }
+    if (unreadable.length > 0) {
+      log.error(
+        { channels: unreadable, keyId: secrets.keyId },
+        'WhatsApp channel secrets that neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS opens: their webhooks fail until the key that sealed them is set as SECRETS_KEY_PREVIOUS, or they are connected again',
+      );
+    }
     if (config.env !== 'production') await keepDemoChannel(db, secrets, config.dataDir);
     const developmentKey =
       target.kind === 'pglite' && target.dataDir !== undefined && config.env !== 'production' && !config.demoApiKeys[0]

@@ -3,7 +3,7 @@
 // through the root client, and only CONNECTED channels answer. Also where the channels'
 // secrets are sealed (src/secrets.ts) and re-sealed after a key rotation.
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { fingerprint, type SecretBox } from '../secrets.js';
+import { fingerprint, type SecretBox, SecretError } from '../secrets.js';
 
 export const CHANNEL_SECRETS = ['accessToken', 'appSecret', 'verifyToken'] as const;
 export type ChannelSecretName = (typeof CHANNEL_SECRETS)[number];
@@ -96,7 +96,8 @@ export interface DeliveryChannel {
 
 /**
  * The CONNECTED channel that Meta's `metadata.phone_number_id` names, with its organization
- * and its app secret opened; null for an unknown or disconnected phone-number id.
+ * and its app secret opened; null for an unknown or disconnected phone-number id. A
+ * SecretError when no configured key opens its app secret (see resealChannels).
  */
 export async function channelForDelivery(
   prisma: PrismaClient,
@@ -119,10 +120,14 @@ export async function channelForDelivery(
  * Re-seals every channel secret that an older key sealed (after SECRETS_KEY was rotated and
  * the old key set as SECRETS_KEY_PREVIOUS), and recomputes the verify tokens' digests.
  * Each channel is one update guarded by its previous values, so two processes re-sealing
- * at once do not overwrite each other's work with stale values. Returns how many channels it
- * re-sealed.
+ * at once do not overwrite each other's work with stale values. A channel whose secrets no
+ * configured key opens is left as it is and reported in `unreadable` (its webhook fails
+ * until the key that sealed it is configured, or the channel is connected again).
  */
-export async function resealChannels(prisma: PrismaClient, box: SecretBox): Promise<number> {
+export async function resealChannels(
+  prisma: PrismaClient,
+  box: SecretBox,
+): Promise<{ resealed: number; unreadable: string[] }> {
   const prefix = `v1.${box.keyId}.`;
   const stale = await prisma.whatsAppChannel.findMany({
     where: {
@@ -133,10 +138,26 @@ export async function resealChannels(prisma: PrismaClient, box: SecretBox): Prom
       ],
     },
     select: { id: true, accessTokenSealed: true, appSecretSealed: true, verifyTokenSealed: true },
+    orderBy: { id: 'asc' },
   });
   let resealed = 0;
+  const unreadable: string[] = [];
   for (const channel of stale) {
-    const verifyToken = box.open(channel.verifyTokenSealed, secretContext(channel.id, 'verifyToken'));
+    let data;
+    try {
+      const verifyToken = box.open(channel.verifyTokenSealed, secretContext(channel.id, 'verifyToken'));
+      data = {
+        appSecretSealed: box.reseal(channel.appSecretSealed, secretContext(channel.id, 'appSecret')),
+        verifyTokenSealed: box.reseal(channel.verifyTokenSealed, secretContext(channel.id, 'verifyToken')),
+        verifyTokenDigest: box.digest(verifyToken),
+        accessTokenSealed:
+          channel.accessTokenSealed && box.reseal(channel.accessTokenSealed, secretContext(channel.id, 'accessToken')),
+      };
+    } catch (error) {
+      if (!(error instanceof SecretError)) throw error;
+      unreadable.push(channel.id);
+      continue;
+    }
     const { count } = await prisma.whatsAppChannel.updateMany({
       where: {
         id: channel.id,
@@ -144,15 +165,9 @@ export async function resealChannels(prisma: PrismaClient, box: SecretBox): Prom
         verifyTokenSealed: channel.verifyTokenSealed,
         accessTokenSealed: channel.accessTokenSealed,
       },
-      data: {
-        appSecretSealed: box.reseal(channel.appSecretSealed, secretContext(channel.id, 'appSecret')),
-        verifyTokenSealed: box.reseal(channel.verifyTokenSealed, secretContext(channel.id, 'verifyToken')),
-        verifyTokenDigest: box.digest(verifyToken),
-        accessTokenSealed:
-          channel.accessTokenSealed && box.reseal(channel.accessTokenSealed, secretContext(channel.id, 'accessToken')),
-      },
+      data,
     });
     resealed += count;
   }
-  return resealed;
+  return { resealed, unreadable };
 }
