@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/client.js';
 import {
@@ -94,6 +95,19 @@ describe('GET /webhooks/whatsapp (verification)', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await response.text()).not.toContain('<script>');
+  });
+
+  it('logs refusals as a warning now and then, with their count, never the token', async () => {
+    const lines: string[] = [];
+    const logged = await createTestClient({
+      log: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+    });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      expect((await verification(subscribe(`guessed-token-${attempt}`), logged)).status).toBe(403);
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, refused: 1 });
+    expect(lines.join('')).not.toContain('guessed-token');
   });
 
   it('echoes a challenge of up to 256 URL-safe characters', async () => {

@@ -67,19 +67,27 @@ export const DEMO_CHANNEL_FILE = 'whatsapp-demo-channel.json';
  */
 export function keptSecretsKey(dataDir: string): Buffer {
   const file = path.join(path.resolve(dataDir), SECRETS_KEY_FILE);
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const aside = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
-    keep(aside, newSecretsKey());
-    try {
-      fs.linkSync(aside, file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    } finally {
-      fs.rmSync(aside, { force: true });
+  let text: string;
+  try {
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const aside = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+      keep(aside, newSecretsKey());
+      try {
+        fs.linkSync(aside, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      } finally {
+        fs.rmSync(aside, { force: true });
+      }
     }
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SecretError(
+      `Cannot keep the development secrets key in ${file} (${(error as Error).message}): set SECRETS_KEY, or make DATA_DIR writable`,
+    );
   }
-  const key = parseSecretsKey(fs.readFileSync(file, 'utf8'));
+  const key = parseSecretsKey(text);
   if (!key) {
     throw new SecretError(
       `${file} does not hold a 32-byte key: restore it, or remove it to start over (channels sealed under it must then be connected again)`,

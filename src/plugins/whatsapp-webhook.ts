@@ -41,7 +41,31 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   });
 }
 
-export async function verifySubscription(url: URL, options: WhatsAppWebhookOptions): Promise<Response> {
+/** Refusals are logged at most this often (with how many there were), so a flood cannot fill the log. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/** A warning now and then for refused verifications: the first at once, then one per interval with the count. */
+function refusalLog(log: Logger): () => void {
+  let lastLogged = Number.NEGATIVE_INFINITY;
+  let unlogged = 0;
+  return () => {
+    unlogged += 1;
+    const now = Date.now();
+    if (now - lastLogged < REFUSAL_LOG_INTERVAL_MS) return;
+    log.warn(
+      { refused: unlogged },
+      'WhatsApp webhook verification refused: the verify token is no connected channel’s',
+    );
+    lastLogged = now;
+    unlogged = 0;
+  };
+}
+
+export async function verifySubscription(
+  url: URL,
+  options: WhatsAppWebhookOptions,
+  refused: () => void = () => {},
+): Promise<Response> {
   const mode = url.searchParams.get('hub.mode');
   const token = url.searchParams.get('hub.verify_token');
   const challenge = url.searchParams.get('hub.challenge');
@@ -58,18 +82,19 @@ export async function verifySubscription(url: URL, options: WhatsAppWebhookOptio
     token.length <= VERIFY_TOKEN_LOOKUP_MAX &&
     (await isVerifyTokenOfConnectedChannel(options.db.prisma, options.secrets, token));
   if (!matches) {
-    options.log.warn('WhatsApp webhook verification refused: the verify token is no connected channel’s');
+    refused();
     return text(403, 'The verify token is not that of a connected WhatsApp channel.\n');
   }
   return text(200, challenge);
 }
 
 export function useWhatsAppWebhook(options: WhatsAppWebhookOptions): Plugin {
+  const refused = refusalLog(options.log);
   return {
     async onRequest({ url, request, endResponse }) {
       if (url.pathname !== WHATSAPP_WEBHOOK_PATH) return;
       if (request.method === 'GET') {
-        endResponse(await verifySubscription(url, options));
+        endResponse(await verifySubscription(url, options, refused));
         return;
       }
       endResponse(text(405, 'Only GET (subscription verification) is served here.\n', { allow: 'GET' }));
