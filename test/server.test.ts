@@ -544,8 +544,12 @@ if (postgres.kind === 'postgres')
       const url = new URL(target.url);
       url.pathname = `/${name}`;
       try {
+        // One DATA_DIR for both, as on one machine: they agree on one development secrets key.
+        const sharedDataDir = temporaryDir();
         const servers = await Promise.all(
-          [1, 2].map(() => startServer({ DATABASE_URL: url.toString(), DEMO_API_KEY: DEMO_KEY })),
+          [1, 2].map(() =>
+            startServer({ DATABASE_URL: url.toString(), DEMO_API_KEY: DEMO_KEY, DATA_DIR: sharedDataDir }),
+          ),
         );
         running.push(...servers);
         for (const server of servers) {
@@ -561,6 +565,14 @@ if (postgres.kind === 'postgres')
         expect(migrations.rows.map((row) => row.name).sort()).toEqual(MIGRATIONS);
         expect(organizations.rows[0].n).toBe(2);
         expect(servers.filter((server) => server.output().includes('demo data seeded'))).toHaveLength(1);
+        // The demo channel's secrets, as both computed them, open what is stored.
+        const demo = JSON.parse(fs.readFileSync(path.join(sharedDataDir, DEMO_CHANNEL_FILE), 'utf8'));
+        for (const server of servers) {
+          const verification = await fetch(
+            `${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${demo.verifyToken}&hub.challenge=7`,
+          );
+          expect(verification.status).toBe(200);
+        }
         expect(await Promise.all(servers.map((server) => server.stop()))).toEqual([0, 0]);
       } finally {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
