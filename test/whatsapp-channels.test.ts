@@ -381,6 +381,27 @@ describe('reading channels', () => {
     expect(JSON.stringify(refused)).not.toContain(channel.name);
   });
 
+  it('loads the channels of a page of conversations in a number of statements that does not grow with the page', async () => {
+    const statementsFor = async (conversations: number) => {
+      const org = await createOrganization(client.db);
+      for (let index = 0; index < conversations; index += 1) {
+        const channel = await createWhatsAppChannel(client.db, testSecretBox, org.id);
+        const contact = await createContact(client.db, org.id);
+        await createConversation(client.db, org.id, { contactId: contact.id, channelId: channel.id });
+      }
+      const result = await client.gqlWithSql(
+        `{ conversations(first: 20) { nodes { channel { name status } } } channels(first: 20) { totalCount nodes { id } } }`,
+        {},
+        { as: org.owner },
+      );
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.conversations.nodes).toHaveLength(conversations);
+      expect(result.data?.channels.totalCount).toBe(conversations);
+      return result.statements.length;
+    };
+    expect(await statementsFor(6)).toBe(await statementsFor(2));
+  });
+
   it('refuses to link a conversation to another organization’s channel (the database’s composite key)', async () => {
     const org = await createOrganization(client.db);
     const other = await createOrganization(client.db);
