@@ -54,6 +54,8 @@ export function wagraphEnvironment(
     DATABASE_URL: options.databaseUrl,
     DB_POOL_SIZE: String(POOL_SIZE),
     SEED_DEMO_DATA: 'false',
+    // Production requires one; the benchmark's channels are never real.
+    SECRETS_KEY: 'be'.repeat(32),
     // One API key sends all the load: a per-credential budget would measure the limiter.
     ...(options.rateLimit === 'server defaults' ? {} : { RATE_LIMIT_PER_MINUTE: '0' }),
     HOST: '127.0.0.1',

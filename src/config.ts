@@ -6,6 +6,7 @@ import type { JwtSettings } from './auth/jwt.js';
 import { defaultMaxPerKey } from './admission/fair-queue.js';
 import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
+import { parseSecretsKey } from './secrets.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -99,8 +100,20 @@ const demoKey = z
 /** The organization-wide rate budget, unless set: as many members as this at their full budget. */
 export const ORGANIZATION_BUDGET_MEMBERS = 5;
 
+const secretsKey = z.string().transform((value, context) => {
+  const key = parseSecretsKey(value);
+  if (!key) {
+    context.addIssue({
+      code: 'custom',
+      message: 'must be 32 bytes written as 64 hex digits or as base64 (e.g. the output of `openssl rand -base64 32`)',
+    });
+    return z.NEVER;
+  }
+  return key;
+});
+
 /** Variables whose value must never be printed, not even in a start-up error. */
-const SECRETS = new Set(['JWT_SECRET']);
+const SECRETS = new Set(['JWT_SECRET', 'SECRETS_KEY', 'SECRETS_KEY_PREVIOUS']);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -151,6 +164,9 @@ const schema = z.object({
   DB_MAX_CONNECTIONS_PER_REQUEST: positiveInt(1000).optional(),
   // Unset: half of the pool, rounded up.
   DB_MAX_CONNECTIONS_PER_ORGANIZATION: positiveInt(1000).optional(),
+  // Seals the WhatsApp channels' secrets (src/secrets.ts); the previous key only opens, during a rotation.
+  SECRETS_KEY: secretsKey.optional(),
+  SECRETS_KEY_PREVIOUS: secretsKey.optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -211,6 +227,11 @@ export interface Config {
   maxConnectionsPerRequest: number;
   /** Pool connections one organization's statements may hold at once; the others wait their turn, fairly between organizations. */
   maxConnectionsPerOrganization: number;
+  /**
+   * SECRETS_KEY and SECRETS_KEY_PREVIOUS. `current` is required in production; elsewhere,
+   * unset, a key kept in DATA_DIR is used (src/db/development-key.ts).
+   */
+  secretsKey: { current: Buffer | undefined; previous: Buffer | undefined };
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -258,6 +279,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     );
   }
   const developing = env.NODE_ENV !== 'production';
+  if (!developing && env.SECRETS_KEY === undefined) {
+    throw new ConfigError(
+      'Missing SECRETS_KEY: production needs a key to seal the WhatsApp channels’ secrets (32 bytes, e.g. `openssl rand -base64 32`)',
+    );
+  }
+  if (env.SECRETS_KEY_PREVIOUS !== undefined && env.SECRETS_KEY === undefined) {
+    throw new ConfigError(
+      'Invalid SECRETS_KEY_PREVIOUS (value not shown): needs SECRETS_KEY (the key it was rotated to)',
+    );
+  }
   const introspection = env.INTROSPECTION ?? developing;
   let persistedOperations: OperationManifest | undefined;
   if (env.PERSISTED_OPERATIONS) {
@@ -321,5 +352,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     maxConnectionsPerRequest: env.DB_MAX_CONNECTIONS_PER_REQUEST ?? Math.max(1, Math.floor(env.DB_POOL_SIZE / 4)),
     maxConnectionsPerOrganization: env.DB_MAX_CONNECTIONS_PER_ORGANIZATION ?? Math.ceil(env.DB_POOL_SIZE / 2),
+    secretsKey: { current: env.SECRETS_KEY, previous: env.SECRETS_KEY_PREVIOUS },
   };
 }

@@ -8,6 +8,7 @@ import { tenantSql } from './db/tenant-sql.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
 import type { OutboundTransport } from './messaging/transport.js';
+import type { SecretBox } from './secrets.js';
 
 export interface Context {
   requestId: string;
@@ -22,6 +23,8 @@ export interface Context {
   transport: OutboundTransport;
   /** Active API keys one member may hold (MAX_API_KEYS_PER_MEMBER). */
   maxApiKeysPerMember: number;
+  /** Seals the WhatsApp channels' secrets; unset: channels cannot be connected (SECRETS_KEY). */
+  secrets: SecretBox | undefined;
 }
 
 export const DEFAULT_MAX_API_KEYS_PER_MEMBER = 10;
@@ -33,6 +36,7 @@ export interface ContextOptions {
   log: Logger;
   transport: OutboundTransport;
   maxApiKeysPerMember?: number | undefined;
+  secrets?: SecretBox | undefined;
   /** Statements of the request that may hold a pool connection at once (DB_MAX_CONNECTIONS_PER_REQUEST). */
   maxConnections: number;
   /** The process's pool, shared fairly between organizations; unset: no pool-wide bound. */
@@ -46,6 +50,7 @@ export function createContext({
   log,
   transport,
   maxApiKeysPerMember,
+  secrets,
   maxConnections,
   poolShares,
 }: ContextOptions): Context {
@@ -66,5 +71,6 @@ export function createContext({
     transport,
     connections,
     maxApiKeysPerMember: maxApiKeysPerMember ?? DEFAULT_MAX_API_KEYS_PER_MEMBER,
+    secrets,
   };
 }

@@ -26,6 +26,12 @@ export class UserErrors extends Error {
 const UNIQUE_COLUMNS: Record<string, { column: string; message: string }> = {
   Contact_organizationId_phone_key: { column: 'phone', message: 'A contact with this phone number already exists.' },
   Tag_organizationId_label_lower_key: { column: 'label', message: 'A tag with this label already exists.' },
+  // Unique across organizations (the webhook routes by it); the message does not say whose it is.
+  WhatsAppChannel_phoneNumberId_key: {
+    column: 'phoneNumberId',
+    message:
+      'This phone-number id is already connected as a WhatsApp channel; a phone number can be connected only once.',
+  },
 };
 
 interface AdapterCause {
@@ -52,6 +58,7 @@ function violatedUniqueConstraint(error: unknown): string | undefined {
   if (named) return named;
   const fields = cause.constraint?.fields?.map((field) => field.replace(/"/g, ''));
   if (fields?.includes('phone')) return 'Contact_organizationId_phone_key';
+  if (fields?.includes('phoneNumberId')) return 'WhatsAppChannel_phoneNumberId_key';
   if (fields?.some((field) => field.includes('label'))) return 'Tag_organizationId_label_lower_key';
   return undefined;
 }

@@ -7,6 +7,7 @@ import { MigrationError } from './db/migrate.js';
 import { prepareDatabase } from './db/setup.js';
 import { createLogger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
+import { SecretError } from './secrets.js';
 import { createWagraphYoga } from './yoga.js';
 
 /** In-flight requests get this long to finish after SIGTERM before connections are cut. */
@@ -36,9 +37,10 @@ async function main(): Promise<void> {
     prepared = await prepareDatabase(config, log, { seed: config.seedDemoData });
   } catch (error) {
     if (error instanceof DatabaseOpenError || error instanceof MigrationError) fail(error.message);
+    if (error instanceof SecretError) fail(error.message);
     throw error;
   }
-  const { db, seededKeys, developmentKey } = prepared;
+  const { db, seededKeys, developmentKey, secrets } = prepared;
   // A seeded key nobody chose (no DEMO_API_KEY) is shown once, to a person at a terminal
   // only: never through the logger, never into a log collector that reads standard error.
   if (seededKeys && process.stderr.isTTY) {
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     graphiql: config.graphiql,
     graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? developmentKey ?? seededKeys?.[0]?.secret) : undefined,
     isShuttingDown: () => shuttingDown,
+    secrets,
     jwt: config.jwt,
     limits: config.limits,
     introspection: config.introspection,

@@ -220,6 +220,34 @@ export class Validator {
     return value;
   }
 
+  /** One of Meta's ids (a phone-number id, a WhatsApp Business Account id): 1–32 digits, spaces around trimmed. */
+  metaId(field: FieldPath, value: string, what: string): string | Invalid {
+    const trimmed = value.trim();
+    return /^\d{1,32}$/.test(trimmed) ? trimmed : this.fail(field, `${what} must be 1 to 32 digits, as Meta shows it.`);
+  }
+
+  /** A phone number as Meta displays it ("+1 555-000-1111"): digits, spaces, "+", "-", ".", "(", ")"; at most 32 characters. */
+  displayPhoneNumber(field: FieldPath, value: string): string | Invalid {
+    const trimmed = value.trim();
+    return /^\+?[\d\s().-]{1,31}$/.test(trimmed) && /\d/.test(trimmed)
+      ? trimmed
+      : this.fail(
+          field,
+          'Display phone number must be a phone number of at most 32 characters (digits, spaces, "+", "-", ".", brackets), e.g. "+1 555-000-1111".',
+        );
+  }
+
+  /** A credential: `min`–`max` printable ASCII characters, no spaces (copied from Meta's dashboard as is). */
+  secret(field: FieldPath, value: string, what: string, min: number, max: number): string | Invalid {
+    if (!/^[\x21-\x7e]*$/.test(value)) {
+      return this.fail(field, `${what} must be printable ASCII characters without spaces.`);
+    }
+    if (value.length < min || value.length > max) {
+      return this.fail(field, `${what} must be ${min} to ${max} characters long.`);
+    }
+    return value;
+  }
+
   /** At most `max` items in a list argument. */
   count<T>(field: FieldPath, values: readonly T[], max: number, what: string): readonly T[] | Invalid {
     if (values.length > max) {

@@ -33,8 +33,10 @@ import { useRejectNulCharacters } from './plugins/reject-nul.js';
 import { requestIdOf, useRequestLog } from './plugins/request-log.js';
 import { AuthFailureThrottle } from './rate-limit/auth-failures.js';
 import { useWellFormedStrings } from './plugins/well-formed-strings.js';
+import { useWhatsAppWebhook, WHATSAPP_WEBHOOK_PATH } from './plugins/whatsapp-webhook.js';
 import type { RateLimiter } from './rate-limit/index.js';
 import { schema } from './schema/index.js';
+import type { SecretBox } from './secrets.js';
 
 export interface YogaOptions {
   db: Database;
@@ -48,6 +50,8 @@ export interface YogaOptions {
   graphiqlApiKey?: string | undefined;
   /** Set while the server drains on shutdown: /readyz answers 503 so load balancers move on. */
   isShuttingDown?: () => boolean;
+  /** Seals and opens the WhatsApp channels' secrets (SECRETS_KEY); unset: channels cannot be connected or verified. */
+  secrets?: SecretBox | undefined;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
   /** JWT_SECRET and the expected issuer and audience; unset: only API keys are accepted. */
@@ -190,13 +194,16 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,
         maxApiKeysPerMember: options.maxApiKeysPerMember,
+        secrets: options.secrets,
         maxConnections: options.maxConnectionsPerRequest ?? DEFAULT_MAX_CONNECTIONS_PER_REQUEST,
         poolShares,
       });
     },
     plugins: [
       useRequestLog(log),
-      useNotFound(['/graphql', '/healthz', '/readyz']),
+      // Before the GraphQL pipeline (and its authentication): Meta authenticates otherwise.
+      useWhatsAppWebhook({ db, log, secrets: options.secrets }),
+      useNotFound(['/graphql', '/healthz', '/readyz', WHATSAPP_WEBHOOK_PATH]),
       ...(options.graphiql ? [useCompressedPages()] : []),
       ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.

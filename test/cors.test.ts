@@ -93,7 +93,7 @@ describe('CORS for loopback origins (development)', () => {
   let developing: TestClient;
   beforeAll(async () => {
     expect(loadConfig({}).corsLoopbackOrigins).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production' }).corsLoopbackOrigins).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(64) }).corsLoopbackOrigins).toBe(false);
     developing = await createTestClient({ corsLoopbackOrigins: true });
   });
 

@@ -2,7 +2,7 @@
 // an id that does not name a row of this organization; at most 100 ids.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestClient, globalId, type TestClient } from './helpers/client.js';
+import { createTestClient, globalId, type TestClient, testSecretBox } from './helpers/client.js';
 import { dataOf, errorOf } from './helpers/connections.js';
 import {
   createCampaign,
@@ -14,6 +14,7 @@ import {
   createOrganization,
   createTag,
   type TestOrganization,
+  createWhatsAppChannel,
 } from './helpers/factories.js';
 
 let client: TestClient;
@@ -31,7 +32,8 @@ const NODE_FIELDS = `__typename id
   ... on Tag { label }
   ... on Campaign { name }
   ... on Conversation { lastMessageAt }
-  ... on Message { text }`;
+  ... on Message { text }
+  ... on WhatsAppChannel { phoneNumberId }`;
 
 /** One row of every node type, and what node(id) answers for it. */
 async function oneOfEach(org: TestOrganization) {
@@ -50,6 +52,7 @@ async function oneOfEach(org: TestOrganization) {
   const [message] = await createMessages(client.db, organizationId, conversation.id, 1, () => ({
     messageData: { text: 'hi' },
   }));
+  const channel = await createWhatsAppChannel(client.db, testSecretBox, organizationId);
   const node = (typename: string, id: string, fields: Record<string, unknown>) => ({
     id: globalId(typename, id),
     rawId: id,
@@ -66,6 +69,7 @@ async function oneOfEach(org: TestOrganization) {
     node('Campaign', campaign.id, { name: campaign.name }),
     node('Conversation', conversation.id, { lastMessageAt: '2026-03-01T00:00:00.000Z' }),
     node('Message', message!.id, { text: 'hi' }),
+    node('WhatsAppChannel', channel.id, { phoneNumberId: channel.phoneNumberId }),
   ];
 }
 
@@ -94,6 +98,7 @@ describe('node(id:)', () => {
       'Campaign',
       'Conversation',
       'Message',
+      'WhatsAppChannel',
     ]);
     for (const row of rows) expect(await node(org, row.id)).toEqual(row.expected);
   });

@@ -5,7 +5,7 @@
 // something it may not read.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, type Permission } from '../src/auth/permissions.js';
-import { createTestClient, globalId, type TestClient } from './helpers/client.js';
+import { createTestClient, globalId, type TestClient, testSecretBox } from './helpers/client.js';
 import {
   createCampaign,
   createContact,
@@ -15,8 +15,10 @@ import {
   createMessages,
   createOrganization,
   createTag,
+  createWhatsAppChannel,
   type TestMember,
   type TestOrganization,
+  uniqueMetaId,
   uniquePhone,
 } from './helpers/factories.js';
 
@@ -46,7 +48,9 @@ async function fixture() {
   const owner = await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: org.owner.id } });
   const someone = await createMember(client.db, org.id);
   const someonesKey = await client.db.prisma.apiKey.findFirstOrThrow({ where: { memberId: someone.id } });
+  const channel = await createWhatsAppChannel(client.db, testSecretBox, org.id);
   return {
+    channel: globalId('WhatsAppChannel', channel.id),
     contact: globalId('Contact', contact.id),
     list: globalId('List', list.id),
     tag: globalId('Tag', tag.id),
@@ -69,6 +73,8 @@ const QUERIES: [string, Permission, (f: Fixture) => string][] = [
   ['conversations', 'Get:Conversation', () => `{ conversations { totalCount } }`],
   ['members', 'Get:OrganizationMember', () => `{ members { totalCount } }`],
   ['apiKeys', 'Get:ApiKey', () => `{ apiKeys { totalCount } }`],
+  ['channels', 'Get:WhatsAppChannel', () => `{ channels { totalCount } }`],
+  ['node (a WhatsAppChannel)', 'Get:WhatsAppChannel', (f) => `{ node(id: "${f.channel}") { id } }`],
   ['node (a Contact)', 'Get:Contact', (f) => `{ node(id: "${f.contact}") { id } }`],
   ['node (a List)', 'Get:List', (f) => `{ node(id: "${f.list}") { id } }`],
   ['node (a Tag)', 'Get:Tag', (f) => `{ node(id: "${f.tag}") { id } }`],
@@ -246,6 +252,22 @@ const MUTATIONS: [string, Permission, (f: Fixture) => string][] = [
   ],
   ['createApiKey', 'Regenerate:ApiKey', () => `createApiKey(input: { name: "matrix" }) { secret userErrors { code } }`],
   ['revokeApiKey', 'Revoke:ApiKey', (f) => `revokeApiKey(input: { id: "${f.memberApiKey}" }) { userErrors { code } }`],
+  [
+    'connectWhatsAppChannel',
+    'Create:WhatsAppChannel',
+    () =>
+      `connectWhatsAppChannel(input: { name: "Matrix", phoneNumberId: "${uniqueMetaId()}", businessAccountId: "1", displayPhoneNumber: "+1 555 0100", appSecret: "matrix-app-secret", verifyToken: "matrix-verify-token-0001" }) { userErrors { code } }`,
+  ],
+  [
+    'updateWhatsAppChannel',
+    'Update:WhatsAppChannel',
+    (f) => `updateWhatsAppChannel(input: { id: "${f.channel}", name: "Renamed" }) { userErrors { code } }`,
+  ],
+  [
+    'disconnectWhatsAppChannel',
+    'Delete:WhatsAppChannel',
+    (f) => `disconnectWhatsAppChannel(input: { id: "${f.channel}" }) { userErrors { code } }`,
+  ],
 ];
 
 /** A fingerprint of everything a mutation could change in the organization. */
@@ -261,6 +283,7 @@ async function organizationState() {
       p.conversation.findMany({ where, orderBy: { id: 'asc' } }),
       p.message.findMany({ where, orderBy: { id: 'asc' } }),
       p.apiKey.findMany({ where, orderBy: { id: 'asc' }, select: { id: true, revokedAt: true } }),
+      p.whatsAppChannel.findMany({ where, orderBy: { id: 'asc' } }),
     ]),
   );
 }

@@ -13,7 +13,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_KEY_FILE, keepDevelopmentKey } from '../src/db/development-key.js';
+import {
+  DEMO_CHANNEL_FILE,
+  DEVELOPMENT_KEY_FILE,
+  keepDevelopmentKey,
+  SECRETS_KEY_FILE,
+} from '../src/db/development-key.js';
 import { loadMigrations } from '../src/db/migrate.js';
 import { DEMO_OWNERS } from '../src/db/seed.js';
 import { createWagraphYoga } from '../src/yoga.js';
@@ -153,6 +158,7 @@ describe('configuration errors', PROCESS_TEST, () => {
       { JWT_SECRET: 'not-long-enough' },
       /^wagraph: Invalid JWT_SECRET \(value not shown\): must be at least 32 characters long$/,
     ],
+    [{ NODE_ENV: 'production' }, /^wagraph: Missing SECRETS_KEY: production needs a key/],
   ])('%o → one clear line and exit code 1', { concurrent: true }, async (env, message) => {
     const { code, lines } = await exitOf(env);
     expect(code).toBe(1);
@@ -193,6 +199,21 @@ describe('the embedded database', PROCESS_TEST, () => {
     // Nothing that looks like a key, the kept one or the second organization's, in the output.
     expect(first.output()).not.toMatch(/wag_[\w-]{8,}/);
 
+    // The development secrets key and the demo channel's secrets, kept beside it (0600); Meta's
+    // verification of the callback URL answers with the demo verify token, over a real socket.
+    for (const file of [SECRETS_KEY_FILE, DEMO_CHANNEL_FILE]) {
+      expect(fs.statSync(path.join(dataDir, file)).mode & 0o777).toBe(0o600);
+    }
+    const demo = JSON.parse(fs.readFileSync(path.join(dataDir, DEMO_CHANNEL_FILE), 'utf8'));
+    const verification = await fetch(
+      `${first.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${demo.verifyToken}&hub.challenge=4242`,
+    );
+    expect(verification.status).toBe(200);
+    expect(await verification.text()).toBe('4242');
+    for (const secret of [demo.accessToken, demo.appSecret, demo.verifyToken]) {
+      expect(first.output()).not.toContain(secret);
+    }
+
     // GraphiQL opened from this machine is signed in with the kept key.
     const page = await (await fetch(`${first.url}/graphql`, { headers: { accept: 'text/html' } })).text();
     expect(page).toContain(`Bearer ${key}`);
@@ -219,6 +240,12 @@ describe('the embedded database', PROCESS_TEST, () => {
     expect(server.output()).not.toContain(DEMO_KEY);
     expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(key);
     expect((await post(server.url, key, FIRST_CONTACTS)).body.data).toEqual(firstData);
+    // The demo channel's secrets are the same at every start.
+    const demo = JSON.parse(fs.readFileSync(path.join(dataDir, DEMO_CHANNEL_FILE), 'utf8'));
+    const verification = await fetch(
+      `${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${demo.verifyToken}&hub.challenge=1`,
+    );
+    expect(verification.status).toBe(200);
     expect((await post(server.url, DEMO_KEY, FIRST_CONTACTS)).body.data).toEqual(firstData);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
@@ -517,8 +544,12 @@ if (postgres.kind === 'postgres')
       const url = new URL(target.url);
       url.pathname = `/${name}`;
       try {
+        // One DATA_DIR for both, as on one machine: they agree on one development secrets key.
+        const sharedDataDir = temporaryDir();
         const servers = await Promise.all(
-          [1, 2].map(() => startServer({ DATABASE_URL: url.toString(), DEMO_API_KEY: DEMO_KEY })),
+          [1, 2].map(() =>
+            startServer({ DATABASE_URL: url.toString(), DEMO_API_KEY: DEMO_KEY, DATA_DIR: sharedDataDir }),
+          ),
         );
         running.push(...servers);
         for (const server of servers) {
@@ -534,6 +565,14 @@ if (postgres.kind === 'postgres')
         expect(migrations.rows.map((row) => row.name).sort()).toEqual(MIGRATIONS);
         expect(organizations.rows[0].n).toBe(2);
         expect(servers.filter((server) => server.output().includes('demo data seeded'))).toHaveLength(1);
+        // The demo channel's secrets, as both computed them, open what is stored.
+        const demo = JSON.parse(fs.readFileSync(path.join(sharedDataDir, DEMO_CHANNEL_FILE), 'utf8'));
+        for (const server of servers) {
+          const verification = await fetch(
+            `${server.url}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=${demo.verifyToken}&hub.challenge=7`,
+          );
+          expect(verification.status).toBe(200);
+        }
         expect(await Promise.all(servers.map((server) => server.stop()))).toEqual([0, 0]);
       } finally {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

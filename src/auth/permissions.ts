@@ -40,6 +40,11 @@ export const PERMISSIONS = [
   'Delete:Conversation',
   'Assign:Conversation',
   'Unassign:Conversation',
+  // WhatsApp channels (business phone numbers); Create: connect one, Delete: disconnect it.
+  'Get:WhatsAppChannel',
+  'Create:WhatsAppChannel',
+  'Update:WhatsAppChannel',
+  'Delete:WhatsAppChannel',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

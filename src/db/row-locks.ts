@@ -20,6 +20,7 @@ const TABLES = {
   Message: 'Message',
   OrganizationMember: 'OrganizationMember',
   ApiKey: 'ApiKey',
+  WhatsAppChannel: 'WhatsAppChannel',
 } as const;
 
 export type LockableType = keyof typeof TABLES;

@@ -241,6 +241,8 @@ const ROLE_PERMISSIONS = {
     'Assign:Conversation',
     'Unassign:Conversation',
     'Get:OrganizationMember',
+    // Which number a conversation is on; connecting numbers stays with the owners.
+    'Get:WhatsAppChannel',
   ],
   marketing: [
     'Get:Contact',
@@ -264,6 +266,8 @@ const ROLE_PERMISSIONS = {
     // Revoke:ApiKey, over other members' keys, stays with the owners.
     'Get:ApiKey',
     'Regenerate:ApiKey',
+    // Which numbers campaigns can send from; connecting numbers stays with the owners.
+    'Get:WhatsAppChannel',
   ],
 } satisfies Record<string, (typeof PERMISSIONS)[number][]>;
 

@@ -3,7 +3,9 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type Database, type DatabaseTarget, openDatabase } from './client.js';
-import { keepDevelopmentKey } from './development-key.js';
+import { SecretBox } from '../secrets.js';
+import { resealChannels } from '../whatsapp/channels.js';
+import { keepDemoChannel, keepDevelopmentKey, keptSecretsKey } from './development-key.js';
 import { migrate } from './migrate.js';
 import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
 
@@ -27,6 +29,14 @@ export interface PreparedDatabase {
    * DATA_DIR (src/db/development-key.ts), for GraphiQL on this machine.
    */
   developmentKey: string | undefined;
+  /** Seals and opens the WhatsApp channels' secrets (SECRETS_KEY, or in development the key kept in DATA_DIR). */
+  secrets: SecretBox;
+}
+
+/** SECRETS_KEY (and SECRETS_KEY_PREVIOUS); unset outside production: the key kept in DATA_DIR. */
+export function secretBox(config: Config): SecretBox {
+  const current = config.secretsKey.current ?? keptSecretsKey(config.dataDir);
+  return new SecretBox(current, config.secretsKey.previous);
 }
 
 export async function prepareDatabase(
@@ -43,11 +53,24 @@ export async function prepareDatabase(
     // Which organizations were seeded, never their keys: no secret is logged at any level.
     if (seededKeys) log.info({ organizations: seededKeys.map((key) => key.organization) }, 'demo data seeded');
     await ensureDemoKeys(db.prisma, config.demoApiKeys);
+    const secrets = secretBox(config);
+    // After a rotation: what the previous key sealed is sealed again under the new one.
+    const { resealed, unreadable } = await resealChannels(db.prisma, secrets);
+    if (resealed > 0) {
+      log.info({ channels: resealed }, 'WhatsApp channel secrets re-sealed under the current SECRETS_KEY');
+    }
+    if (unreadable.length > 0) {
+      log.error(
+        { channels: unreadable, keyId: secrets.keyId },
+        'WhatsApp channel secrets that neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS opens: their webhooks fail until the key that sealed them is set as SECRETS_KEY_PREVIOUS, or they are connected again',
+      );
+    }
+    if (config.env !== 'production') await keepDemoChannel(db, secrets, config.dataDir);
     const developmentKey =
       target.kind === 'pglite' && target.dataDir !== undefined && config.env !== 'production' && !config.demoApiKeys[0]
         ? await keepDevelopmentKey(db, target.dataDir, seededKeys?.[0]?.secret)
         : undefined;
-    return { db, seededKeys, developmentKey };
+    return { db, seededKeys, developmentKey, secrets };
   } catch (error) {
     await db.close().catch(() => {});
     throw error;

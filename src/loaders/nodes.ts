@@ -19,6 +19,7 @@ import {
   type OrganizationRole,
   Prisma,
   type Tag,
+  type WhatsAppChannel,
 } from '../generated/prisma/client.js';
 
 /** The Prisma delegates (model accessors) of the API's node types, and their rows. */
@@ -33,6 +34,7 @@ export interface ModelRows {
   campaign: Campaign;
   conversation: Conversation;
   message: Message;
+  whatsAppChannel: WhatsAppChannel;
 }
 export type ModelKey = keyof ModelRows;
 
@@ -48,6 +50,7 @@ const TABLES: Readonly<Record<ModelKey, { name: string; columns: ReadonlySet<str
   campaign: table('Campaign', Prisma.CampaignScalarFieldEnum),
   conversation: table('Conversation', Prisma.ConversationScalarFieldEnum),
   message: table('Message', Prisma.MessageScalarFieldEnum),
+  whatsAppChannel: table('WhatsAppChannel', Prisma.WhatsAppChannelScalarFieldEnum),
 };
 
 function table(name: string, columns: Readonly<Record<string, string>>) {

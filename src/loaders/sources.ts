@@ -10,6 +10,7 @@ import type {
   MessageDirection,
   MessageStatus,
   MessageType,
+  WhatsAppChannelStatus,
 } from '../generated/prisma/enums.js';
 import type { Ordering, SortColumn, Table } from './keyset.js';
 import type { Source } from './connections.js';
@@ -189,6 +190,21 @@ export const organizationCampaigns = source<CampaignCriteria>(
   'campaigns',
   { from: '"Campaign" t' },
   { filter: (filter) => (filter.status ? [Prisma.sql`t."status" = ANY(${filter.status}::"CampaignStatus"[])`] : []) },
+);
+
+// --- WhatsApp channels -----------------------------------------------------------------------
+
+export interface ChannelCriteria {
+  status?: WhatsAppChannelStatus[];
+}
+
+export const organizationChannels = source<ChannelCriteria>(
+  'channels',
+  { from: '"WhatsAppChannel" t' },
+  {
+    filter: (filter) =>
+      filter.status ? [Prisma.sql`t."status" = ANY(${filter.status}::"WhatsAppChannelStatus"[])`] : [],
+  },
 );
 
 // --- conversations --------------------------------------------------------------------------

@@ -10,11 +10,13 @@ import './campaign.js';
 import './conversation.js';
 import './message.js';
 import './api-key.js';
+import './whatsapp-channel.js';
 import './contact-mutations.js';
 import './list-mutations.js';
 import './tag-mutations.js';
 import './conversation-mutations.js';
 import './message-mutations.js';
+import './whatsapp-channel-mutations.js';
 import './node.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

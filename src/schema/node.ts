@@ -22,6 +22,7 @@ const NODE_MODELS: Readonly<Record<string, ModelKey>> = {
   Conversation: 'conversation',
   Message: 'message',
   ApiKey: 'apiKey',
+  WhatsAppChannel: 'whatsAppChannel',
 };
 
 const MAX_NODES = 100;

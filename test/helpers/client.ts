@@ -4,6 +4,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { pino } from 'pino';
 import type { Database } from '../../src/db/client.js';
 import { recordStatements } from './record-statements.js';
+import { SecretBox } from '../../src/secrets.js';
 import { createWagraphYoga, type WagraphYoga, type YogaOptions } from '../../src/yoga.js';
 import { testDatabase } from './database.js';
 import type { TestMember } from './factories.js';
@@ -40,6 +41,10 @@ export interface TestClient {
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** SECRETS_KEY of the tests' server (a fixed key: test data is never real). */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 0x5e);
+export const testSecretBox = new SecretBox(TEST_SECRETS_KEY);
+
 /**
  * `options`: what the server's configuration would set (limits, JWT secret, rate limiter …),
  * and where sendMessage delivers (`transport`; default: the record-only transport).
@@ -49,7 +54,7 @@ export type TestClientOptions = Omit<Partial<YogaOptions>, 'db'>;
 /** `database`: the server's database, when a test wraps the file's one (default: the file's one). */
 export async function createTestClient(options: TestClientOptions = {}, database?: Database): Promise<TestClient> {
   const db = database ?? (await testDatabase());
-  const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false, ...options });
+  const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false, secrets: testSecretBox, ...options });
   const gql: TestClient['gql'] = async (query, variables, options = { as: null }) => {
     const response = await yoga.fetch('http://wagraph.test/graphql', {
       method: 'POST',

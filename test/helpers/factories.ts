@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { newApiKey } from '../../src/auth/api-keys.js';
 import type { Database } from '../../src/db/client.js';
 import type { Prisma } from '../../src/generated/prisma/client.js';
+import type { SecretBox } from '../../src/secrets.js';
+import { sealNewChannelSecrets } from '../../src/whatsapp/channels.js';
 
 export interface TestMember {
   id: string;
@@ -132,4 +134,43 @@ export async function createMessages(
     await db.prisma.message.createMany({ data: rows.slice(offset, offset + 1_000) });
   }
   return rows;
+}
+
+/** A unique Meta id (digits), e.g. a phone-number id. */
+export function uniqueMetaId(): string {
+  return `1${String(process.pid % 10_000).padStart(4, '0')}${Date.now() % 1_000_000_000}${next()}`;
+}
+
+export interface ChannelSecrets {
+  accessToken: string;
+  appSecret: string;
+  verifyToken: string;
+}
+
+/** A CONNECTED channel (unless `data` says otherwise) whose secrets are sealed with `box` (the server's). */
+export async function createWhatsAppChannel(
+  db: Database,
+  box: SecretBox,
+  organizationId: string,
+  data: Partial<Prisma.WhatsAppChannelUncheckedCreateInput> = {},
+) {
+  const id = randomUUID();
+  const secrets: ChannelSecrets = {
+    accessToken: `token-${randomUUID()}`,
+    appSecret: randomUUID().replace(/-/g, ''),
+    verifyToken: `verify-${randomUUID()}`,
+  };
+  const channel = await db.prisma.whatsAppChannel.create({
+    data: {
+      id,
+      name: `Channel ${next()}`,
+      phoneNumberId: uniqueMetaId(),
+      businessAccountId: uniqueMetaId(),
+      displayPhoneNumber: '+1 555-000-1111',
+      ...sealNewChannelSecrets(box, id, secrets),
+      ...data,
+      organizationId,
+    },
+  });
+  return { ...channel, secrets };
 }

@@ -3,6 +3,9 @@ import { ConfigError, loadConfig } from '../../src/config.js';
 import { DEFAULT_LIMITS } from '../../src/plugins/limits.js';
 
 // How each setting is read; that a bad one stops the process is tested in server.test.ts.
+// Production needs SECRETS_KEY; any 32 bytes do for reading the other settings.
+const PRODUCTION = { NODE_ENV: 'production', SECRETS_KEY: 'a'.repeat(64) } as const;
+
 describe('loadConfig', () => {
   it('defaults to the documented values', () => {
     const config = loadConfig({});
@@ -21,19 +24,33 @@ describe('loadConfig', () => {
   });
 
   it('turns introspection, GraphiQL and field suggestions off in production, unless told otherwise', () => {
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({
+    expect(loadConfig(PRODUCTION)).toMatchObject({
       introspection: false,
       graphiql: false,
       fieldSuggestions: false,
     });
     // Suggestions stay off in production even with introspection on: they are for developers.
-    expect(loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'true', GRAPHIQL: 'true' })).toMatchObject({
+    expect(loadConfig({ ...PRODUCTION, INTROSPECTION: 'true', GRAPHIQL: 'true' })).toMatchObject({
       introspection: true,
       graphiql: true,
       fieldSuggestions: false,
     });
     // Without introspection, suggestions would reveal what it hides.
     expect(loadConfig({ INTROSPECTION: 'false' })).toMatchObject({ introspection: false, fieldSuggestions: false });
+  });
+
+  it('reads SECRETS_KEY and SECRETS_KEY_PREVIOUS as hex or base64, and needs the first in production only', () => {
+    const hex = '0f'.repeat(32);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({}).secretsKey).toEqual({ current: undefined, previous: undefined });
+    expect(loadConfig({ SECRETS_KEY: hex, SECRETS_KEY_PREVIOUS: base64 }).secretsKey).toEqual({
+      current: Buffer.alloc(32, 0x0f),
+      previous: Buffer.alloc(32, 7),
+    });
+    expect(loadConfig({ SECRETS_KEY: Buffer.alloc(32, 7).toString('base64url') }).secretsKey.current).toEqual(
+      Buffer.alloc(32, 7),
+    );
+    expect(loadConfig(PRODUCTION).secretsKey.current).toEqual(Buffer.alloc(32, 0xaa));
   });
 
   it('reads every limit', () => {
@@ -135,6 +152,10 @@ describe('loadConfig', () => {
     [{ MAX_CONCURRENT_REQUESTS: '-1' }, /^Invalid MAX_CONCURRENT_REQUESTS="-1": must be between 0 and 100000$/],
     [{ REDIS_URL: 'localhost:6379' }, /^Invalid REDIS_URL="localhost:6379": must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, /^Invalid DB_STATEMENT_TIMEOUT_MS="10s": must be a number$/],
+    [{ SECRETS_KEY: 'too-short-to-be-a-key' }, /^Invalid SECRETS_KEY \(value not shown\): must be 32 bytes/],
+    [{ SECRETS_KEY: 'ab'.repeat(31) }, /^Invalid SECRETS_KEY \(value not shown\): must be 32 bytes/],
+    [{ SECRETS_KEY_PREVIOUS: 'ab'.repeat(32) }, /^Invalid SECRETS_KEY_PREVIOUS \(value not shown\): needs SECRETS_KEY/],
+    [{ NODE_ENV: 'production' }, /^Missing SECRETS_KEY: production needs a key/],
   ])('%o → a ConfigError naming the variable and the rule', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
