@@ -151,6 +151,8 @@ const schema = z.object({
   DB_MAX_CONNECTIONS_PER_REQUEST: positiveInt(1000).optional(),
   // Unset: half of the pool, rounded up.
   DB_MAX_CONNECTIONS_PER_ORGANIZATION: positiveInt(1000).optional(),
+  WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
+  WORKER_CONCURRENCY: positiveInt(100).default(4),
 });
 
 type Env = z.infer<typeof schema>;
@@ -211,6 +213,10 @@ export interface Config {
   maxConnectionsPerRequest: number;
   /** Pool connections one organization's statements may hold at once; the others wait their turn, fairly between organizations. */
   maxConnectionsPerOrganization: number;
+  /** `in-process`: the gateway runs background jobs too; `off`: only `npm run worker` processes do. */
+  workers: Env['WORKERS'];
+  /** Jobs one process (gateway or `npm run worker`) runs at once; each has a connection of its own on PostgreSQL. */
+  workerConcurrency: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -321,5 +327,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     maxConnectionsPerRequest: env.DB_MAX_CONNECTIONS_PER_REQUEST ?? Math.max(1, Math.floor(env.DB_POOL_SIZE / 4)),
     maxConnectionsPerOrganization: env.DB_MAX_CONNECTIONS_PER_ORGANIZATION ?? Math.ceil(env.DB_POOL_SIZE / 2),
+    workers: env.WORKERS,
+    workerConcurrency: env.WORKER_CONCURRENCY,
   };
 }

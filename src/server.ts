@@ -5,6 +5,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { DatabaseOpenError } from './db/client.js';
 import { MigrationError } from './db/migrate.js';
 import { prepareDatabase } from './db/setup.js';
+import { type JobRunner, startJobRunner } from './jobs/runner.js';
+import { APP_TASKS } from './jobs/tasks.js';
 import { createLogger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { createWagraphYoga } from './yoga.js';
@@ -129,6 +131,11 @@ async function main(): Promise<void> {
     });
     server.listen(config.port, config.host, resolve);
   });
+  // Background jobs in this process too (WORKERS=in-process, the default; src/jobs/runner.ts).
+  let jobRunner: JobRunner | undefined;
+  if (config.workers === 'in-process') {
+    jobRunner = await startJobRunner({ db, log, tasks: APP_TASKS, concurrency: config.workerConcurrency });
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port, host: config.host }, `wagraph listening on http://localhost:${port}/graphql`);
@@ -155,6 +162,8 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(idle);
     clearTimeout(cut);
+    // Running jobs finish (or go back to the queue) before the database closes.
+    await jobRunner?.stop();
     await Promise.all([db.close(), rateLimiter?.close()]);
     log.info('stopped');
     // A log reader that stalled must not hold the exit: what it has not taken is dropped.

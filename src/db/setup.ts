@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type Database, type DatabaseTarget, openDatabase } from './client.js';
 import { keepDevelopmentKey } from './development-key.js';
+import { installJobSchema } from '../jobs/runner.js';
 import { migrate } from './migrate.js';
 import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
 
@@ -39,6 +40,8 @@ export async function prepareDatabase(
   try {
     const applied = await migrate(db);
     log.info({ database: target.kind, applied }, applied.length ? 'migrations applied' : 'database schema up to date');
+    // The job queue's own schema (graphile_worker), installed or upgraded by graphile-worker.
+    await installJobSchema(db, log);
     const seededKeys = options.seed ? await seedDemoData(db, config.demoApiKeys) : undefined;
     // Which organizations were seeded, never their keys: no secret is logged at any level.
     if (seededKeys) log.info({ organizations: seededKeys.map((key) => key.organization) }, 'demo data seeded');
