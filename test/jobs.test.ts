@@ -9,6 +9,7 @@ import { type TenantSql, transactionSql } from '../src/db/tenant-sql.js';
 import {
   defineTask,
   enqueueJob,
+  enqueueJobs,
   InvalidJobPayloadError,
   type JobRunner,
   listFailedJobs,
@@ -97,6 +98,30 @@ describe('background jobs', () => {
     await until(() => runs.length === 1);
     expect(runs).toMatchObject([{ organizationId: org.id, n: 7, attempt: 1 }]);
     // A job that succeeded leaves the queue.
+    await until(async () => (await queuedJobs(org.id)).length === 0);
+  });
+
+  it('enqueues many jobs in one statement, each run once', async () => {
+    const org = await createOrganization(client.db);
+    const runs: Run[] = [];
+    const task = recordingTask('test.jobsMany', runs);
+    await start([task], 4);
+    const { ids } = await inTransaction(org.id, (sql) =>
+      enqueueJobs(
+        sql,
+        task,
+        Array.from({ length: 100 }, (_, n) => ({ n })),
+      ),
+    );
+    expect(new Set(ids).size).toBe(100);
+    await until(() => runs.length === 100);
+    await sleep(200);
+    expect(runs.map((run) => run.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+    expect(runs.every((run) => run.organizationId === org.id)).toBe(true);
+    // One invalid payload: none is added.
+    await expect(inTransaction(org.id, (sql) => enqueueJobs(sql, task, [{ n: 1 }, { n: 1.5 }]))).rejects.toBeInstanceOf(
+      InvalidJobPayloadError,
+    );
     await until(async () => (await queuedJobs(org.id)).length === 0);
   });
 

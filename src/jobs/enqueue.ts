@@ -55,3 +55,41 @@ export async function enqueueJob<Schema extends z.ZodType>(
   if (!row) throw new Error(`graphile_worker.add_job returned no job for ${task.name}`);
   return { id: row.id };
 }
+
+/** At most this many jobs per enqueueJobs statement (one bound JSON array). */
+export const MAX_JOBS_PER_STATEMENT = 10_000;
+
+/**
+ * Adds one job per payload for `task` in one statement (graphile_worker.add_jobs), inside the
+ * transaction of `sql`: for work that fans out (a campaign's recipients). Every payload is
+ * checked first; none is added if one is invalid.
+ */
+export async function enqueueJobs<Schema extends z.ZodType>(
+  sql: TenantSql,
+  task: TaskDefinition<Schema>,
+  payloads: readonly z.input<Schema>[],
+  options: Pick<EnqueueOptions, 'runAt'> = {},
+): Promise<{ ids: string[] }> {
+  if (payloads.length === 0) return { ids: [] };
+  if (payloads.length > MAX_JOBS_PER_STATEMENT) {
+    throw new InvalidJobPayloadError(`At most ${MAX_JOBS_PER_STATEMENT} jobs per enqueueJobs call`);
+  }
+  for (const [index, payload] of payloads.entries()) {
+    const checked = task.payload.safeParse(payload);
+    if (!checked.success) {
+      throw new InvalidJobPayloadError(`Invalid payload ${index} for ${task.name}: ${checked.error.message}`);
+    }
+  }
+  const rows = await sql.query<{ id: string }>(
+    (org) => Prisma.sql`SELECT job.id::text AS id FROM graphile_worker.add_jobs(ARRAY(
+      SELECT ROW(
+        ${task.name}::text,
+        json_build_object('organizationId', ${org}, 'data', p.value),
+        NULL, ${options.runAt ?? null}::timestamptz, ${task.maxAttempts ?? null}::smallint, NULL, NULL, NULL
+      )::graphile_worker.job_spec
+      FROM json_array_elements(${JSON.stringify(payloads)}::json) WITH ORDINALITY AS p(value, position)
+      ORDER BY p.position
+    )) AS job`,
+  );
+  return { ids: rows.map((row) => row.id) };
+}
