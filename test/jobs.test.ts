@@ -205,6 +205,12 @@ describe('background jobs', () => {
     // More jobs still run.
     await inTransaction(org.id, (sql) => enqueueJob(sql, healthy, { n: 2 }));
     await until(() => runs.length === 2);
+    // An operator runs the parked job again, as the README says.
+    await client.db.query({
+      text: 'SELECT graphile_worker.reschedule_jobs(ARRAY[$1]::bigint[], run_at := now(), attempts := 0)',
+      values: [parked!.id],
+    });
+    await until(() => attempts.length === 3, 5_000);
   });
 
   it('lets a running job finish when the runner stops, and leaves the others queued for the next runner', async () => {

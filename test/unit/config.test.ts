@@ -90,6 +90,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('runs background jobs in the gateway by default, four at once', () => {
+    expect(loadConfig({})).toMatchObject({ workers: 'in-process', workerConcurrency: 4 });
+    expect(loadConfig({ WORKERS: 'off', WORKER_CONCURRENCY: '16' })).toMatchObject({
+      workers: 'off',
+      workerConcurrency: 16,
+    });
+  });
+
   it('names the variable and the rule it breaks', () => {
     expect(() => loadConfig({ MAX_COST: '0' })).toThrow(
       new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'),
@@ -135,6 +143,8 @@ describe('loadConfig', () => {
     [{ MAX_CONCURRENT_REQUESTS: '-1' }, /^Invalid MAX_CONCURRENT_REQUESTS="-1": must be between 0 and 100000$/],
     [{ REDIS_URL: 'localhost:6379' }, /^Invalid REDIS_URL="localhost:6379": must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, /^Invalid DB_STATEMENT_TIMEOUT_MS="10s": must be a number$/],
+    [{ WORKERS: 'separate' }, /^Invalid WORKERS="separate": must be in-process or off$/],
+    [{ WORKER_CONCURRENCY: '0' }, /^Invalid WORKER_CONCURRENCY="0": must be between 1 and 100$/],
   ])('%o → a ConfigError naming the variable and the rule', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
