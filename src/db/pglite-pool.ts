@@ -55,16 +55,21 @@ export class PGlitePoolClient extends EventEmitter {
 
   async #begin(): Promise<QueryResult> {
     if (this.#transaction) throw new Error('a transaction is already open on this client');
-    await new Promise<void>((started) => {
+    await new Promise<void>((started, failed) => {
       let finish!: (commit: boolean) => void;
       const decided = new Promise<boolean>((resolve) => (finish = resolve));
-      const done = this.pglite
-        .transaction(async (tx) => {
-          this.#transaction = { tx, finish, done };
-          started();
-          if (!(await decided)) await tx.rollback();
-        })
-        .catch(() => {});
+      let opened = false;
+      const done = this.pglite.transaction(async (tx) => {
+        opened = true;
+        this.#transaction = { tx, finish, done };
+        started();
+        if (!(await decided)) await tx.rollback();
+      });
+      // Before it opened (a closed database) the `begin` fails; after, a failed commit is
+      // reported by `commit` (#end awaits `done`).
+      done.catch((error: unknown) => {
+        if (!opened) failed(error);
+      });
     });
     return { rows: [], rowCount: 0 };
   }
@@ -99,7 +104,7 @@ export class PGlitePoolClient extends EventEmitter {
 
   release(): void {
     // An abandoned transaction must not hold the session.
-    if (this.#transaction) void this.#end(false);
+    if (this.#transaction) this.#end(false).catch(() => {});
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#channels.clear();
