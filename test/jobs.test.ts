@@ -3,6 +3,7 @@
 // parked, and stopped while a job runs. Two worker processes: test/worker-process.test.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { z } from 'zod';
 import { tenantClient } from '../src/db/tenant.js';
 import { type TenantSql, transactionSql } from '../src/db/tenant-sql.js';
@@ -16,6 +17,7 @@ import {
   startJobRunner,
   type TaskDefinition,
 } from '../src/jobs/index.js';
+import type { Logger } from '../src/logger.js';
 import { createTestClient, silentLogger, type TestClient } from './helpers/client.js';
 import { createOrganization } from './helpers/factories.js';
 
@@ -29,8 +31,8 @@ afterEach(async () => {
   await Promise.all(runners.splice(0).map((runner) => runner.stop()));
 });
 
-async function start(tasks: TaskDefinition[], concurrency = 2): Promise<JobRunner> {
-  const runner = await startJobRunner({ db: client.db, log: silentLogger, tasks, concurrency });
+async function start(tasks: TaskDefinition[], concurrency = 2, log: Logger = silentLogger): Promise<JobRunner> {
+  const runner = await startJobRunner({ db: client.db, log, tasks, concurrency });
   runners.push(runner);
   return runner;
 }
@@ -69,6 +71,7 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10
 }
 
 interface Run {
+  jobId: string;
   organizationId: string;
   n: number;
   attempt: number;
@@ -81,7 +84,7 @@ function recordingTask(name: string, runs: Run[]) {
     name,
     payload: z.object({ n: z.number().int() }),
     handler: async ({ n }, { organizationId, job }) => {
-      runs.push({ organizationId, n, attempt: job.attempt, at: Date.now() });
+      runs.push({ jobId: job.id, organizationId, n, attempt: job.attempt, at: Date.now() });
     },
   });
 }
@@ -92,11 +95,9 @@ describe('background jobs', () => {
     const runs: Run[] = [];
     const task = recordingTask('test.jobsRun', runs);
     await start([task]);
-    await inTransaction(org.id, async (sql) => {
-      await enqueueJob(sql, task, { n: 7 });
-    });
+    const { id } = await inTransaction(org.id, (sql) => enqueueJob(sql, task, { n: 7 }));
     await until(() => runs.length === 1);
-    expect(runs).toMatchObject([{ organizationId: org.id, n: 7, attempt: 1 }]);
+    expect(runs).toMatchObject([{ jobId: id, organizationId: org.id, n: 7, attempt: 1 }]);
     // A job that succeeded leaves the queue.
     await until(async () => (await queuedJobs(org.id)).length === 0);
   });
@@ -174,7 +175,12 @@ describe('background jobs', () => {
     });
     const runs: Run[] = [];
     const healthy = recordingTask('test.jobsHealthy', runs);
-    await start([poison, healthy], 1);
+    const logged: { level: number; msg: string; jobId?: string; task?: string; err?: { message: string } }[] = [];
+    await start(
+      [poison, healthy],
+      1,
+      pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
+    );
     await inTransaction(org.id, async (sql) => {
       await enqueueJob(sql, poison, {});
       await enqueueJob(sql, healthy, { n: 1 });
@@ -195,6 +201,15 @@ describe('background jobs', () => {
     expect(attempts).toHaveLength(2);
     const [parked] = await queuedJobs(org.id);
     expect(parked).toMatchObject({ attempts: 2, maxAttempts: 2, lastError: 'the remote service said no' });
+    // Operators see it: one warning per failed attempt, one error when it is parked.
+    expect(logged.filter((line) => line.task === 'test.jobsPoison').map((line) => [line.level, line.msg])).toEqual([
+      [40, 'job failed; it will be retried'],
+      [50, 'job failed permanently; parked with its error'],
+    ]);
+    expect(logged.find((line) => line.level === 50)).toMatchObject({
+      jobId: parked!.id,
+      err: { message: 'the remote service said no' },
+    });
     const failed = await listFailedJobs(client.db, 1000);
     expect(failed.find((job) => job.id === parked!.id)).toMatchObject({
       task: 'test.jobsPoison',

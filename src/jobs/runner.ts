@@ -9,7 +9,10 @@
 // 3 s, 7 s, 20 s, … capped at e^10 ≈ 6 h) until `max_attempts`, after which the job stays
 // in its table with `last_error`, no longer picked (parked), without holding back other
 // jobs. It installs and upgrades its own schema (`graphile_worker`), which wagraph runs at
-// start-up right after its own migrations (installJobSchema).
+// start-up right after its own migrations (installJobSchema). pg-boss 12 can enqueue in a
+// caller's transaction too, but through its JavaScript API and a connection adapter rather
+// than one SQL statement through the tenant SQL helper, and its workers poll (every 2 s by
+// default) where graphile-worker's are woken by NOTIFY on commit.
 //
 // The embedded database: graphile-worker runs on PGlite unchanged, given a pool look-alike
 // over PGlite's one session (src/db/pglite-pool.ts): its schema installs, LISTEN/NOTIFY works
@@ -41,7 +44,8 @@ function workerLogger(log: WagraphLogger): Logger {
       scope: { label: scope.label, workerId: scope.workerId, taskIdentifier: scope.taskIdentifier, jobId: scope.jobId },
       ...(meta && 'error' in meta ? { err: meta.error } : {}),
     };
-    if (level === 'error') log.warn(fields, message);
+    // A failed attempt is logged once, by the runner's own events (startJobRunner).
+    if (level === 'error' && !message.startsWith('Failed task')) log.error(fields, message);
     else if (level === 'warning') log.warn(fields, message);
     else log.debug(fields, message);
   });
@@ -87,8 +91,8 @@ function taskList(tasks: readonly TaskDefinition[], db: Database, log: WagraphLo
       await task.handler(parsed.data, {
         organizationId,
         db,
-        log: log.child({ task: task.name, jobId: job.id, organizationId }),
-        job: { id: job.id, attempt: job.attempts, maxAttempts: job.max_attempts },
+        log: log.child({ task: task.name, jobId: String(job.id), organizationId }),
+        job: { id: String(job.id), attempt: job.attempts, maxAttempts: job.max_attempts },
         signal: helpers.abortSignal,
       });
     };
@@ -96,8 +100,9 @@ function taskList(tasks: readonly TaskDefinition[], db: Database, log: WagraphLo
   return list;
 }
 
+// graphile-worker types a job id as a string (pg's bigint); PGlite hands it over as a number.
 function describe(job: Job) {
-  return { jobId: job.id, task: job.task_identifier, attempt: job.attempts, maxAttempts: job.max_attempts };
+  return { jobId: String(job.id), task: job.task_identifier, attempt: job.attempts, maxAttempts: job.max_attempts };
 }
 
 /** Starts graphile-worker on this database with `tasks`; the schema must be installed (installJobSchema). */
