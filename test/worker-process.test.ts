@@ -16,13 +16,13 @@ import { runScript } from './helpers/process.js';
 
 const target = testDatabaseTarget();
 
-function startWorker(env: Record<string, string>) {
-  const worker = runScript('test/helpers/job-worker.ts', env);
+function startWorker(env: Record<string, string>, script = 'test/helpers/job-worker.ts') {
+  const worker = runScript(script, env);
   return {
     ...worker,
-    async ready(timeoutMs = 60_000) {
+    async ready(pattern = /"msg":"job runner started"/, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
-      while (!/"msg":"job runner started"/.test(worker.output())) {
+      while (!pattern.test(worker.output())) {
         if (worker.child.exitCode !== null || Date.now() > deadline) {
           throw new Error(`the worker did not start:\n${worker.output()}`);
         }
@@ -110,6 +110,35 @@ if (target.kind === 'pglite') {
       } finally {
         expect(await Promise.all(workers.map((worker) => worker.stop()))).toEqual([0, 0]);
       }
+    });
+
+    it('the gateway runs jobs in-process unless WORKERS=off, and on SIGTERM lets them finish', {
+      timeout: 120_000,
+    }, async () => {
+      const org = await createOrganization(client.db);
+      const batch = `gateway-${org.id}`;
+      const gatewayEnv = { ...env, SEED_DEMO_DATA: 'false', WORKER_CONCURRENCY: '2' };
+      const idle = startWorker({ ...gatewayEnv, WORKERS: 'off' }, 'test/helpers/gateway-with-task.ts');
+      await idle.ready(/wagraph listening/);
+      await enqueue(org.id, batch, 20, 150);
+      await sleep(1_500);
+      expect(await idle.stop()).toBe(0);
+      expect(await recorded(batch)).toMatchObject({ runs: 0 });
+
+      const gateway = startWorker({ ...gatewayEnv, WORKERS: 'in-process' }, 'test/helpers/gateway-with-task.ts');
+      await gateway.ready(/wagraph listening/);
+      await until(async () => (await recorded(batch)).runs >= 4, 30_000);
+      expect(await gateway.stop('SIGTERM')).toBe(0);
+      const done = await recorded(batch);
+      expect(done.runs).toBe(done.distinct);
+      const left = await queued(org.id);
+      expect(done.runs + left.length).toBe(20);
+      expect(left.every((job) => !job.locked && job.attempts === 0)).toBe(true);
+      // The rest is not this test's to run: out of the queue the other tests' workers share.
+      await client.db.query({
+        text: 'SELECT graphile_worker.complete_jobs($1::bigint[])',
+        values: [left.map((job) => job.id)],
+      });
     });
 
     it('SIGTERM lets running jobs finish and leaves the others queued; nothing is lost', {
