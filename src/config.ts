@@ -167,6 +167,8 @@ const schema = z.object({
   // Seals the WhatsApp channels' secrets (src/secrets.ts); the previous key only opens, during a rotation.
   SECRETS_KEY: secretsKey.optional(),
   SECRETS_KEY_PREVIOUS: secretsKey.optional(),
+  WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
+  WORKER_CONCURRENCY: positiveInt(100).default(4),
 });
 
 type Env = z.infer<typeof schema>;
@@ -232,6 +234,10 @@ export interface Config {
    * unset, a key kept in DATA_DIR is used (src/db/development-key.ts).
    */
   secretsKey: { current: Buffer | undefined; previous: Buffer | undefined };
+  /** `in-process`: the gateway runs background jobs too; `off`: only `npm run worker` processes do. */
+  workers: Env['WORKERS'];
+  /** Jobs one process (gateway or `npm run worker`) runs at once; each has a connection of its own on PostgreSQL. */
+  workerConcurrency: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -353,5 +359,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     maxConnectionsPerRequest: env.DB_MAX_CONNECTIONS_PER_REQUEST ?? Math.max(1, Math.floor(env.DB_POOL_SIZE / 4)),
     maxConnectionsPerOrganization: env.DB_MAX_CONNECTIONS_PER_ORGANIZATION ?? Math.ceil(env.DB_POOL_SIZE / 2),
     secretsKey: { current: env.SECRETS_KEY, previous: env.SECRETS_KEY_PREVIOUS },
+    workers: env.WORKERS,
+    workerConcurrency: env.WORKER_CONCURRENCY,
   };
 }

@@ -1,10 +1,16 @@
-// The process: configuration, database start-up, HTTP listener, graceful shutdown.
-// The only module with process-level side effects.
+// The process: configuration, database start-up, HTTP listener, background jobs, graceful
+// shutdown. The only module with process-level side effects (with src/jobs/process.ts for
+// `npm run worker`).
 import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { DatabaseOpenError } from './db/client.js';
 import { MigrationError } from './db/migrate.js';
 import { prepareDatabase } from './db/setup.js';
+import { type JobRunner, startJobRunner } from './jobs/runner.js';
+import type { TaskDefinition } from './jobs/task.js';
+import { APP_TASKS } from './jobs/tasks.js';
 import { createLogger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { SecretError } from './secrets.js';
@@ -18,7 +24,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function main(): Promise<void> {
+async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -132,6 +138,11 @@ async function main(): Promise<void> {
     });
     server.listen(config.port, config.host, resolve);
   });
+  // Background jobs in this process too (WORKERS=in-process, the default; src/jobs/runner.ts).
+  let jobRunner: JobRunner | undefined;
+  if (config.workers === 'in-process') {
+    jobRunner = await startJobRunner({ db, log, tasks, concurrency: config.workerConcurrency });
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info({ port, host: config.host }, `wagraph listening on http://localhost:${port}/graphql`);
@@ -158,6 +169,8 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(idle);
     clearTimeout(cut);
+    // Running jobs finish (or go back to the queue) before the database closes.
+    await jobRunner?.stop();
     await Promise.all([db.close(), rateLimiter?.close()]);
     log.info('stopped');
     // A log reader that stalled must not hold the exit: what it has not taken is dropped.
@@ -168,7 +181,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`wagraph: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/** Runs the gateway with these background tasks (a test runs it with its own). */
+export function startGateway(tasks: readonly TaskDefinition[]): void {
+  main(tasks).catch((error: unknown) => {
+    process.stderr.write(`wagraph: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
+
+// Run as the entry point (`node dist/src/server.js`, `tsx src/server.ts`), not when imported.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) startGateway(APP_TASKS);

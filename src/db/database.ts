@@ -2,6 +2,7 @@
 // ./client.ts; a request's share of its pool is ./connection-share.ts; what wraps Prisma's
 // driver adapter (statement observation, connection shares, a pg workaround) is
 // ./driver-adapter.ts.
+import type pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 export type DatabaseTarget =
@@ -36,6 +37,13 @@ export interface Database {
    */
   query<Row = Record<string, unknown>>(statement: Statement): Promise<Row[]>;
   session<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * A pool of connections of its own for the background-job runner (src/jobs/), up to `size`:
+   * on PostgreSQL a separate pg pool (jobs never take a request's connection, and one of them
+   * stays on LISTEN); on PGlite a pool look-alike over the one session (./pglite-pool.ts).
+   * Whoever asks for it ends it.
+   */
+  jobPool(size: number): pg.Pool;
   /** Copies the whole database (PGlite only): how tests clone a migrated template. */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;

@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { type Database, type DatabaseTarget, DatabaseOpenError } from './database.js';
 import { observedFactory } from './driver-adapter.js';
+import { PGlitePool } from './pglite-pool.js';
 import { observeStatement } from './statement-observer.js';
 
 function prepareDataDir(dataDir: string): string {
@@ -55,6 +57,8 @@ export async function openPglite(target: Extract<DatabaseTarget, { kind: 'pglite
         exec: async (script) => void (await client.exec(script)),
         query: async (sql, params) => (await client.query(sql, params)).rows as never,
       }),
+    // One session whatever the size: statements of jobs and requests take turns on it.
+    jobPool: () => new PGlitePool(client) as unknown as pg.Pool,
     dumpDataDir: () => client.dumpDataDir('none'),
     async close() {
       await prisma.$disconnect();

@@ -56,6 +56,20 @@ export async function openPostgres(target: Extract<DatabaseTarget, { kind: 'post
         client.release();
       }
     },
+    jobPool(size) {
+      const jobs = new pg.Pool({
+        connectionString: target.url,
+        max: size,
+        connectionTimeoutMillis: 10_000,
+        idleTimeoutMillis: 30_000,
+        options: '-c jit=off',
+      });
+      // As above: a dropped idle connection must not crash the process; graphile-worker
+      // reconnects its listener itself.
+      jobs.on('error', () => {});
+      jobs.on('connect', (client) => client.on('error', () => {}));
+      return jobs;
+    },
     async close() {
       await prisma.$disconnect();
       await pool.end();

@@ -6,6 +6,7 @@ import { type Database, type DatabaseTarget, openDatabase } from './client.js';
 import { SecretBox } from '../secrets.js';
 import { resealChannels } from '../whatsapp/channels.js';
 import { keepDemoChannel, keepDevelopmentKey, keptSecretsKey } from './development-key.js';
+import { installJobSchema } from '../jobs/runner.js';
 import { migrate } from './migrate.js';
 import { ensureDemoKeys, type SeededKey, seedDemoData } from './seed.js';
 
@@ -49,6 +50,8 @@ export async function prepareDatabase(
   try {
     const applied = await migrate(db);
     log.info({ database: target.kind, applied }, applied.length ? 'migrations applied' : 'database schema up to date');
+    // The job queue's own schema (graphile_worker), installed or upgraded by graphile-worker.
+    await installJobSchema(db, log);
     const seededKeys = options.seed ? await seedDemoData(db, config.demoApiKeys) : undefined;
     // Which organizations were seeded, never their keys: no secret is logged at any level.
     if (seededKeys) log.info({ organizations: seededKeys.map((key) => key.organization) }, 'demo data seeded');

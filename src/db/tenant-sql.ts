@@ -8,15 +8,15 @@
 //    counts, row locks, the bulk contact insert), only through this module: a statement is
 //    a function of the organization's bound parameter, `(org) => Prisma.sql\`… = ${org}\``,
 //    and one that does not bind it is refused before it is sent. It lives in src/loaders/
-//    (reads, outside any transaction) and in src/db/row-locks.ts and
-//    src/db/contact-insert.ts (inside a mutation's transaction).
+//    (reads, outside any transaction) and in src/db/row-locks.ts, src/db/contact-insert.ts
+//    and src/jobs/enqueue.ts (inside a mutation's transaction).
 //
 // The one exception in request code is authentication (src/auth/credential-lookup.ts):
 // it reads before there is an organization, since the credential is what names it.
 // Administration code outside requests is outside the rule: opening, migrating and
 // seeding the database (src/db/pglite.ts, postgres.ts, migrate.ts, seed.ts, setup.ts,
-// health.ts), bench/ and test/helpers/. test/unit/sql-location.test.ts fails when SQL appears
-// anywhere else in src/.
+// health.ts, pglite-pool.ts), listing parked jobs (src/jobs/failed.ts), bench/ and
+// test/helpers/. test/unit/sql-location.test.ts fails when SQL appears anywhere else in src/.
 //
 // Prisma's typed SQL (`prisma/sql/*.sql`, `$queryRawTyped`) does not fit these statements:
 // each is assembled from its connection's table, ordering, filters and cursors, and typed

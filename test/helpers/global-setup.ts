@@ -15,6 +15,8 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { installJobSchema } from '../../src/jobs/runner.js';
+import { createLogger } from '../../src/logger.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -39,6 +41,7 @@ export default async function setup(project: TestProject) {
     const url = withDatabase(serverUrl, name);
     const db = await openDatabase({ kind: 'postgres', url, poolSize: 2 });
     await migrate(db);
+    await installJobSchema(db, createLogger('silent'));
     await db.close();
     project.provide('database', { kind: 'postgres', url });
     return async () => {
@@ -51,6 +54,7 @@ export default async function setup(project: TestProject) {
 
   const db = await openDatabase({ kind: 'pglite' });
   await migrate(db);
+  await installJobSchema(db, createLogger('silent'));
   const dump = await db.dumpDataDir!();
   await db.close();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagraph-test-'));

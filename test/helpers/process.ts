@@ -48,7 +48,19 @@ export function runServer(env: Record<string, string>): {
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: environment(env) });
+  return runScript('src/server.ts', env);
+}
+
+/** A TypeScript entry point of this repository (relative to its root) as a process, through tsx. */
+export function runScript(
+  script: string,
+  env: Record<string, string>,
+): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: environment(env) });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let output = '';

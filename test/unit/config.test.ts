@@ -107,6 +107,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('runs background jobs in the gateway by default, four at once', () => {
+    expect(loadConfig({})).toMatchObject({ workers: 'in-process', workerConcurrency: 4 });
+    expect(loadConfig({ WORKERS: 'off', WORKER_CONCURRENCY: '16' })).toMatchObject({
+      workers: 'off',
+      workerConcurrency: 16,
+    });
+  });
+
   it('names the variable and the rule it breaks', () => {
     expect(() => loadConfig({ MAX_COST: '0' })).toThrow(
       new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'),
@@ -156,6 +164,8 @@ describe('loadConfig', () => {
     [{ SECRETS_KEY: 'ab'.repeat(31) }, /^Invalid SECRETS_KEY \(value not shown\): must be 32 bytes/],
     [{ SECRETS_KEY_PREVIOUS: 'ab'.repeat(32) }, /^Invalid SECRETS_KEY_PREVIOUS \(value not shown\): needs SECRETS_KEY/],
     [{ NODE_ENV: 'production' }, /^Missing SECRETS_KEY: production needs a key/],
+    [{ WORKERS: 'separate' }, /^Invalid WORKERS="separate": must be in-process or off$/],
+    [{ WORKER_CONCURRENCY: '0' }, /^Invalid WORKER_CONCURRENCY="0": must be between 1 and 100$/],
   ])('%o → a ConfigError naming the variable and the rule', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
