@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     secrets,
     jwt: config.jwt,
     limits: config.limits,
+    webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     introspection: config.introspection,
     fieldSuggestions: config.fieldSuggestions,
     persistedOperations: config.persistedOperations,
