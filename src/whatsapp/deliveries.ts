@@ -41,7 +41,7 @@ const SIGNATURE_HEADER = /^sha256=([0-9a-f]{64})$/i;
 
 /** The 32 bytes of `X-Hub-Signature-256: sha256=<hex>`, or null when it is missing or malformed. */
 export function parseSignature(header: string | null): Buffer | null {
-  const hex = header === null ? undefined : SIGNATURE_HEADER.exec(header.trim())?.[1];
+  const hex = header === null ? undefined : header.trim().match(SIGNATURE_HEADER)?.[1];
   return hex === undefined ? null : Buffer.from(hex, 'hex');
 }
 
