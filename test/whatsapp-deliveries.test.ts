@@ -224,6 +224,20 @@ describe('POST /webhooks/whatsapp', () => {
     }
   });
 
+  it('routes to a channel connected just after a delivery for its phone-number id went unrouted', async () => {
+    const org = await createOrganization(client.db);
+    const phoneNumberId = `10${Date.now()}`;
+    const before = signed(deliveryFor({ phoneNumberId, businessAccountId: '1' }, textFrom()), 'not-known-yet');
+    expect((await post(before)).status).toBe(200);
+    expect(await rowsOf(before.body)).toEqual([expect.objectContaining({ status: 'UNROUTED' })]);
+    const channel = await createWhatsAppChannel(client.db, testSecretBox, org.id, { phoneNumberId });
+    const after = signed(deliveryFor(channel, textFrom()), channel.secrets.appSecret);
+    expect((await post(after)).status).toBe(200);
+    expect(await rowsOf(after.body)).toEqual([
+      expect.objectContaining({ status: 'RECEIVED', organizationId: org.id, channelId: channel.id }),
+    ]);
+  });
+
   it.each([
     ['another object', { object: 'page', entry: [] }, '"object" is "page", not "whatsapp_business_account"'],
     ['no object', { entry: [] }, '"object" is missing, not "whatsapp_business_account"'],

@@ -25,6 +25,8 @@ import { refilled } from '../rate-limit/token-bucket.js';
 import { type SecretBox, SecretError } from '../secrets.js';
 import { isVerifyTokenOfConnectedChannel } from '../whatsapp/channels.js';
 import {
+  type ChannelLookup,
+  cachedChannelLookup,
   DEFAULT_WEBHOOK_MAX_BODY_BYTES,
   parseSignature,
   receiveDelivery,
@@ -161,17 +163,19 @@ function isJsonContentType(header: string | null): boolean {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-interface DeliveryLogs {
+interface DeliveryHandling {
   refused: (fields?: Record<string, unknown>) => void;
   unassigned: (fields?: Record<string, unknown>) => void;
   unstored: (fields?: Record<string, unknown>) => void;
   mayStoreUnverified: () => boolean;
+  /** Undefined without a secrets key. */
+  channels: ChannelLookup | undefined;
 }
 
 export async function receiveWebhookDelivery(
   request: Request,
   options: WhatsAppWebhookOptions,
-  logs: DeliveryLogs,
+  handling: DeliveryHandling,
 ): Promise<Response> {
   const { db, log } = options;
   if (!isJsonContentType(request.headers.get('content-type'))) {
@@ -181,8 +185,8 @@ export async function receiveWebhookDelivery(
   const raw = await readBounded(request, max);
   if (raw === null) return text(413, `The body is over ${max} bytes.\n`, { connection: 'close' });
   const signature = parseSignature(request.headers.get('x-hub-signature-256'));
-  if (signature === null || options.secrets === undefined) {
-    logs.refused({ signature: signature === null ? 'missing or malformed' : 'no secrets key' });
+  if (signature === null || handling.channels === undefined) {
+    handling.refused({ signature: signature === null ? 'missing or malformed' : 'no secrets key' });
     return text(401, 'Expected X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the app secret>.\n');
   }
   let body: string;
@@ -194,19 +198,19 @@ export async function receiveWebhookDelivery(
     return text(400, 'The body is not JSON (UTF-8).\n');
   }
   try {
-    const receipt = await receiveDelivery(db.prisma, options.secrets, { raw, text: body, payload, signature });
+    const receipt = await receiveDelivery(handling.channels, { raw, text: body, payload, signature });
     if (receipt.outcome === 'refused') {
-      logs.refused({ signature: 'wrong' });
+      handling.refused({ signature: 'wrong' });
       return text(401, 'X-Hub-Signature-256 does not match the body under the app secret of every channel it names.\n');
     }
     const unassigned = receipt.rows.filter((row) => row.organizationId === null);
-    if (!receipt.verified && !logs.mayStoreUnverified()) {
+    if (!receipt.verified && !handling.mayStoreUnverified()) {
       // Acknowledged all the same: Meta stops retrying, a flood fills nothing.
-      logs.unstored({ status: unassigned[0]?.status, reason: unassigned[0]?.reason });
+      handling.unstored({ status: unassigned[0]?.status, reason: unassigned[0]?.reason });
       return text(200, 'Received.\n');
     }
     const stored = await storeDelivery(db.prisma, receipt.rows);
-    for (const row of unassigned) logs.unassigned({ status: row.status, reason: row.reason });
+    for (const row of unassigned) handling.unassigned({ status: row.status, reason: row.reason });
     if (stored < receipt.rows.length)
       log.debug({ replayed: receipt.rows.length - stored }, 'WhatsApp webhook delivery replayed');
     return text(200, 'Received.\n');
@@ -229,7 +233,7 @@ export function useWhatsAppWebhook(options: WhatsAppWebhookOptions): Plugin {
     options.log,
     'WhatsApp webhook verification refused: the verify token is no connected channel’s',
   );
-  const logs: DeliveryLogs = {
+  const handling: DeliveryHandling = {
     refused: occasionalWarning(options.log, 'WhatsApp webhook delivery refused: missing or wrong X-Hub-Signature-256'),
     unassigned: occasionalWarning(
       options.log,
@@ -242,6 +246,7 @@ export function useWhatsAppWebhook(options: WhatsAppWebhookOptions): Plugin {
       'unstored',
     ),
     mayStoreUnverified: unverifiedBudget(),
+    channels: options.secrets && cachedChannelLookup(options.db.prisma, options.secrets),
   };
   return {
     async onRequest({ url, request, endResponse }) {
@@ -251,7 +256,7 @@ export function useWhatsAppWebhook(options: WhatsAppWebhookOptions): Plugin {
         return;
       }
       if (request.method === 'POST') {
-        endResponse(await receiveWebhookDelivery(request, options, logs));
+        endResponse(await receiveWebhookDelivery(request, options, handling));
         return;
       }
       endResponse(
