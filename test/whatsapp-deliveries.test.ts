@@ -3,6 +3,8 @@
 // bytes as received under that channel's app secret. Every bad input gets its defined answer
 // (src/plugins/whatsapp-webhook.ts lists them) and nothing reaches the wrong organization.
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UNVERIFIED_STORED_PER_MINUTE } from '../src/plugins/whatsapp-webhook.js';
@@ -448,6 +450,50 @@ describe('POST /webhooks/whatsapp', () => {
     const response = await client.yoga.fetch('http://wagraph.test/webhooks/whatsapp', { method: 'PUT', body: '{}' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET, POST');
+  });
+});
+
+describe('POST /webhooks/whatsapp through real HTTP', () => {
+  it('stores a signed delivery; refuses a streamed body over the limit with 413 and goes on serving', async () => {
+    const small = await createTestClient({ webhookMaxBodyBytes: 64 * 1024 });
+    const server = http.createServer(small.yoga);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const org = await createOrganization(client.db);
+      const channel = await channelOf(org.id);
+      const delivery = signed(deliveryFor(channel, textFrom()), channel.secrets.appSecret);
+      expect((await postDelivery(fetch, delivery, base)).status).toBe(200);
+      expect(await rowsOf(delivery.body)).toHaveLength(1);
+
+      // Chunked, with no Content-Length: refused once the limit is passed, not read to the end.
+      const status = await new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          `${base}/webhooks/whatsapp`,
+          { method: 'POST', headers: { ...delivery.headers, 'transfer-encoding': 'chunked' } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on('error', reject);
+        const chunk = Buffer.alloc(16 * 1024, 0x20);
+        for (let index = 0; index < 8; index += 1) request.write(chunk);
+        request.end();
+      });
+      expect(status).toBe(413);
+      const graphql = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
+        body: JSON.stringify({ query: '{ viewer { organization { webhookDeliveries { received } } } }' }),
+      });
+      expect(await graphql.json()).toEqual({
+        data: { viewer: { organization: { webhookDeliveries: { received: 1 } } } },
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
