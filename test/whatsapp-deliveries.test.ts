@@ -453,6 +453,29 @@ describe('POST /webhooks/whatsapp', () => {
   });
 });
 
+describe('WebhookDelivery rows', () => {
+  it('are refused by the database when linked to another organization’s channel, or routed without organization', async () => {
+    const mine = await channelOf();
+    const theirs = await channelOf();
+    const row = { status: 'RECEIVED' as const, body: '{}', bodyDigest: digestOf(wamid()) };
+    await expect(
+      client.db.prisma.webhookDelivery.create({
+        data: { ...row, organizationId: mine.organizationId, channelId: theirs.id },
+      }),
+    ).rejects.toThrow();
+    await expect(client.db.prisma.webhookDelivery.create({ data: { ...row, channelId: mine.id } })).rejects.toThrow();
+    await expect(client.db.prisma.webhookDelivery.create({ data: row })).rejects.toThrow();
+    await client.db.prisma.webhookDelivery.create({
+      data: { ...row, organizationId: mine.organizationId, channelId: mine.id },
+    });
+    // Deleting the channel keeps its organization's deliveries, unlinked.
+    await client.db.prisma.whatsAppChannel.delete({ where: { id: mine.id } });
+    expect(
+      await client.db.prisma.webhookDelivery.findFirstOrThrow({ where: { bodyDigest: row.bodyDigest } }),
+    ).toMatchObject({ organizationId: mine.organizationId, channelId: null });
+  });
+});
+
 describe('POST /webhooks/whatsapp through real HTTP', () => {
   it('stores a signed delivery; refuses a streamed body over the limit with 413 and goes on serving', async () => {
     const small = await createTestClient({ webhookMaxBodyBytes: 64 * 1024 });
