@@ -177,7 +177,7 @@ describe('POST /webhooks/whatsapp', () => {
     expect(await rowsOf(delivery.body)).toEqual([]);
   });
 
-  it('answers 413 to a body over WEBHOOK_MAX_BODY_BYTES, signed or not, and stores nothing', async () => {
+  it('answers 413 to a body over WEBHOOK_MAX_BODY_BYTES (a signed one), and stores nothing', async () => {
     const small = await createTestClient({ webhookMaxBodyBytes: 2_048 });
     const channel = await channelOf();
     const fits = signed(deliveryFor(channel, textFrom('5511999998888', 'x'.repeat(1_000))), channel.secrets.appSecret);

@@ -13,9 +13,11 @@
 // its JSON is stored (src/whatsapp/deliveries.ts) before it is acknowledged with 200, in one
 // statement after one channel lookup. The answers, and whether Meta retries (it retries
 // anything but a 2xx, with backoff, for up to 7 days):
-//   415 not `application/json` (UTF-8)       413 a body over WEBHOOK_MAX_BODY_BYTES
-//   401 a missing, malformed or wrong X-Hub-Signature-256 (nothing stored; a warning now and then)
-//   400 a body that is not JSON              503 the database (or the secrets key) failed: retried
+//   415 not `application/json` (UTF-8)
+//   401 a missing or malformed X-Hub-Signature-256 (before the body is read), or a wrong one
+//       (nothing stored; a warning now and then)
+//   413 a body over WEBHOOK_MAX_BODY_BYTES   400 a body that is not JSON (or not UTF-8)
+//   503 the database (or the secrets key) failed: Meta retries
 //   200 stored: RECEIVED for each channel named, UNROUTED/REJECTED for what none takes, or a
 //       replay of a body already stored (not stored again)
 import type { Plugin } from 'graphql-yoga';
@@ -181,14 +183,20 @@ export async function receiveWebhookDelivery(
   if (!isJsonContentType(request.headers.get('content-type'))) {
     return text(415, 'Expected Content-Type: application/json (UTF-8).\n');
   }
-  const max = options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES;
-  const raw = await readBounded(request, max);
-  if (raw === null) return text(413, `The body is over ${max} bytes.\n`, { connection: 'close' });
+  // Before the body is read: an unsigned request costs nothing more.
   const signature = parseSignature(request.headers.get('x-hub-signature-256'));
   if (signature === null || handling.channels === undefined) {
     handling.refused({ signature: signature === null ? 'missing or malformed' : 'no secrets key' });
     return text(401, 'Expected X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body with the app secret>.\n');
   }
+  const max = options.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES;
+  let raw: Uint8Array | null;
+  try {
+    raw = await readBounded(request, max);
+  } catch {
+    return text(400, 'The body could not be read.\n');
+  }
+  if (raw === null) return text(413, `The body is over ${max} bytes.\n`, { connection: 'close' });
   let body: string;
   let payload: unknown;
   try {
