@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UNVERIFIED_STORED_PER_MINUTE } from '../src/plugins/whatsapp-webhook.js';
 import { SecretBox } from '../src/secrets.js';
-import { signatureHeader, UNVERIFIED_BODY_MAX } from '../src/whatsapp/deliveries.js';
+import { signatureHeader, storeDelivery, UNVERIFIED_BODY_MAX } from '../src/whatsapp/deliveries.js';
 import { createTestClient, type TestClient, testSecretBox } from './helpers/client.js';
 import { createMember, createOrganization, createWhatsAppChannel } from './helpers/factories.js';
 import {
@@ -454,6 +454,32 @@ describe('POST /webhooks/whatsapp', () => {
 });
 
 describe('WebhookDelivery rows', () => {
+  it('storeDelivery returns the rows it stored, none for a replay (what processing is told about)', async () => {
+    const channel = await channelOf();
+    const rows = [
+      {
+        organizationId: channel.organizationId,
+        channelId: channel.id,
+        status: 'RECEIVED' as const,
+        reason: null,
+        body: '{}',
+        bodyDigest: digestOf(wamid()),
+      },
+      {
+        organizationId: null,
+        channelId: null,
+        status: 'UNROUTED' as const,
+        reason: 'r',
+        body: '{}',
+        bodyDigest: digestOf(wamid()),
+      },
+    ];
+    const stored = await storeDelivery(client.db.prisma, rows);
+    expect(stored.map((row) => row.status).sort()).toEqual(['RECEIVED', 'UNROUTED']);
+    expect(await storeDelivery(client.db.prisma, rows)).toEqual([]);
+    expect(await storeDelivery(client.db.prisma, [])).toEqual([]);
+  });
+
   it('are refused by the database when linked to another organization’s channel, or routed without organization', async () => {
     const mine = await channelOf();
     const theirs = await channelOf();

@@ -219,8 +219,9 @@ export async function receiveWebhookDelivery(
     }
     const stored = await storeDelivery(db.prisma, receipt.rows);
     for (const row of unassigned) handling.unassigned({ status: row.status, reason: row.reason });
-    if (stored < receipt.rows.length)
-      log.debug({ replayed: receipt.rows.length - stored }, 'WhatsApp webhook delivery replayed');
+    if (stored.length < receipt.rows.length) {
+      log.debug({ replayed: receipt.rows.length - stored.length }, 'WhatsApp webhook delivery replayed');
+    }
     return text(200, 'Received.\n');
   } catch (error) {
     // Not acknowledged: Meta delivers it again later.

@@ -292,10 +292,17 @@ export async function receiveDelivery(
 
 /**
  * Stores a POST's rows, all or none (one statement); a row whose body was stored before (same
- * digest, same channel or same status without one) is skipped. Returns how many were new.
+ * digest, same channel or same status without one) is skipped. Returns the new rows' ids and
+ * statuses: what processing is to be told about (a job per RECEIVED row, enqueued with it).
  */
-export async function storeDelivery(prisma: PrismaClient, rows: DeliveryRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const { count } = await prisma.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
-  return count;
+export function storeDelivery(
+  prisma: PrismaClient,
+  rows: DeliveryRow[],
+): Promise<{ id: string; status: WebhookDeliveryStatus }[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  return prisma.webhookDelivery.createManyAndReturn({
+    data: rows,
+    skipDuplicates: true,
+    select: { id: true, status: true },
+  });
 }
