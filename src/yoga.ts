@@ -54,6 +54,8 @@ export interface YogaOptions {
   secrets?: SecretBox | undefined;
   /** The largest WhatsApp webhook delivery read (WEBHOOK_MAX_BODY_BYTES); default DEFAULT_WEBHOOK_MAX_BODY_BYTES. */
   webhookMaxBodyBytes?: number;
+  /** Webhook deliveries that no channel's signature vouches for, stored per minute; default UNVERIFIED_STORED_PER_MINUTE. */
+  webhookUnverifiedPerMinute?: number;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
   /** JWT_SECRET and the expected issuer and audience; unset: only API keys are accepted. */
@@ -204,7 +206,13 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     plugins: [
       useRequestLog(log),
       // Before the GraphQL pipeline (and its authentication): Meta authenticates otherwise.
-      useWhatsAppWebhook({ db, log, secrets: options.secrets, maxBodyBytes: options.webhookMaxBodyBytes }),
+      useWhatsAppWebhook({
+        db,
+        log,
+        secrets: options.secrets,
+        maxBodyBytes: options.webhookMaxBodyBytes,
+        unverifiedStoredPerMinute: options.webhookUnverifiedPerMinute,
+      }),
       useNotFound(['/graphql', '/healthz', '/readyz', WHATSAPP_WEBHOOK_PATH]),
       ...(options.graphiql ? [useCompressedPages()] : []),
       ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),

@@ -50,6 +50,8 @@ export interface WhatsAppWebhookOptions {
   secrets: SecretBox | undefined;
   /** The largest delivery body read (WEBHOOK_MAX_BODY_BYTES); larger is 413. Default DEFAULT_WEBHOOK_MAX_BODY_BYTES. */
   maxBodyBytes?: number | undefined;
+  /** Deliveries no channel's signature vouches for that are stored per minute. Default UNVERIFIED_STORED_PER_MINUTE. */
+  unverifiedStoredPerMinute?: number | undefined;
 }
 
 function text(status: number, body: string, headers: Record<string, string> = {}): Response {
@@ -121,8 +123,8 @@ export async function verifySubscription(
  */
 export const UNVERIFIED_STORED_PER_MINUTE = 60;
 
-function unverifiedBudget(): () => boolean {
-  const budget = { perMinute: UNVERIFIED_STORED_PER_MINUTE, burst: UNVERIFIED_STORED_PER_MINUTE };
+function unverifiedBudget(perMinute: number): () => boolean {
+  const budget = { perMinute, burst: perMinute };
   let bucket: { tokens: number; at: number } | undefined;
   return () => {
     const now = Date.now();
@@ -251,10 +253,10 @@ export function useWhatsAppWebhook(options: WhatsAppWebhookOptions): Plugin {
     ),
     unstored: occasionalWarning(
       options.log,
-      `WhatsApp webhook delivery acknowledged but not stored: more than ${UNVERIFIED_STORED_PER_MINUTE} a minute that no channel's signature vouches for`,
+      'WhatsApp webhook delivery acknowledged but not stored: too many a minute that no channel’s signature vouches for',
       'unstored',
     ),
-    mayStoreUnverified: unverifiedBudget(),
+    mayStoreUnverified: unverifiedBudget(options.unverifiedStoredPerMinute ?? UNVERIFIED_STORED_PER_MINUTE),
     channels: options.secrets && cachedChannelLookup(options.db.prisma, options.secrets),
   };
   return {
