@@ -7,6 +7,7 @@ import { defaultMaxPerKey } from './admission/fair-queue.js';
 import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 import { parseSecretsKey } from './secrets.js';
+import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from './whatsapp/deliveries.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -140,6 +141,7 @@ const schema = z.object({
   MAX_FIELDS: positiveInt(1_000_000).default(DEFAULT_LIMITS.maxFields),
   MAX_COST: positiveInt(1_000_000_000).default(DEFAULT_LIMITS.maxCost),
   MAX_BODY_BYTES: positiveInt(100_000_000).default(DEFAULT_LIMITS.maxBodyBytes),
+  WEBHOOK_MAX_BODY_BYTES: positiveInt(100_000_000).default(DEFAULT_WEBHOOK_MAX_BODY_BYTES),
   INTROSPECTION: bool.optional(),
   GRAPHIQL: bool.optional(),
   PERSISTED_OPERATIONS: z.string().optional(),
@@ -190,6 +192,8 @@ export interface Config {
   /** PostgreSQL `statement_timeout` of request connections; 0: none. */
   dbStatementTimeoutMs: number;
   limits: OperationLimits;
+  /** The largest WhatsApp webhook delivery read; a larger body is answered 413. */
+  webhookMaxBodyBytes: number;
   introspection: boolean;
   graphiql: boolean;
   /** "Did you mean …" in validation errors: they reveal the schema, so only where introspection does too. */
@@ -335,6 +339,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxCost: env.MAX_COST,
       maxBodyBytes: env.MAX_BODY_BYTES,
     },
+    webhookMaxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
     introspection,
     graphiql: env.GRAPHIQL ?? developing,
     fieldSuggestions: developing && introspection,

@@ -99,6 +99,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     secrets,
     jwt: config.jwt,
     limits: config.limits,
+    webhookMaxBodyBytes: config.webhookMaxBodyBytes,
     introspection: config.introspection,
     fieldSuggestions: config.fieldSuggestions,
     persistedOperations: config.persistedOperations,

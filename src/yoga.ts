@@ -52,6 +52,10 @@ export interface YogaOptions {
   isShuttingDown?: () => boolean;
   /** Seals and opens the WhatsApp channels' secrets (SECRETS_KEY); unset: channels cannot be connected or verified. */
   secrets?: SecretBox | undefined;
+  /** The largest WhatsApp webhook delivery read (WEBHOOK_MAX_BODY_BYTES); default DEFAULT_WEBHOOK_MAX_BODY_BYTES. */
+  webhookMaxBodyBytes?: number;
+  /** Webhook deliveries that no channel's signature vouches for, stored per minute; default UNVERIFIED_STORED_PER_MINUTE. */
+  webhookUnverifiedPerMinute?: number;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
   /** JWT_SECRET and the expected issuer and audience; unset: only API keys are accepted. */
@@ -202,7 +206,13 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     plugins: [
       useRequestLog(log),
       // Before the GraphQL pipeline (and its authentication): Meta authenticates otherwise.
-      useWhatsAppWebhook({ db, log, secrets: options.secrets }),
+      useWhatsAppWebhook({
+        db,
+        log,
+        secrets: options.secrets,
+        maxBodyBytes: options.webhookMaxBodyBytes,
+        unverifiedStoredPerMinute: options.webhookUnverifiedPerMinute,
+      }),
       useNotFound(['/graphql', '/healthz', '/readyz', WHATSAPP_WEBHOOK_PATH]),
       ...(options.graphiql ? [useCompressedPages()] : []),
       ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),

@@ -127,10 +127,10 @@ describe('GET /webhooks/whatsapp (verification)', () => {
     expect((await verification(subscribe(channel.secrets.verifyToken), bare)).status).toBe(403);
   });
 
-  it('answers 405 to other methods (deliveries are not served yet)', async () => {
-    const response = await client.yoga.fetch('http://wagraph.test/webhooks/whatsapp', { method: 'POST', body: '{}' });
+  it('answers 405 to methods other than GET and POST (deliveries: test/whatsapp-deliveries.test.ts)', async () => {
+    const response = await client.yoga.fetch('http://wagraph.test/webhooks/whatsapp', { method: 'DELETE' });
     expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET');
+    expect(response.headers.get('allow')).toBe('GET, POST');
   });
 
   it('finds a token sealed under the previous key during a rotation', async () => {

@@ -11,6 +11,7 @@ import './conversation.js';
 import './message.js';
 import './api-key.js';
 import './whatsapp-channel.js';
+import './webhook-delivery.js';
 import './contact-mutations.js';
 import './list-mutations.js';
 import './tag-mutations.js';

@@ -171,3 +171,28 @@ export async function resealChannels(
   }
   return { resealed, unreadable };
 }
+
+/**
+ * channelForDelivery for several phone-number ids at once (one statement): the CONNECTED
+ * channels among them, by phone-number id. Ids of no connected channel are absent.
+ */
+export async function channelsForDelivery(
+  prisma: PrismaClient,
+  box: SecretBox,
+  phoneNumberIds: readonly string[],
+): Promise<Map<string, DeliveryChannel>> {
+  const channels = await prisma.whatsAppChannel.findMany({
+    where: { phoneNumberId: { in: [...phoneNumberIds] }, status: 'CONNECTED' },
+    select: { id: true, organizationId: true, phoneNumberId: true, appSecretSealed: true },
+  });
+  return new Map(
+    channels.map((channel) => [
+      channel.phoneNumberId,
+      {
+        channelId: channel.id,
+        organizationId: channel.organizationId,
+        appSecret: box.open(channel.appSecretSealed, secretContext(channel.id, 'appSecret')),
+      },
+    ]),
+  );
+}

@@ -76,6 +76,11 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads WEBHOOK_MAX_BODY_BYTES: 4 MiB by default, above the 3 MB of Meta’s largest deliveries', () => {
+    expect(loadConfig({}).webhookMaxBodyBytes).toBe(4 * 1024 * 1024);
+    expect(loadConfig({ WEBHOOK_MAX_BODY_BYTES: '65536' }).webhookMaxBodyBytes).toBe(65_536);
+  });
+
   it('reads admission and slow-client settings: half of the slots per organization by default', () => {
     expect(loadConfig({})).toMatchObject({
       maxConcurrentRequests: 20,
@@ -136,6 +141,7 @@ describe('loadConfig', () => {
     [{ MAX_DIRECTIVES: '2.5' }, /^Invalid MAX_DIRECTIVES="2.5": must be a whole number$/],
     [{ MAX_TOKENS: '-1' }, /^Invalid MAX_TOKENS="-1": must be between 1 and 1000000$/],
     [{ MAX_COST: 'lots' }, /^Invalid MAX_COST="lots": must be a number$/],
+    [{ WEBHOOK_MAX_BODY_BYTES: '0' }, /^Invalid WEBHOOK_MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
     [{ MAX_BODY_BYTES: '0' }, /^Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
     [{ INTROSPECTION: 'yes' }, /^Invalid INTROSPECTION="yes": must be true or false$/],
     [{ GRAPHIQL: 'off' }, /^Invalid GRAPHIQL="off": must be true or false$/],
