@@ -51,16 +51,17 @@ export function runServer(env: Record<string, string>): {
   return runScript('src/server.ts', env);
 }
 
-/** A TypeScript entry point of this repository (relative to its root) as a process, through tsx. */
+/** A TypeScript entry point of this repository (relative to its root) as a process, through tsx, with `args`. */
 export function runScript(
   script: string,
   env: Record<string, string>,
+  args: string[] = [],
 ): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: environment(env) });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: environment(env) });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let output = '';
