@@ -67,6 +67,28 @@ const redisUrl = z.string().refine(
   { error: 'must be a redis:// or rediss:// URL with a host, e.g. redis://127.0.0.1:6379' },
 );
 
+/** The default WHATSAPP_API_URL: Meta's Graph API, with the version the payloads follow. */
+export const DEFAULT_WHATSAPP_API_URL = 'https://graph.facebook.com/v21.0';
+
+// A base URL with a path (the Graph API version); kept without its trailing slash, so that
+// `${base}/${phoneNumberId}/messages` is one join.
+const apiBaseUrl = z
+  .string()
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (
+          (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '' && !url.search && !url.hash
+        );
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be an http:// or https:// URL without query or fragment, e.g. https://graph.facebook.com/v21.0' },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
+
 const originList = z
   .string()
   .transform((value) =>
@@ -171,6 +193,7 @@ const schema = z.object({
   SECRETS_KEY_PREVIOUS: secretsKey.optional(),
   WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
   WORKER_CONCURRENCY: positiveInt(100).default(4),
+  WHATSAPP_API_URL: apiBaseUrl.default(DEFAULT_WHATSAPP_API_URL),
 });
 
 type Env = z.infer<typeof schema>;
@@ -242,6 +265,11 @@ export interface Config {
   workers: Env['WORKERS'];
   /** Jobs one process (gateway or `npm run worker`) runs at once; each has a connection of its own on PostgreSQL. */
   workerConcurrency: number;
+  /**
+   * The WhatsApp Cloud API's base URL, version included, without a trailing slash: where
+   * outbound sends and media downloads will go (nothing calls it yet). Tests point it at a fake, never at Meta.
+   */
+  whatsappApiUrl: string;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -366,5 +394,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     secretsKey: { current: env.SECRETS_KEY, previous: env.SECRETS_KEY_PREVIOUS },
     workers: env.WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
+    whatsappApiUrl: env.WHATSAPP_API_URL,
   };
 }

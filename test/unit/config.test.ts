@@ -120,6 +120,13 @@ describe('loadConfig', () => {
     });
   });
 
+  it('points the WhatsApp Cloud API at Meta’s Graph API by default; another base URL is kept without its trailing slash', () => {
+    expect(loadConfig({}).whatsappApiUrl).toBe('https://graph.facebook.com/v21.0');
+    expect(loadConfig({ WHATSAPP_API_URL: 'http://127.0.0.1:4010/v21.0/' }).whatsappApiUrl).toBe(
+      'http://127.0.0.1:4010/v21.0',
+    );
+  });
+
   it('names the variable and the rule it breaks', () => {
     expect(() => loadConfig({ MAX_COST: '0' })).toThrow(
       new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'),
@@ -172,6 +179,12 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production' }, /^Missing SECRETS_KEY: production needs a key/],
     [{ WORKERS: 'separate' }, /^Invalid WORKERS="separate": must be in-process or off$/],
     [{ WORKER_CONCURRENCY: '0' }, /^Invalid WORKER_CONCURRENCY="0": must be between 1 and 100$/],
+    [{ WHATSAPP_API_URL: 'graph.facebook.com' }, /^Invalid WHATSAPP_API_URL="graph\.facebook\.com": must be an http/],
+    [
+      { WHATSAPP_API_URL: 'ftp://example.com/v21.0' },
+      /^Invalid WHATSAPP_API_URL="ftp:\/\/example\.com\/v21\.0": must be/,
+    ],
+    [{ WHATSAPP_API_URL: 'https://example.com/v21.0?x=1' }, /^Invalid WHATSAPP_API_URL=.*without query/],
   ])('%o → a ConfigError naming the variable and the rule', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
