@@ -171,6 +171,21 @@ describe('the local WhatsApp simulator', () => {
     expect(lines[0]).toMatch(/no answer .*ECONNREFUSED.*is the gateway running\?/);
   });
 
+  it('stops when told to (Ctrl-C), without waiting out the pause', async () => {
+    const controller = new AbortController();
+    const started = performance.now();
+    const results = await simulate({
+      channel: readDemoChannel(dataDir),
+      url: webhook,
+      count: 10,
+      intervalMs: 60_000,
+      signal: controller.signal,
+      print: () => controller.abort(),
+    });
+    expect(results.map((result) => result.status)).toEqual([200]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it('says how to get the demo channel when DATA_DIR does not hold it', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'wagraph-simulator-empty-'));
     try {
