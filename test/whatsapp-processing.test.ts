@@ -274,6 +274,45 @@ describe('processing inbound messages', () => {
     const rejected = await deliver(channel, messageValue(from, { type: 'text' }, { at: new Date(Number.NaN) }));
     expect(rejected).toMatchObject({ status: 'REJECTED', reason: expect.stringContaining('messages[0]') });
   });
+  it('stores what PostgreSQL would refuse (NUL, lone surrogates, huge numbers) as it can, or records it, never blocking', async () => {
+    const { org, channel } = await setup();
+    const from = uniqueWaId();
+    const id = wamid();
+    const row = await deliver(
+      channel,
+      {
+        contacts: [{ profile: { name: 'A\u0000na \ud800' }, wa_id: from }],
+        messages: [
+          {
+            from,
+            id,
+            timestamp: '1764400000',
+            type: 'text',
+            text: { body: 'x\u0000y \udc00' },
+            'k\u0000': '\ud83d',
+          },
+        ],
+      },
+      messageValue(from, { type: 'text', text: { body: 'far future' } }, { at: new Date(8.64e15) }),
+      messageValue(from, { type: 'text', text: { body: 'bad id' }, id: 'wamid.\u0000' }),
+      statusValue({ id, status: 'failed', recipient: from, errors: [{ code: 2 ** 40, title: 'T\u0000' }] }),
+    );
+    expect(row.status).toBe('PROCESSED');
+    expect(row.problems).toEqual([
+      { event: 'entry[0].changes[1].value.messages[0]', reason: expect.stringContaining('timestamp') },
+      { event: 'entry[0].changes[2].value.messages[0]', reason: expect.stringContaining('id') },
+    ]);
+    const [message] = await messagesOf(org.id);
+    expect(message).toMatchObject({
+      whatsAppMessageId: id,
+      status: 'FAILED',
+      errorCode: null,
+      errorTitle: 'T',
+      messageData: expect.objectContaining({ text: { body: 'xy \ufffd' }, k: '\ufffd' }),
+    });
+    const contact = await client.db.prisma.contact.findFirstOrThrow({ where: { organizationId: org.id } });
+    expect(contact.name).toBe('Ana \ufffd');
+  });
 });
 
 describe('processing statuses', () => {

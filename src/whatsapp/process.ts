@@ -70,11 +70,18 @@ const STATUSES: Readonly<Record<string, MessageStatus>> = {
 /** How far each status is: a status only ever replaces one that is not further. */
 const RANK: Readonly<Record<MessageStatus, number>> = { SENT: 1, UNDELIVERED: 1, DELIVERED: 2, READ: 3, FAILED: 4 };
 
-const wamidSchema = z.string().min(1).max(512);
+/** 9999-12-31T23:59:59Z: a later time is not one the database stores. */
+const LAST_SECOND = 253_402_300_799;
+/** Meta's message ids (`wamid.HBg…`) are printable ASCII. */
+const wamidSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,512}$/, 'is not a message id of 1 to 512 printable ASCII characters');
 /** Seconds since the epoch, as Meta writes them (a string of digits). */
 const timestampSchema = z
   .union([z.string().regex(/^\d{1,12}$/), z.number().int().nonnegative()])
-  .transform((value) => new Date(Number(value) * 1000));
+  .transform((value) => Number(value))
+  .refine((value) => value <= LAST_SECOND, 'is after the year 9999')
+  .transform((value) => new Date(value * 1000));
 /** A phone number without its `+`, as Meta writes `wa_id` and `from`. */
 const waIdSchema = z.string().regex(/^[1-9]\d{5,14}$/, 'is not a phone number of 6 to 15 digits');
 
@@ -94,7 +101,14 @@ const statusSchema = z.looseObject({
   errors: z
     .array(
       z.looseObject({
-        code: z.number().int().optional(),
+        // An integer column: a code out of its range is not kept.
+        code: z
+          .number()
+          .int()
+          .min(-(2 ** 31))
+          .max(2 ** 31 - 1)
+          .optional()
+          .catch(undefined),
         title: z.string().optional(),
         message: z.string().optional(),
         error_data: z.looseObject({ details: z.string().optional() }).optional(),
@@ -107,7 +121,26 @@ const contactsSchema = z.array(
   z.looseObject({ wa_id: z.string().optional(), profile: z.looseObject({ name: z.string().optional() }).optional() }),
 );
 
-const cut = (text: string, max: number) => (text.length > max ? text.slice(0, max) : text);
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A string PostgreSQL takes: no NUL character, no lone surrogate (text and jsonb refuse both). */
+/** With the `u` flag a surrogate matches only when it is not half of a pair. */
+const LONE_SURROGATES = /[\uD800-\uDFFF]/gu;
+const storable = (text: string) => text.replaceAll('\u0000', '').replace(LONE_SURROGATES, '\uFFFD');
+
+const cut = (text: string, max: number) => storable(text.length > max ? text.slice(0, max) : text);
+
+/** A JSON value with every string (and key) storable. */
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storable(key), storableJson(item)]));
+  }
+  return value;
+}
 
 function reasonOf(error: z.ZodError): string {
   return error.issues
@@ -121,10 +154,6 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
   if (!result.success) throw new EventProblem(reasonOf(result.error));
   return result.data;
 }
-
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** One event of a delivery: where it is, and how to process it. */
 interface Event {
@@ -270,7 +299,7 @@ function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: 
             direction: 'INBOUND',
             status: 'DELIVERED',
             messageType: messageTypeOf(event.type),
-            messageData: raw as object,
+            messageData: storableJson(raw) as object,
             whatsAppMessageId: event.id,
             createdAt: at,
           },
