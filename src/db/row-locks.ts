@@ -50,3 +50,16 @@ export function rowLocker(sql: TenantSql): RowLocker {
     return new Set(rows.map((row) => row.id));
   };
 }
+
+/**
+ * A lock on a name within the organization (a transaction-scoped advisory lock on a hash of
+ * the organization and `key`), held until the transaction ends: for what has no row to lock
+ * yet, such as a WhatsApp message id whose message may be inserted by one transaction while
+ * another records a status for it (src/whatsapp/process.ts).
+ */
+export async function lockKey(sql: TenantSql, key: string): Promise<void> {
+  await sql.query<{ locked: number }>(
+    (org) => Prisma.sql`
+      SELECT 1 AS "locked" FROM (SELECT pg_advisory_xact_lock(hashtextextended(${org}::text || ':' || ${key}::text, 0))) AS "l"`,
+  );
+}

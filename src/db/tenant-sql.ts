@@ -76,8 +76,11 @@ export function isSentByTenantSql(organizationId: string): boolean {
   return sending.getStore() === organizationId;
 }
 
-/** Inside a mutation's transaction `tx`, on its connection. */
-export function transactionSql(tx: TenantTransaction, organizationId: string): TenantSql {
+/**
+ * Inside a mutation's transaction `tx`, on its connection (or a transaction of the root client
+ * that writes rows of several organizations, such as a webhook delivery's: one per organization).
+ */
+export function transactionSql(tx: Pick<TenantTransaction, '$queryRaw'>, organizationId: string): TenantSql {
   return {
     organizationId,
     query: async <Row>(build: TenantStatement) => {

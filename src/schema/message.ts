@@ -36,8 +36,52 @@ export const MessageType = describedEnum<Enums.MessageType>(
     ADDRESS: 'A postal address.',
     INTERACTIVE: 'Buttons or a list to choose from, or the choice made.',
     TEMPLATE: 'A message from a template approved by WhatsApp, the only kind a business may send first.',
+    BUTTON: 'The contact pressed a quick-reply button of a template message.',
+    ORDER: 'An order of products from the business’s catalog.',
+    SYSTEM:
+      'A notice from WhatsApp, such as the contact changing their number, or the contact opening a chat for the first time.',
+    UNSUPPORTED: 'A kind WhatsApp did not describe or wagraph does not know yet; `messageData` holds it as received.',
   },
 );
+
+/** Media types whose object may carry a caption. */
+const CAPTIONED: Readonly<Partial<Record<Enums.MessageType, string>>> = {
+  IMAGE: 'image',
+  VIDEO: 'video',
+  DOCUMENT: 'document',
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The text of a message's data: `{ "text": "…" }` (written by sendMessage) or Meta's
+ * `{ "text": { "body": "…" } }`, or the caption of Meta's media object.
+ */
+export function textOf(messageType: Enums.MessageType, data: unknown): string | null {
+  if (!isObject(data)) return null;
+  if (messageType === 'TEXT') {
+    if (typeof data.text === 'string') return data.text;
+    return isObject(data.text) && typeof data.text.body === 'string' ? data.text.body : null;
+  }
+  const key = CAPTIONED[messageType];
+  const media = key === undefined ? undefined : data[key];
+  return isObject(media) && typeof media.caption === 'string' ? media.caption : null;
+}
+
+const MessageError = builder
+  .objectRef<{ code: number | null; title: string | null; details: string | null }>('MessageError')
+  .implement({
+    description: 'Why WhatsApp failed a message, as its `failed` status said.',
+    fields: (t) => ({
+      code: t.exposeInt('code', { nullable: true, description: 'WhatsApp’s error code, e.g. 131047.' }),
+      title: t.exposeString('title', { nullable: true, description: 'WhatsApp’s short description of the error.' }),
+      details: t.exposeString('details', {
+        nullable: true,
+        description: 'WhatsApp’s longer explanation (`error_data.details`), when it sent one.',
+      }),
+    }),
+  });
 
 export const Message = builder.prismaNode('Message', {
   // Messages are part of conversations: WapiKit has no permission of their own for them.
@@ -61,12 +105,27 @@ export const Message = builder.prismaNode('Message', {
     messageData: t.expose('messageData', { type: 'JSON', description: 'The WhatsApp payload of the message.' }),
     text: t.string({
       nullable: true,
-      description: 'The text of a TEXT message; null for other types.',
-      resolve: (message) => {
-        const data = message.messageData;
-        if (message.messageType !== 'TEXT' || !data || typeof data !== 'object' || Array.isArray(data)) return null;
-        return typeof data.text === 'string' ? data.text : null;
-      },
+      description: 'The text of a TEXT message, or the caption of an image, video or document; null otherwise.',
+      resolve: (message) => textOf(message.messageType, message.messageData),
+    }),
+    deliveredAt: t.expose('deliveredAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When WhatsApp reported the message delivered to the recipient’s phone; null until then.',
+    }),
+    readAt: t.expose('readAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When WhatsApp reported the message read by the recipient; null until then.',
+    }),
+    error: t.field({
+      type: MessageError,
+      nullable: true,
+      description: 'Why WhatsApp could not send or deliver the message (status FAILED); null otherwise.',
+      resolve: (message) =>
+        message.errorCode === null && message.errorTitle === null
+          ? null
+          : { code: message.errorCode, title: message.errorTitle, details: message.errorDetails },
     }),
     whatsAppMessageId: t.exposeString('whatsAppMessageId', {
       nullable: true,

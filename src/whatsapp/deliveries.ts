@@ -1,7 +1,7 @@
 // Webhook deliveries (POST /webhooks/whatsapp): what a POST's JSON is routed to, how its
-// signature is checked, and how it is stored before it is acknowledged. Processing (contacts,
-// conversations, messages, statuses) reads the stored rows later; nothing here interprets
-// messages or statuses.
+// signature is checked, and how it is stored before it is acknowledged, each RECEIVED row with
+// the job that processes it (./process.ts: contacts, conversations, messages, statuses);
+// nothing here interprets messages or statuses.
 //
 // Routing. One POST may carry several entries (business accounts) and changes (phone
 // numbers). Each change goes by its `value.metadata.phone_number_id` to the CONNECTED channel
@@ -21,10 +21,13 @@
 // Replays. A row's `bodyDigest` is the SHA-256 of the raw body: the same body delivered again
 // (Meta's at-least-once delivery) finds its first receipt and is not stored again.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { transactionSql } from '../db/tenant-sql.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { WebhookDeliveryStatus } from '../generated/prisma/enums.js';
 import type { SecretBox } from '../secrets.js';
+import { enqueueJobs } from '../jobs/enqueue.js';
 import { channelsForDelivery, type DeliveryChannel } from './channels.js';
+import { processWebhookDelivery } from './process.js';
 
 /** The CONNECTED channels among some phone-number ids, by phone-number id. */
 export type ChannelLookup = (phoneNumberIds: readonly string[]) => Promise<Map<string, DeliveryChannel>>;
@@ -291,18 +294,32 @@ export async function receiveDelivery(
 }
 
 /**
- * Stores a POST's rows, all or none (one statement); a row whose body was stored before (same
- * digest, same channel or same status without one) is skipped. Returns the new rows' ids and
- * statuses: what processing is to be told about (a job per RECEIVED row, enqueued with it).
+ * Stores a POST's rows, all or none, with a processing job (./process.ts) for each RECEIVED
+ * row, in one transaction: a row is never stored without its job, nor a job without its row.
+ * A row whose body was stored before (same digest, same channel or same status without one)
+ * is skipped, and gets no job. Returns the new rows' ids and statuses.
  */
 export function storeDelivery(
   prisma: PrismaClient,
   rows: DeliveryRow[],
 ): Promise<{ id: string; status: WebhookDeliveryStatus }[]> {
   if (rows.length === 0) return Promise.resolve([]);
-  return prisma.webhookDelivery.createManyAndReturn({
-    data: rows,
-    skipDuplicates: true,
-    select: { id: true, status: true },
+  return prisma.$transaction(async (tx) => {
+    const stored = await tx.webhookDelivery.createManyAndReturn({
+      data: rows,
+      skipDuplicates: true,
+      select: { id: true, status: true, organizationId: true },
+    });
+    const byOrganization = new Map<string, { deliveryId: string }[]>();
+    for (const row of stored) {
+      if (row.status !== 'RECEIVED' || row.organizationId === null) continue;
+      const jobs = byOrganization.get(row.organizationId) ?? [];
+      jobs.push({ deliveryId: row.id });
+      byOrganization.set(row.organizationId, jobs);
+    }
+    for (const [organizationId, jobs] of byOrganization) {
+      await enqueueJobs(transactionSql(tx, organizationId), processWebhookDelivery, jobs);
+    }
+    return stored.map(({ id, status }) => ({ id, status }));
   });
 }

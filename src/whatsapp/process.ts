@@ -1,0 +1,401 @@
+// Processing a stored webhook delivery (./deliveries.ts stores it, with a job of this task, in
+// one transaction): the messages and statuses of its changes become contacts, conversations,
+// messages and message states of the delivery's organization.
+//
+// Each event (one message, one status) is processed in a transaction of its own, so one bad
+// event does not block the others: what could not be processed is recorded in the row's
+// `problems` (`{ event: "entry[0].changes[0].value.messages[1]", reason }`). The row ends
+// PROCESSED, or REJECTED (with a reason) when it held events and none could be processed. An
+// error of the database is not a problem of the event: it fails the job, which is retried.
+//
+// Everything is idempotent, since a job runs at least once and Meta delivers at least once: a
+// message is inserted once per wamid (`Message.whatsAppMessageId`, unique per organization,
+// inserted with ON CONFLICT DO NOTHING), and a status only ever moves a message forward. The
+// message and the statuses of one wamid are serialised by a lock on the wamid (lockKey), so
+// that a status arriving while its message is inserted is either applied to it or kept as a
+// PendingStatus that the insert then applies.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { lockKey, rowLocker } from '../db/row-locks.js';
+import { type TenantTransaction, tenantClient } from '../db/tenant.js';
+import { transactionSql } from '../db/tenant-sql.js';
+import type { MessageStatus, MessageType } from '../generated/prisma/enums.js';
+import { defineTask } from '../jobs/task.js';
+import { NAME_MAX } from '../validation.js';
+
+/** An event that cannot be processed as it is: recorded with its reason, never retried. */
+class EventProblem extends Error {
+  override name = 'EventProblem';
+}
+
+export interface Problem {
+  /** Where the event is in the stored body, e.g. `entry[0].changes[0].value.messages[1]`. */
+  event: string;
+  reason: string;
+}
+
+/** Meta's message types and ours; any other type (a new one) is UNSUPPORTED, its object kept. */
+const MESSAGE_TYPES: Readonly<Record<string, MessageType>> = {
+  text: 'TEXT',
+  image: 'IMAGE',
+  video: 'VIDEO',
+  audio: 'AUDIO',
+  voice: 'AUDIO',
+  document: 'DOCUMENT',
+  sticker: 'STICKER',
+  location: 'LOCATION',
+  contacts: 'CONTACTS',
+  interactive: 'INTERACTIVE',
+  button: 'BUTTON',
+  reaction: 'REACTION',
+  order: 'ORDER',
+  system: 'SYSTEM',
+  request_welcome: 'SYSTEM',
+  unknown: 'UNSUPPORTED',
+  unsupported: 'UNSUPPORTED',
+};
+
+export function messageTypeOf(metaType: string): MessageType {
+  return (Object.hasOwn(MESSAGE_TYPES, metaType) ? MESSAGE_TYPES[metaType] : undefined) ?? 'UNSUPPORTED';
+}
+
+/** Meta's statuses, in the order a message goes through them. */
+const STATUSES: Readonly<Record<string, MessageStatus>> = {
+  sent: 'SENT',
+  delivered: 'DELIVERED',
+  read: 'READ',
+  failed: 'FAILED',
+};
+
+/** How far each status is: a status only ever replaces one that is not further. */
+const RANK: Readonly<Record<MessageStatus, number>> = { SENT: 1, UNDELIVERED: 1, DELIVERED: 2, READ: 3, FAILED: 4 };
+
+/** 9999-12-31T23:59:59Z: a later time is not one the database stores. */
+const LAST_SECOND = 253_402_300_799;
+/** Meta's message ids (`wamid.HBg…`) are printable ASCII. */
+const wamidSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,512}$/, 'is not a message id of 1 to 512 printable ASCII characters');
+/** Seconds since the epoch, as Meta writes them (a string of digits). */
+const timestampSchema = z
+  .union([z.string().regex(/^\d{1,12}$/), z.number().int().nonnegative()])
+  .transform((value) => Number(value))
+  .refine((value) => value <= LAST_SECOND, 'is after the year 9999')
+  .transform((value) => new Date(value * 1000));
+/** A phone number without its `+`, as Meta writes `wa_id` and `from`. */
+const waIdSchema = z.string().regex(/^[1-9]\d{5,14}$/, 'is not a phone number of 6 to 15 digits');
+
+const inboundMessageSchema = z.looseObject({
+  id: wamidSchema,
+  from: waIdSchema,
+  timestamp: timestampSchema,
+  type: z.string().min(1).max(64),
+  context: z.looseObject({ id: wamidSchema.optional() }).optional(),
+  reaction: z.looseObject({ message_id: wamidSchema.optional() }).optional(),
+});
+
+const statusSchema = z.looseObject({
+  id: wamidSchema,
+  status: z.string(),
+  timestamp: timestampSchema,
+  errors: z
+    .array(
+      z.looseObject({
+        // An integer column: a code out of its range is not kept.
+        code: z
+          .number()
+          .int()
+          .min(-(2 ** 31))
+          .max(2 ** 31 - 1)
+          .optional()
+          .catch(undefined),
+        title: z.string().optional(),
+        message: z.string().optional(),
+        error_data: z.looseObject({ details: z.string().optional() }).optional(),
+      }),
+    )
+    .optional(),
+});
+
+const contactsSchema = z.array(
+  z.looseObject({ wa_id: z.string().optional(), profile: z.looseObject({ name: z.string().optional() }).optional() }),
+);
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A string PostgreSQL takes: no NUL character, no lone surrogate (text and jsonb refuse both). */
+/** With the `u` flag a surrogate matches only when it is not half of a pair. */
+const LONE_SURROGATES = /[\uD800-\uDFFF]/gu;
+const storable = (text: string) => text.replaceAll('\u0000', '').replace(LONE_SURROGATES, '\uFFFD');
+
+const cut = (text: string, max: number) => storable(text.length > max ? text.slice(0, max) : text);
+
+/** A JSON value with every string (and key) storable. */
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storable(key), storableJson(item)]));
+  }
+  return value;
+}
+
+function reasonOf(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'the event'}: ${issue.message}`)
+    .join('; ');
+}
+
+function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new EventProblem(reasonOf(result.error));
+  return result.data;
+}
+
+/** One event of a delivery: where it is, and how to process it. */
+interface Event {
+  path: string;
+  run(tx: TenantTransaction, organizationId: string): Promise<void>;
+}
+
+interface StatusUpdate {
+  status: MessageStatus;
+  at: Date;
+  errorCode: number | null;
+  errorTitle: string | null;
+  errorDetails: string | null;
+}
+
+/**
+ * Applies a status to the message with this wamid, or keeps it for later: only forward (a
+ * further status replaces the message's, the earliest delivery and read times are kept, the
+ * first failure's error is kept), so that any order of the same statuses ends the same.
+ */
+async function applyStatus(
+  tx: TenantTransaction,
+  organizationId: string,
+  wamid: string,
+  update: StatusUpdate,
+): Promise<void> {
+  const message = await tx.message.findFirst({
+    where: { whatsAppMessageId: wamid },
+    select: { id: true, status: true, deliveredAt: true, readAt: true, errorCode: true, errorTitle: true },
+  });
+  if (!message) {
+    await tx.pendingStatus.createMany({ data: [{ organizationId, wamid, ...update }], skipDuplicates: true });
+    return;
+  }
+  const earliest = (current: Date | null) => (current === null || update.at < current ? update.at : current);
+  const data: Record<string, unknown> = {};
+  if (RANK[update.status] > RANK[message.status]) data.status = update.status;
+  if (update.status === 'DELIVERED' && earliest(message.deliveredAt) !== message.deliveredAt) {
+    data.deliveredAt = update.at;
+  }
+  if (update.status === 'READ' && earliest(message.readAt) !== message.readAt) data.readAt = update.at;
+  if (update.status === 'FAILED' && message.errorCode === null && message.errorTitle === null) {
+    data.errorCode = update.errorCode;
+    data.errorTitle = update.errorTitle;
+    data.errorDetails = update.errorDetails;
+  }
+  if (Object.keys(data).length > 0) await tx.message.update({ where: { id: message.id }, data });
+}
+
+/** Applies the statuses kept for `wamid` (its message was just inserted), then forgets them. */
+export async function applyPendingStatuses(
+  tx: TenantTransaction,
+  organizationId: string,
+  wamid: string,
+): Promise<void> {
+  const pending = await tx.pendingStatus.findMany({ where: { wamid }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+  if (pending.length === 0) return;
+  for (const { status, at, errorCode, errorTitle, errorDetails } of pending) {
+    await applyStatus(tx, organizationId, wamid, { status, at, errorCode, errorTitle, errorDetails });
+  }
+  await tx.pendingStatus.deleteMany({ where: { id: { in: pending.map((status) => status.id) } } });
+}
+
+function statusEvent(path: string, raw: unknown): Event {
+  return {
+    path,
+    async run(tx, organizationId) {
+      const event = parsed(statusSchema, raw);
+      const status = Object.hasOwn(STATUSES, event.status) ? STATUSES[event.status] : undefined;
+      if (!status) throw new EventProblem(`status ${JSON.stringify(cut(event.status, 64))} is not one we apply`);
+      const error = event.errors?.[0];
+      await lockKey(transactionSql(tx, organizationId), `wamid:${event.id}`);
+      await applyStatus(tx, organizationId, event.id, {
+        status,
+        at: event.timestamp,
+        errorCode: status === 'FAILED' ? (error?.code ?? null) : null,
+        errorTitle: status === 'FAILED' ? cut(error?.title ?? error?.message ?? '', 1_000) || null : null,
+        errorDetails: status === 'FAILED' ? cut(error?.error_data?.details ?? '', 4_000) || null : null,
+      });
+    },
+  };
+}
+
+function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: string | null): Event {
+  return {
+    path,
+    async run(tx, organizationId) {
+      const event = parsed(inboundMessageSchema, raw);
+      if (channelId === null) throw new EventProblem('the channel of this delivery was deleted');
+      const sql = transactionSql(tx, organizationId);
+      await lockKey(sql, `wamid:${event.id}`);
+      const known = await tx.message.findFirst({ where: { whatsAppMessageId: event.id }, select: { id: true } });
+      if (known) return;
+
+      const phone = `+${event.from}`;
+      const profiles = contactsSchema.safeParse(contacts);
+      const profileName = profiles.success
+        ? profiles.data.find((contact) => contact.wa_id === event.from)?.profile?.name?.trim()
+        : undefined;
+      await tx.contact.createMany({
+        data: [{ organizationId, phone, name: cut(profileName || phone, NAME_MAX) }],
+        skipDuplicates: true,
+      });
+      const contact = await tx.contact.findFirst({ where: { phone }, select: { id: true } });
+      if (!contact) throw new Error(`The contact ${phone} was neither found nor created`);
+      // One conversation per contact and channel: messages of the contact wait for each other here.
+      await rowLocker(sql)('Contact', [contact.id], 'update');
+
+      const at = event.timestamp;
+      let conversation = await tx.conversation.findFirst({
+        where: { contactId: contact.id, channelId },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        select: { id: true, status: true },
+      });
+      if (!conversation) {
+        conversation = await tx.conversation.create({
+          data: {
+            organizationId,
+            contactId: contact.id,
+            channelId,
+            status: 'ACTIVE',
+            initiatedBy: 'CONTACT',
+            lastMessageAt: at,
+          },
+          select: { id: true, status: true },
+        });
+      } else if (conversation.status !== 'ACTIVE') {
+        await tx.conversation.update({ where: { id: conversation.id }, data: { status: 'ACTIVE' } });
+      }
+
+      const repliedTo = event.type === 'reaction' ? event.reaction?.message_id : event.context?.id;
+      const replyTo = repliedTo
+        ? await tx.message.findFirst({ where: { whatsAppMessageId: repliedTo }, select: { id: true } })
+        : null;
+      const id = randomUUID();
+      const inserted = await tx.message.createMany({
+        data: [
+          {
+            id,
+            organizationId,
+            conversationId: conversation.id,
+            replyToId: replyTo?.id ?? null,
+            direction: 'INBOUND',
+            status: 'DELIVERED',
+            messageType: messageTypeOf(event.type),
+            messageData: storableJson(raw) as object,
+            whatsAppMessageId: event.id,
+            createdAt: at,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (inserted.count === 0) return;
+      // lastMessageAt only moves forward: an older message delivered late leaves it.
+      await tx.conversation.updateMany({
+        where: { id: conversation.id, OR: [{ lastMessageAt: null }, { lastMessageAt: { lt: at } }] },
+        data: { lastMessageAt: at },
+      });
+      await applyPendingStatuses(tx, organizationId, event.id);
+    },
+  };
+}
+
+/** The events of a stored body, in order; a body we cannot read at all is a reason. */
+function eventsOf(body: string, channelId: string | null): Event[] | string {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return 'the stored body is not JSON';
+  }
+  if (!isObject(payload) || !Array.isArray(payload.entry)) return 'the body has no "entry" array';
+  const events: Event[] = [];
+  payload.entry.forEach((entry: unknown, entryIndex) => {
+    if (!isObject(entry) || !Array.isArray(entry.changes)) return;
+    entry.changes.forEach((change: unknown, changeIndex) => {
+      // Other fields (template status, quality, account alerts) are not processed here.
+      if (!isObject(change) || change.field !== 'messages' || !isObject(change.value)) return;
+      const value = change.value;
+      const at = `entry[${entryIndex}].changes[${changeIndex}].value`;
+      if (Array.isArray(value.messages)) {
+        value.messages.forEach((message: unknown, index) => {
+          events.push(messageEvent(`${at}.messages[${index}]`, message, value.contacts, channelId));
+        });
+      }
+      if (Array.isArray(value.statuses)) {
+        value.statuses.forEach((status: unknown, index) => {
+          events.push(statusEvent(`${at}.statuses[${index}]`, status));
+        });
+      }
+    });
+  });
+  return events;
+}
+
+/** Problems listed in a REJECTED row's reason. */
+const REASONS_LISTED = 3;
+
+export const processWebhookDelivery = defineTask({
+  name: 'whatsapp.processDelivery',
+  payload: z.object({ deliveryId: z.uuid() }),
+  maxAttempts: 10,
+  handler: async ({ deliveryId }, { organizationId, db, log }) => {
+    const tenant = tenantClient(db.prisma, organizationId);
+    const delivery = await tenant.webhookDelivery.findFirst({
+      where: { id: deliveryId },
+      select: { status: true, body: true, channelId: true },
+    });
+    // Gone (its organization was deleted), or processed by an earlier run.
+    if (delivery?.status !== 'RECEIVED') return;
+    const events = eventsOf(delivery.body, delivery.channelId);
+    const problems: Problem[] = [];
+    if (typeof events !== 'string') {
+      for (const event of events) {
+        try {
+          await tenant.$transaction((tx) => event.run(tx, organizationId));
+        } catch (error) {
+          if (!(error instanceof EventProblem)) throw error;
+          problems.push({ event: event.path, reason: error.message });
+        }
+      }
+    }
+    const rejected = typeof events === 'string' || (events.length > 0 && problems.length === events.length);
+    const reason =
+      typeof events === 'string'
+        ? events
+        : rejected
+          ? problems
+              .slice(0, REASONS_LISTED)
+              .map((problem) => `${problem.event}: ${problem.reason}`)
+              .join('; ') + (problems.length > REASONS_LISTED ? `; and ${problems.length - REASONS_LISTED} more` : '')
+          : null;
+    await tenant.webhookDelivery.updateMany({
+      where: { id: deliveryId, status: 'RECEIVED' },
+      data: {
+        status: rejected ? 'REJECTED' : 'PROCESSED',
+        reason,
+        problems: problems as never,
+        processedAt: new Date(),
+      },
+    });
+    if (problems.length > 0)
+      log.warn({ deliveryId, problems: problems.slice(0, 10) }, 'WhatsApp delivery events not processed');
+  },
+});
