@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/client.js';
 import { DEMO_CHANNEL, DEMO_CHANNEL_FILE, keepDemoChannel } from '../src/db/development-key.js';
 import { migrate } from '../src/db/migrate.js';
+import { installJobSchema } from '../src/jobs/runner.js';
+import { createLogger } from '../src/logger.js';
 import { DEMO_OWNERS } from '../src/db/seed.js';
 import {
   isLoopbackUrl,
@@ -33,6 +35,8 @@ let port: number;
 beforeAll(async () => {
   db = await freshDatabase();
   await migrate(db);
+  // Storing a delivery enqueues its processing job in the same transaction.
+  await installJobSchema(db, createLogger('silent'));
   await db.prisma.organization.create({ data: { id: DEMO_OWNERS[0].organizationId, name: 'Demo' } });
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagraph-simulator-'));
   await keepDemoChannel(db, testSecretBox, dataDir);
