@@ -80,10 +80,12 @@ describe('List', () => {
   it('numberOfCampaignsSent counts the campaigns that used the list and are RUNNING or FINISHED', async () => {
     const org = await createOrganization(client.db);
     const organizationId = org.id;
+    // Created at distinct times: the page is in creation order, and rows created in the same
+    // millisecond would come in id order.
     const [list, other, unused] = [
-      await createList(client.db, organizationId),
-      await createList(client.db, organizationId),
-      await createList(client.db, organizationId),
+      await createList(client.db, organizationId, { createdAt: at(1) }),
+      await createList(client.db, organizationId, { createdAt: at(2) }),
+      await createList(client.db, organizationId, { createdAt: at(3) }),
     ];
     // One campaign of every status on `list`; the RUNNING and a second FINISHED one also on `other`.
     for (const status of CAMPAIGN_STATUSES) {
