@@ -175,6 +175,30 @@ class FirstRun {
   }
 
   /** Opens (or reloads) GraphiQL, runs its default query and checks the data it shows. */
+  /** `npm start` in development plays WhatsApp users (SIMULATOR): their messages get processed. */
+  async messagesFlow(): Promise<void> {
+    const key = fs.readFileSync(path.join(this.clone, 'data', 'graphiql-key'), 'utf8').trim();
+    const query = '{ viewer { organization { webhookDeliveries { processed } } } }';
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const response = await fetch(`http://127.0.0.1:${this.port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query }),
+      });
+      const body = (await response.json()) as {
+        data?: { viewer?: { organization?: { webhookDeliveries?: { processed?: number } } } };
+      };
+      const processed = body.data?.viewer?.organization?.webhookDeliveries?.processed ?? 0;
+      if (processed > 0) {
+        say(`messages flow: ${processed} simulated WhatsApp deliveries processed`);
+        return;
+      }
+      check(Date.now() < deadline, 'no simulated WhatsApp delivery was processed within 60 s of `npm start`');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
   async graphiql(): Promise<void> {
     const url = `http://localhost:${this.port}/graphql`;
     if (!this.browser) {
@@ -264,6 +288,7 @@ async function main(): Promise<void> {
       if (/\bnpm start$/.test(command)) {
         await run.start(command);
         await run.graphiql();
+        await run.messagesFlow();
       } else if (command.startsWith('curl ')) {
         check(run.server, `\`${command}\` comes before any \`npm start\``);
         const output = await run.run(command);

@@ -194,6 +194,8 @@ const schema = z.object({
   WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
   WORKER_CONCURRENCY: positiveInt(100).default(4),
   WHATSAPP_API_URL: apiBaseUrl.default(DEFAULT_WHATSAPP_API_URL),
+  // Unset: on in development (the embedded database's demo channel only), off otherwise.
+  SIMULATOR: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -270,6 +272,12 @@ export interface Config {
    * outbound sends and media downloads will go (nothing calls it yet). Tests point it at a fake, never at Meta.
    */
   whatsappApiUrl: string;
+  /**
+   * Whether `npm start` plays WhatsApp users on the demo channel (src/whatsapp/simulator.ts)
+   * so that messages arrive: only in development on the embedded database, where the demo
+   * channel is seeded.
+   */
+  simulator: boolean;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -395,5 +403,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     workers: env.WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     whatsappApiUrl: env.WHATSAPP_API_URL,
+    simulator: (env.SIMULATOR ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
   };
 }

@@ -1,20 +1,26 @@
 // The process: configuration, database start-up, HTTP listener, background jobs, graceful
 // shutdown. The only module with process-level side effects (with src/jobs/process.ts for
 // `npm run worker`).
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { DatabaseOpenError } from './db/client.js';
+import { DEMO_CHANNEL_FILE } from './db/development-key.js';
 import { MigrationError } from './db/migrate.js';
 import { prepareDatabase } from './db/setup.js';
 import { type JobRunner, startJobRunner } from './jobs/runner.js';
 import type { TaskDefinition } from './jobs/task.js';
 import { APP_TASKS } from './jobs/tasks.js';
-import { createLogger, LogSink } from './logger.js';
+import { createLogger, type Logger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { SecretError } from './secrets.js';
+import { readDemoChannel, simulate } from './whatsapp/simulator.js';
 import { createWagraphYoga } from './yoga.js';
+
+/** Deliveries the simulator sends after `npm start` in development. */
+const SIMULATED_AT_START = 30;
 
 /** In-flight requests get this long to finish after SIGTERM before connections are cut. */
 const DRAIN_TIMEOUT_MS = 8_000;
@@ -160,9 +166,12 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     );
   }
 
+  const simulation = config.simulator ? simulateOnDemoChannel(config, port, log) : undefined;
+
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
+    simulation?.abort();
     log.info({ signal }, 'shutting down: draining in-flight requests');
     // Keep-alive connections that are idle now, or become idle after their last response, are closed.
     const idle = setInterval(() => server.closeIdleConnections(), 100);
@@ -180,6 +189,28 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * In development on the embedded database: WhatsApp users writing to the demo channel, a
+ * delivery every few seconds, so that a newcomer sees conversations arrive (SIMULATOR=off
+ * stops it). Nothing without the demo channel's file in DATA_DIR (src/db/development-key.ts).
+ */
+function simulateOnDemoChannel(config: Config, port: number, log: Logger): AbortController | undefined {
+  if (config.databaseUrl || !fs.existsSync(path.join(config.dataDir, DEMO_CHANNEL_FILE))) return undefined;
+  const controller = new AbortController();
+  process.stderr.write(
+    `wagraph: simulating WhatsApp users on the demo channel: ${SIMULATED_AT_START} messages, one every few seconds (SIMULATOR=off to stop)\n`,
+  );
+  simulate({
+    channel: readDemoChannel(config.dataDir),
+    url: `http://127.0.0.1:${port}/webhooks/whatsapp`,
+    count: SIMULATED_AT_START,
+    intervalMs: [2_000, 5_000],
+    signal: controller.signal,
+    print: (line) => log.debug({ simulator: line }, 'simulated delivery'),
+  }).catch((error: unknown) => log.warn({ err: error }, 'the simulator stopped'));
+  return controller;
 }
 
 /** Runs the gateway with these background tasks (a test runs it with its own). */

@@ -127,6 +127,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('simulates WhatsApp users at start-up in development only, unless told otherwise', () => {
+    expect(loadConfig({}).simulator).toBe(true);
+    expect(loadConfig({ SIMULATOR: 'off' }).simulator).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).simulator).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test', SIMULATOR: 'on' }).simulator).toBe(true);
+    expect(() => loadConfig({ SIMULATOR: 'yes' })).toThrow(/^Invalid SIMULATOR="yes": must be on or off$/);
+  });
+
   it('names the variable and the rule it breaks', () => {
     expect(() => loadConfig({ MAX_COST: '0' })).toThrow(
       new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'),
