@@ -9,6 +9,8 @@
 // the plan it was asked for, a per-conversation plan, the helper functions, and the
 // fixture the benchmark reads (ids, the API key).
 
+import * as sample from '../src/db/sample-data.js';
+
 /** The instant the dataset "is" at: the newest messages are a little before it. */
 const NOW = `timestamptz '2026-06-01 00:00:00+00'`;
 
@@ -16,125 +18,12 @@ function textArray(items: readonly string[]): string {
   return `ARRAY[${items.map((item) => `'${item.replaceAll("'", "''")}'`).join(', ')}]::text[]`;
 }
 
-const FIRST_NAMES = textArray([
-  'Aarav',
-  'Aisha',
-  'Alejandro',
-  'Amara',
-  'Ana',
-  'Andrei',
-  'Beatriz',
-  'Carlos',
-  'Chen',
-  'Chloe',
-  'Daniel',
-  'Divya',
-  'Elena',
-  'Emeka',
-  'Fatima',
-  'Felipe',
-  'Grace',
-  'Hana',
-  'Hiroshi',
-  'Ibrahim',
-  'Isabela',
-  'Jamal',
-  'Javier',
-  'Julia',
-  'Kavya',
-  'Kwame',
-  'Laura',
-  'Lucas',
-  'Maria',
-  'Mateo',
-  'Mei',
-  'Mohammed',
-  'Nadia',
-  'Nia',
-  'Omar',
-  'Priya',
-  'Rafael',
-  'Ravi',
-  'Sara',
-  'Sofia',
-  'Tariq',
-  'Thandiwe',
-  'Tomás',
-  'Valentina',
-  'Wei',
-  'Yasmin',
-  'Yusuf',
-  'Zanele',
-  'Zoe',
-  'Pedro',
-]);
-const LAST_NAMES = textArray([
-  'Adeyemi',
-  'Alvarez',
-  'Banerjee',
-  'Castro',
-  'Chaudhry',
-  'Costa',
-  'Da Silva',
-  'Dlamini',
-  'Fernandes',
-  'Garcia',
-  'Gupta',
-  'Haddad',
-  'Hernández',
-  'Ibrahim',
-  'Iyer',
-  'Kamau',
-  'Khan',
-  'Kim',
-  'Kowalski',
-  'Lopez',
-  'Mahlangu',
-  'Martins',
-  'Mehta',
-  'Mendes',
-  'Mensah',
-  'Morales',
-  'Nakamura',
-  'Nguyen',
-  'Okafor',
-  'Oliveira',
-  'Osei',
-  'Patel',
-  'Pereira',
-  'Ramírez',
-  'Reddy',
-  'Rodrigues',
-  'Rossi',
-  'Santos',
-  'Sato',
-  'Schmidt',
-  'Sharma',
-  'Silva',
-  'Singh',
-  'Souza',
-  'Tanaka',
-  'Torres',
-  'Wang',
-  'Yilmaz',
-  'Zhang',
-  'Nair',
-]);
+const FIRST_NAMES = textArray(sample.FIRST_NAMES);
+const LAST_NAMES = textArray(sample.LAST_NAMES);
 /** E.164 country codes; every contact gets 9 national digits after one (see `contacts`). */
 const COUNTRY_CODES = textArray(['1', '44', '49', '55', '91', '52', '34', '234', '27', '62']);
-const CITIES = textArray([
-  'São Paulo',
-  'Mumbai',
-  'Lagos',
-  'Jakarta',
-  'Mexico City',
-  'Madrid',
-  'London',
-  'Berlin',
-  'Austin',
-  'Cape Town',
-]);
-const LANGUAGES = textArray(['en', 'pt-BR', 'es', 'hi', 'de', 'id']);
+const CITIES = textArray(sample.CITIES);
+const LANGUAGES = textArray(sample.LANGUAGES);
 const SOURCES = textArray(['website', 'store', 'campaign', 'import', 'referral']);
 const LIST_NAMES = textArray([
   'VIP customers',
