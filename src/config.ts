@@ -7,6 +7,7 @@ import { defaultMaxPerKey } from './admission/fair-queue.js';
 import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 import { parseSecretsKey } from './secrets.js';
+import { DEFAULT_EVENT_RETENTION_DAYS } from './events/retention.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from './whatsapp/deliveries.js';
 
 export class ConfigError extends Error {
@@ -193,6 +194,7 @@ const schema = z.object({
   SECRETS_KEY_PREVIOUS: secretsKey.optional(),
   WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
   WORKER_CONCURRENCY: positiveInt(100).default(4),
+  EVENT_RETENTION_DAYS: positiveInt(3650).default(DEFAULT_EVENT_RETENTION_DAYS),
   WHATSAPP_API_URL: apiBaseUrl.default(DEFAULT_WHATSAPP_API_URL),
   // Unset: on in development (the embedded database's demo channel only), off otherwise.
   SIMULATOR: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
@@ -267,6 +269,8 @@ export interface Config {
   workers: Env['WORKERS'];
   /** Jobs one process (gateway or `npm run worker`) runs at once; each has a connection of its own on PostgreSQL. */
   workerConcurrency: number;
+  /** Days the change feed keeps its events (Query.events, subscriptions' `after`). */
+  eventRetentionDays: number;
   /**
    * The WhatsApp Cloud API's base URL, version included, without a trailing slash: where
    * outbound sends and media downloads will go (nothing calls it yet). Tests point it at a fake, never at Meta.
@@ -402,6 +406,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     secretsKey: { current: env.SECRETS_KEY, previous: env.SECRETS_KEY_PREVIOUS },
     workers: env.WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
+    eventRetentionDays: env.EVENT_RETENTION_DAYS,
     whatsappApiUrl: env.WHATSAPP_API_URL,
     simulator: (env.SIMULATOR ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
   };

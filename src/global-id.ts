@@ -2,7 +2,7 @@
 // the one safe way to read them: a malformed id, or an id of another type, is simply not
 // an id of the type asked for. Whether it exists (in this organization) is for the caller
 // to find out through the scoped client.
-import { decodeGlobalID } from '@pothos/plugin-relay';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,4 +24,9 @@ export function parseGlobalId(globalId: string): GlobalId | undefined {
 export function rawIdOf(typename: string, globalId: string): string | undefined {
   const parsed = parseGlobalId(globalId);
   return parsed?.typename === typename ? parsed.id : undefined;
+}
+
+/** The global id of the `typename` row whose raw id is `id`, as the relay plugin writes it. */
+export function globalIdOf(typename: string, id: string): string {
+  return encodeGlobalID(typename, id);
 }

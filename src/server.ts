@@ -1,6 +1,7 @@
 // The process: configuration, database start-up, HTTP listener, background jobs, graceful
 // shutdown. The only module with process-level side effects (with src/jobs/process.ts for
 // `npm run worker`).
+import { eventRetention } from './events/retention.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -148,7 +149,13 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   // Background jobs in this process too (WORKERS=in-process, the default; src/jobs/runner.ts).
   let jobRunner: JobRunner | undefined;
   if (config.workers === 'in-process') {
-    jobRunner = await startJobRunner({ db, log, tasks, concurrency: config.workerConcurrency });
+    jobRunner = await startJobRunner({
+      db,
+      log,
+      tasks,
+      concurrency: config.workerConcurrency,
+      schedules: [eventRetention(config.eventRetentionDays)],
+    });
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

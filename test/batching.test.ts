@@ -113,7 +113,8 @@ describe('the inbox', () => {
         status: position % 2 === 0 && position / 2 < index % 4 ? ('DELIVERED' as const) : ('READ' as const),
         messageType: 'TEXT' as const,
         messageData: { text: `conversation ${index} message ${position}` },
-        createdAt: at(1_000 + index * 100 + position),
+        // Before the conversation's lastMessageAt (the trigger would otherwise move it to the newest).
+        createdAt: at(position),
       })),
     );
     await db.prisma.message.createMany({ data: messages });

@@ -83,6 +83,8 @@ async function world(status: 'ACTIVE' | 'CLOSED' | 'RESOLVED' = 'ACTIVE') {
     status: 'DELIVERED',
     whatsAppMessageId: `wamid.inbound-${index}-${randomUUID()}`,
     messageData: { text: `Hello ${index}` },
+    // Before the conversation's lastMessageAt, which the trigger keeps at the newest message.
+    createdAt: new Date(longAgo.getTime() - (2 - index) * 1000),
   }));
   const sibling = await createConversation(db, org.id, { contactId: contact.id });
   const [siblingMessage] = await createMessages(db, org.id, sibling.id, 1);

@@ -284,7 +284,9 @@ async function organizationState() {
       p.message.findMany({ where, orderBy: { id: 'asc' } }),
       p.apiKey.findMany({ where, orderBy: { id: 'asc' }, select: { id: true, revokedAt: true } }),
       p.whatsAppChannel.findMany({ where, orderBy: { id: 'asc' } }),
+      p.event.findMany({ where, orderBy: { id: 'asc' } }),
     ]),
+    (_key, value) => (typeof value === 'bigint' ? value.toString() : value),
   );
 }
 

@@ -364,7 +364,9 @@ describe('every id-taking argument, given another organization’s ids', () => {
         p.contactTag.findMany({ where, orderBy: { contactId: 'asc' } }),
         p.conversationTag.findMany({ where, orderBy: { conversationId: 'asc' } }),
         p.apiKey.findMany({ where, orderBy: { id: 'asc' } }),
+        p.event.findMany({ where, orderBy: { id: 'asc' } }),
       ]),
+      (_key, value) => (typeof value === 'bigint' ? value.toString() : value),
     );
   }
 

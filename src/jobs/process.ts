@@ -1,6 +1,7 @@
 // A process that only runs jobs (`npm run worker`, src/worker.ts): the gateway's
 // configuration loader and logger, its database start-up (migrations included), and the same
 // SIGTERM handling as src/server.ts: stop taking jobs, let the running ones finish, exit 0.
+import { eventRetention } from '../events/retention.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { DatabaseOpenError } from '../db/client.js';
 import { MigrationError } from '../db/migrate.js';
@@ -38,7 +39,13 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     throw error;
   }
   const { db } = prepared;
-  const runner = await startJobRunner({ db, log, tasks, concurrency: config.workerConcurrency });
+  const runner = await startJobRunner({
+    db,
+    log,
+    tasks,
+    concurrency: config.workerConcurrency,
+    schedules: [eventRetention(config.eventRetentionDays)],
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

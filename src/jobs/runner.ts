@@ -24,11 +24,20 @@
 // returned to the queue (recorded as a failed attempt, so it runs again after its backoff).
 // A process killed without that (SIGKILL, a crash) leaves its running jobs locked;
 // graphile-worker frees them after four hours and they run again: at least once, never lost.
-import { type Job, type JobHelpers, Logger, type Runner, run, runMigrations, type TaskList } from 'graphile-worker';
+import {
+  type Job,
+  type JobHelpers,
+  Logger,
+  parseCronItems,
+  type Runner,
+  run,
+  runMigrations,
+  type TaskList,
+} from 'graphile-worker';
 import type { Database } from '../db/database.js';
 import type { Logger as WagraphLogger } from '../logger.js';
 import type { JobEnvelope } from './enqueue.js';
-import type { TaskDefinition } from './task.js';
+import type { ScheduledTask, TaskDefinition } from './task.js';
 
 /** Running jobs get this long after stop() before their AbortSignal fires. */
 const GRACE_MS = 5_000;
@@ -67,6 +76,8 @@ export interface JobRunnerOptions {
   tasks: readonly TaskDefinition[];
   /** Jobs run at once by this process. */
   concurrency: number;
+  /** Tasks run on a schedule (./task.ts). */
+  schedules?: readonly ScheduledTask[];
 }
 
 export interface JobRunner {
@@ -74,8 +85,21 @@ export interface JobRunner {
   stop(): Promise<void>;
 }
 
-function taskList(tasks: readonly TaskDefinition[], db: Database, log: WagraphLogger): TaskList {
+function taskList(
+  tasks: readonly TaskDefinition[],
+  schedules: readonly ScheduledTask[],
+  db: Database,
+  log: WagraphLogger,
+): TaskList {
   const list: TaskList = {};
+  for (const scheduled of schedules) {
+    list[scheduled.name] = (_payload: unknown, helpers: JobHelpers) =>
+      scheduled.run({
+        db,
+        log: log.child({ task: scheduled.name, jobId: String(helpers.job.id) }),
+        signal: helpers.abortSignal,
+      });
+  }
   for (const task of tasks) {
     if (list[task.name]) throw new Error(`Two tasks are named ${task.name}`);
     list[task.name] = async (raw: unknown, helpers: JobHelpers) => {
@@ -106,7 +130,13 @@ function describe(job: Job) {
 }
 
 /** Starts graphile-worker on this database with `tasks`; the schema must be installed (installJobSchema). */
-export async function startJobRunner({ db, log, tasks, concurrency }: JobRunnerOptions): Promise<JobRunner> {
+export async function startJobRunner({
+  db,
+  log,
+  tasks,
+  concurrency,
+  schedules = [],
+}: JobRunnerOptions): Promise<JobRunner> {
   if (tasks.length === 0) {
     // graphile-worker would report "no tasks" on every poll; jobs wait for a process that has them.
     log.info('job runner not started: no tasks to run');
@@ -120,12 +150,18 @@ export async function startJobRunner({ db, log, tasks, concurrency }: JobRunnerO
       pgPool: pool,
       concurrency,
       pollInterval: POLL_INTERVAL_MS,
-      taskList: taskList(tasks, db, log),
+      taskList: taskList(tasks, schedules, db, log),
       logger: workerLogger(log),
       // wagraph's process owns the signals (src/server.ts, src/jobs/process.ts).
       noHandleSignals: true,
-      // No cron items: no crontab file is read.
-      parsedCronItems: [],
+      // The schedules given, never a crontab file; a run missed while nothing ran is skipped.
+      parsedCronItems: parseCronItems(
+        schedules.map((scheduled) => ({
+          task: scheduled.name,
+          match: scheduled.schedule,
+          options: { backfillPeriod: 0 },
+        })),
+      ),
       gracefulShutdownAbortTimeout: GRACE_MS,
       // Batched (within a tick) completion and failure writes. Besides fewer statements, this
       // is what makes stop() wait for them: unbatched, 0.18 does not await a completion, and

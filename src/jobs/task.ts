@@ -37,3 +37,16 @@ export function defineTask<Schema extends z.ZodType>(task: TaskDefinition<Schema
   }
   return task;
 }
+
+/**
+ * A task the queue runs on a schedule, for the whole database rather than one organization
+ * (retention, clean-up). graphile-worker's cron runs it once per due time across every
+ * process, and a time missed while no process ran is not caught up.
+ */
+export interface ScheduledTask {
+  /** The task identifier; `<domain>.<verb>`, like a TaskDefinition's. */
+  name: string;
+  /** When it runs, in crontab syntax (UTC): `0 * * * *` is hourly. */
+  schedule: string;
+  run(context: { db: Database; log: Logger; signal: AbortSignal | undefined }): Promise<void>;
+}

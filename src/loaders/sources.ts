@@ -286,11 +286,20 @@ function messageCriteriaSql(filter: MessageCriteria): Prisma.Sql[] {
   return conditions;
 }
 
-/** Oldest first, so that `last: 20` is the newest page of a chat and `before` scrolls back. */
+/**
+ * Oldest first, so that `last: 20` is the newest page of a chat and `before` scrolls back.
+ * "Oldest" is the order of the change feed (Message.position, in commit order), not of
+ * createdAt: a message committed after a page was read always sorts after that page, so a
+ * client paging forward from its last cursor never misses one.
+ */
 export const conversationMessages = source<MessageCriteria>(
   'conversation.messages',
   { from: '"Message" t', parent: { table: '"Conversation"', column: 't."conversationId"' } },
-  { filter: messageCriteriaSql },
+  {
+    filter: messageCriteriaSql,
+    orderings: orderings({ POSITION: { sql: 't."position"', type: 'int8' } }),
+    defaultOrdering: 'POSITION_ASC',
+  },
 );
 
 // --- organization -----------------------------------------------------------------------------

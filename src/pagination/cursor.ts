@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import { isStorableInstant, isWellFormed } from '../validation.js';
 
 export type CursorValue = string | null;
-export type SortType = 'timestamptz' | 'text' | 'uuid';
+export type SortType = 'timestamptz' | 'text' | 'uuid' | 'int8';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -31,6 +31,7 @@ function valid(column: CursorColumn, value: unknown): value is CursorValue {
   if (typeof value !== 'string') return false;
   if (column.type === 'uuid') return UUID.test(value);
   if (column.type === 'timestamptz') return isIsoTimestamp(value);
+  if (column.type === 'int8') return /^(0|[1-9][0-9]{0,17})$/.test(value);
   // A NUL character or a lone surrogate cannot be sent in a PostgreSQL text parameter.
   return !value.includes('\u0000') && isWellFormed(value);
 }

@@ -12,6 +12,7 @@ import './message.js';
 import './api-key.js';
 import './whatsapp-channel.js';
 import './webhook-delivery.js';
+import './event.js';
 import './contact-mutations.js';
 import './list-mutations.js';
 import './tag-mutations.js';

@@ -90,10 +90,10 @@ builder.mutationFields((t) => ({
             createdAt,
           },
         });
-        await tx.conversation.update({
-          where: { id: conversationId },
-          data: { lastMessageAt: createdAt, ...(status !== 'ACTIVE' ? { status: 'ACTIVE' } : {}) },
-        });
+        // lastMessageAt follows the new message by trigger (migration 20261130020107_change_feed),
+        // under the conversation's lock, so that concurrent senders never move it backwards.
+        if (status !== 'ACTIVE')
+          await tx.conversation.update({ where: { id: conversationId }, data: { status: 'ACTIVE' } });
         const { whatsAppMessageId } = await ctx.transport.send({
           organizationId: ctx.viewer.organizationId,
           conversationId,

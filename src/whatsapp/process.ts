@@ -276,7 +276,6 @@ function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: 
             channelId,
             status: 'ACTIVE',
             initiatedBy: 'CONTACT',
-            lastMessageAt: at,
           },
           select: { id: true, status: true },
         });
@@ -306,12 +305,9 @@ function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: 
         ],
         skipDuplicates: true,
       });
+      // The conversation's lastMessageAt follows by trigger, and only forward: an older
+      // message delivered late leaves it.
       if (inserted.count === 0) return;
-      // lastMessageAt only moves forward: an older message delivered late leaves it.
-      await tx.conversation.updateMany({
-        where: { id: conversation.id, OR: [{ lastMessageAt: null }, { lastMessageAt: { lt: at } }] },
-        data: { lastMessageAt: at },
-      });
       await applyPendingStatuses(tx, organizationId, event.id);
     },
   };
