@@ -302,14 +302,15 @@ describe('commit order under concurrent writers', () => {
       let cursor: string | null = null;
       for (;;) {
         const done = !writing;
-        const response = await client.gql(
+        const response: { data?: any } = await client.gql(
           `query($id: ID!, $after: String) { node(id: $id) { ... on Conversation {
             messages(first: 100, after: $after) { nodes { text } pageInfo { hasNextPage endCursor } } } } }`,
           { id: conversationId, after: cursor },
           { as: org.owner },
         );
-        const page = (response.data as any).node.messages;
-        paged.push(...page.nodes.map((node: { text: string }) => node.text));
+        const page: { nodes: { text: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } =
+          response.data.node.messages;
+        paged.push(...page.nodes.map((node) => node.text));
         cursor = page.pageInfo.endCursor ?? cursor;
         if (done && !page.pageInfo.hasNextPage) return;
         await new Promise((resolve) => setTimeout(resolve, 10));
