@@ -2,6 +2,7 @@
 // the request's own loaders. A fresh object per request; nothing in it is shared.
 import type { AuthenticatedMember } from './auth/authenticate.js';
 import type { Database } from './db/client.js';
+import type { LiveSubscriptions } from './events/subscriptions.js';
 import { ConnectionShare, type PoolShares } from './db/connection-share.js';
 import { tenantClient, type TenantClient } from './db/tenant.js';
 import { tenantSql } from './db/tenant-sql.js';
@@ -14,6 +15,10 @@ export interface Context {
   requestId: string;
   log: Logger;
   viewer: AuthenticatedMember;
+  /** Authenticates the request's credential again, as it stands now (subscriptions ask every few seconds). */
+  recheck: () => Promise<AuthenticatedMember>;
+  /** The change feed's live side: subscriptions follow it, and mutations announce their commits to it. */
+  subscriptions: LiveSubscriptions;
   /** Every query through it is confined to the viewer's organization (src/db/tenant.ts). */
   db: TenantClient;
   loaders: Loaders;
@@ -32,6 +37,8 @@ export const DEFAULT_MAX_API_KEYS_PER_MEMBER = 10;
 export interface ContextOptions {
   database: Database;
   viewer: AuthenticatedMember;
+  recheck: () => Promise<AuthenticatedMember>;
+  subscriptions: LiveSubscriptions;
   requestId: string;
   log: Logger;
   transport: OutboundTransport;
@@ -46,6 +53,8 @@ export interface ContextOptions {
 export function createContext({
   database,
   viewer,
+  recheck,
+  subscriptions,
   requestId,
   log,
   transport,
@@ -66,6 +75,8 @@ export function createContext({
     requestId,
     log,
     viewer,
+    recheck,
+    subscriptions,
     db,
     loaders: new Loaders(db, sql),
     transport,

@@ -19,7 +19,9 @@ import { isStatementTimeout } from './errors.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
-import { useAuthentication, viewerOf } from './plugins/authentication.js';
+import { recheckOf, useAuthentication, viewerOf } from './plugins/authentication.js';
+import { EventHub } from './events/hub.js';
+import { type LiveSubscriptions, type SubscriptionLimitSettings, SubscriptionSlots } from './events/subscriptions.js';
 import { useCompressedPages } from './plugins/compress-page.js';
 import { corsPolicy, useVaryOnOrigin } from './plugins/cors.js';
 import { createDocumentCache, type DocumentCache } from './plugins/document-cache.js';
@@ -56,6 +58,10 @@ export interface YogaOptions {
   webhookMaxBodyBytes?: number;
   /** Webhook deliveries that no channel's signature vouches for, stored per minute; default UNVERIFIED_STORED_PER_MINUTE. */
   webhookUnverifiedPerMinute?: number;
+  /** The change feed's live side (src/events/hub.ts); default: an in-memory hub of this yoga's own. */
+  eventHub?: EventHub;
+  /** MAX_SUBSCRIPTIONS_PER_MEMBER / _PER_ORGANIZATION; default DEFAULT_SUBSCRIPTION_LIMITS. */
+  subscriptionLimits?: SubscriptionLimitSettings;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
   /** JWT_SECRET and the expected issuer and audience; unset: only API keys are accepted. */
@@ -129,6 +135,10 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   let migrated = false;
   const poolShares =
     options.poolShare && createPoolShares(options.poolShare.connections, options.poolShare.perOrganization);
+  const subscriptions: LiveSubscriptions = {
+    hub: options.eventHub ?? new EventHub({ db, log }),
+    slots: new SubscriptionSlots(options.subscriptionLimits),
+  };
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -194,6 +204,8 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
       return createContext({
         database: db,
         viewer: viewerOf(request),
+        recheck: recheckOf(request),
+        subscriptions,
         requestId,
         log: log.child({ requestId }),
         transport: options.transport ?? recordOnlyTransport,

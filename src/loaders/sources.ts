@@ -225,7 +225,7 @@ function unread(org: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`EXISTS (SELECT 1 FROM "Message" u WHERE u."organizationId" = ${org} AND u."conversationId" = t."id" AND u."direction" = 'INBOUND' AND u."status" <> 'READ')`;
 }
 
-function conversationCriteriaSql(filter: ConversationCriteria, org: Prisma.Sql): Prisma.Sql[] {
+export function conversationCriteriaSql(filter: ConversationCriteria, org: Prisma.Sql): Prisma.Sql[] {
   const conditions: Prisma.Sql[] = [];
   if (filter.status) conditions.push(Prisma.sql`t."status" = ANY(${filter.status}::"ConversationStatus"[])`);
   if (filter.contactId) conditions.push(Prisma.sql`t."contactId" = ${filter.contactId}::uuid`);

@@ -15,11 +15,23 @@ import type { AuthFailureThrottle } from '../rate-limit/auth-failures.js';
 import { requestIdOf } from './request-log.js';
 
 const viewers = new WeakMap<Request, AuthenticatedMember>();
+const rechecks = new WeakMap<Request, () => Promise<AuthenticatedMember>>();
 
 export function viewerOf(request: Request): AuthenticatedMember {
   const viewer = viewers.get(request);
   if (!viewer) throw new Error('No viewer for this request: useAuthentication must run first');
   return viewer;
+}
+
+/**
+ * Authenticates the request's credential again, as it stands now: a long-lived request (a
+ * subscription) asks whether its key was revoked, its member removed or its permissions
+ * changed since it began. Throws AuthenticationError when the credential no longer holds.
+ */
+export function recheckOf(request: Request): () => Promise<AuthenticatedMember> {
+  const recheck = rechecks.get(request);
+  if (!recheck) throw new Error('No credential for this request: useAuthentication must run first');
+  return recheck;
 }
 
 function unauthenticated(message: string): GraphQLError {
@@ -61,6 +73,7 @@ export function useAuthentication(options: AuthenticationPluginOptions): Plugin 
       let failed = false;
       try {
         viewers.set(request, await authenticate(options.database, request.headers, { jwt }));
+        rechecks.set(request, () => authenticate(options.database, request.headers, { jwt }));
       } catch (error) {
         if (!(error instanceof AuthenticationError)) throw error;
         failed = error.credentialPresented;

@@ -113,6 +113,8 @@ export async function runMutation<Result extends object>(
       );
       // What the request loaded before the write is stale now.
       ctx.loaders.clear();
+      // Its events are committed: subscribers on every instance may read them.
+      ctx.subscriptions.hub.committed(ctx.viewer.organizationId);
       return { ...result, userErrors: [] };
     } catch (error) {
       if (error instanceof UserErrors) return { userErrors: error.errors };
