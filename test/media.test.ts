@@ -2,6 +2,8 @@
 // which fetches the file from the Cloud API (here its fake, src/whatsapp/fake-cloud-api.ts,
 // on a random loopback port) with the channel's access token and streams it.
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { MemoryRateLimiter } from '../src/rate-limit/index.js';
@@ -364,6 +366,51 @@ describe('GET /media/{messageId}', () => {
       expect(response.headers.get('content-length')).toBeNull();
       await expect(response.arrayBuffer()).rejects.toThrow();
     });
+  });
+
+  it('over real HTTP: a file of a few MB arrives whole; one over the cap, or stalling, ends the connection early', async () => {
+    const capped = await createTestClient({ whatsappApiUrl: fake.url, mediaMaxBytes: 4_000_000 }, client.db);
+    const server = http.createServer(capped.yoga);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const { org, conversation } = await setup();
+      const bytes = randomBytes(3_000_000);
+      const whole = await mediaMessage(org, conversation.id, 'video', {
+        id: fake.addMedia({ bytes, mimeType: 'video/mp4', chunked: true }),
+        mime_type: 'video/mp4',
+      });
+      const headers = { authorization: `Bearer ${org.owner.apiKey}` };
+      const response = await fetch(`${base}/media/${whole}`, { headers });
+      expect(response.status).toBe(200);
+      expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
+
+      const lying = await mediaMessage(org, conversation.id, 'video', {
+        id: fake.addMedia({ bytes: randomBytes(6_000_000), mimeType: 'video/mp4', reportedSize: 10, chunked: true }),
+        mime_type: 'video/mp4',
+      });
+      const cut = await fetch(`${base}/media/${lying}`, { headers });
+      expect(cut.status).toBe(200);
+      await expect(cut.arrayBuffer()).rejects.toThrow();
+
+      // A download that stalls after its start is cut off after the timeout (300 ms here).
+      const quick = await createTestClient({ whatsappApiUrl: fake.url, mediaTimeoutMs: 300 }, client.db);
+      server.removeAllListeners('request');
+      server.on('request', quick.yoga);
+      const stalling = await mediaMessage(org, conversation.id, 'video', {
+        id: fake.addMedia({ bytes: randomBytes(200_000), mimeType: 'video/mp4', stallAfter: 50_000 }),
+        mime_type: 'video/mp4',
+      });
+      const started = performance.now();
+      const stalled = await fetch(`${base}/media/${stalling}`, { headers });
+      expect(stalled.status).toBe(200);
+      expect(stalled.headers.get('content-length')).toBe('200000');
+      await expect(stalled.arrayBuffer()).rejects.toThrow();
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('504 when the Cloud API hangs, within the timeout; nothing is left waiting', async () => {

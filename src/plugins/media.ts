@@ -10,8 +10,8 @@
 //   401 no credential or an invalid one   403 without Get:Conversation   429 rate limited
 //   404 no such message in the caller's organization (another organization's reads the
 //       same), or not a media message     405 not GET
-//   502 the Cloud API refused or failed (CLOUD_API_ERROR), the channel has no access token
-//       (NO_ACCESS_TOKEN), or the file is over MEDIA_MAX_BYTES by Meta's size (MEDIA_TOO_LARGE)
+//   502 the Cloud API refused or failed (CLOUD_API_ERROR), the conversation has no channel or
+//       its channel no access token (NO_ACCESS_TOKEN), or the file is over MEDIA_MAX_BYTES by Meta's size (MEDIA_TOO_LARGE)
 //   504 the Cloud API did not answer within the timeout (CLOUD_API_TIMEOUT)
 // A file that turns out larger than MEDIA_MAX_BYTES while it streams (Meta's size was
 // wrong) has had its 200 sent already: the stream is cut, and the client sees an
@@ -126,7 +126,7 @@ export async function serveMedia(
     return refusal(
       502,
       'NO_ACCESS_TOKEN',
-      'The message’s WhatsApp channel has no usable access token to fetch its media with: set one on the channel.',
+      'The message’s conversation has no WhatsApp channel with a usable access token to fetch its media with.',
     );
   }
   try {
@@ -137,6 +137,16 @@ export async function serveMedia(
       maxBytes: options.maxBytes ?? DEFAULT_MEDIA_MAX_BYTES,
       timeoutMs: options.timeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS,
       signal: request.signal,
+      cutOff: (error) => {
+        options.log.warn(
+          { requestId: requestIdOf(request), failure: error.failure, ...error.details },
+          'media: the download was cut off after its start',
+        );
+        // Node's response, when the request came through a socket (not under yoga.fetch).
+        const response = (serverContext as { res?: { destroy(): void } } | undefined)?.res;
+        response?.destroy();
+        return response !== undefined;
+      },
     });
     const mimeType = download.mimeType ?? media.mimeType ?? 'application/octet-stream';
     return new Response(download.body, {

@@ -57,6 +57,12 @@ export interface MediaRequest {
   timeoutMs?: number;
   /** The client went away: the download stops. */
   signal?: AbortSignal | undefined;
+  /**
+   * Called when the stream must end short (over the cap, or the download failed after its
+   * start): true when it cut the client's connection itself, and the stream then just ends;
+   * otherwise (no connection to cut) the stream errors.
+   */
+  cutOff?: (error: CloudApiError) => boolean;
   fetch?: typeof fetch;
 }
 
@@ -166,9 +172,18 @@ export async function downloadMedia(request: MediaRequest): Promise<MediaDownloa
     return {
       mimeType: typeof found.mime_type === 'string' ? found.mime_type : download.headers.get('content-type'),
       length: Number.isSafeInteger(declared) ? declared : undefined,
-      body: bounded(download.body, maxBytes, { arm, disarm: () => clearTimeout(timer), finish }, () =>
-        expired ? timedOut() : undefined,
-      ),
+      body: bounded(download.body, maxBytes, {
+        arm,
+        disarm: () => clearTimeout(timer),
+        finish,
+        failure: (error) =>
+          expired
+            ? timedOut()
+            : new CloudApiError('unreachable', 'The download from the WhatsApp Cloud API broke off.', {
+                metaMessage: error instanceof Error ? error.message : String(error),
+              }),
+        cutOff: request.cutOff ?? (() => false),
+      }),
     };
   } catch (error) {
     finish();
@@ -178,45 +193,60 @@ export async function downloadMedia(request: MediaRequest): Promise<MediaDownloa
 }
 
 /**
- * The download's bytes, counted: past `maxBytes` the stream errors and the download is
- * cancelled. Each chunk re-arms the silence timeout.
+ * The download's bytes, counted: past `maxBytes`, or when the download fails, the stream is
+ * cut off (see MediaRequest.cutOff) and the download cancelled. Each read re-arms the
+ * silence timeout.
  */
 function bounded(
   source: ReadableStream<Uint8Array>,
   maxBytes: number,
-  { arm, disarm, finish }: { arm: () => void; disarm: () => void; finish: () => void },
-  timeout: () => CloudApiError | undefined,
+  hooks: {
+    arm: () => void;
+    disarm: () => void;
+    finish: () => void;
+    failure: (error: unknown) => CloudApiError;
+    cutOff: (error: CloudApiError) => boolean;
+  },
 ): ReadableStream<Uint8Array> {
   const reader = source.getReader();
   let total = 0;
+  const stop = (controller: ReadableStreamDefaultController<Uint8Array>, error: CloudApiError) => {
+    hooks.finish();
+    void reader.cancel().catch(() => {});
+    // Erroring a response body that is being written to a socket leaves the socket open and
+    // the error unhandled: the connection is cut first, and the stream then simply ends.
+    if (hooks.cutOff(error)) controller.close();
+    else controller.error(error);
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      arm();
+      hooks.arm();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        const { done, value } = await reader.read();
-        disarm();
-        if (done) {
-          finish();
-          controller.close();
-          return;
-        }
-        total += value.byteLength;
-        if (total > maxBytes) {
-          finish();
-          await reader.cancel().catch(() => {});
-          controller.error(
-            new CloudApiError('too-large', `The file is over the ${maxBytes} bytes served (MEDIA_MAX_BYTES).`),
-          );
-          return;
-        }
-        controller.enqueue(value);
+        chunk = await reader.read();
       } catch (error) {
-        finish();
-        controller.error(timeout() ?? error);
+        stop(controller, hooks.failure(error));
+        return;
+      } finally {
+        hooks.disarm();
       }
+      if (chunk.done) {
+        hooks.finish();
+        controller.close();
+        return;
+      }
+      total += chunk.value.byteLength;
+      if (total > maxBytes) {
+        stop(
+          controller,
+          new CloudApiError('too-large', `The file is over the ${maxBytes} bytes served (MEDIA_MAX_BYTES).`),
+        );
+        return;
+      }
+      controller.enqueue(chunk.value);
     },
     async cancel() {
-      finish();
+      hooks.finish();
       await reader.cancel().catch(() => {});
     },
   });

@@ -25,6 +25,8 @@ export interface FakeMedia {
   reportedSize?: number;
   /** Send the download without Content-Length (chunked). Default: with it. */
   chunked?: boolean;
+  /** Send only this many bytes of the download, then hang (a download that stalls). */
+  stallAfter?: number;
 }
 
 export interface GraphError {
@@ -149,7 +151,13 @@ export class FakeCloudApi {
       'content-type': media.mimeType,
       ...(media.chunked ? {} : { 'content-length': String(media.bytes.byteLength) }),
     });
-    response.end(media.bytes);
+    if (media.stallAfter === undefined) {
+      response.end(media.bytes);
+      return;
+    }
+    response.write(media.bytes.subarray(0, media.stallAfter));
+    this.stalled.add(response);
+    response.on('close', () => this.stalled.delete(response));
   }
 
   /** Stops listening; requests left hanging are cut. */
