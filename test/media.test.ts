@@ -407,6 +407,20 @@ describe('GET /media/{messageId}', () => {
       expect(stalled.headers.get('content-length')).toBe('200000');
       await expect(stalled.arrayBuffer()).rejects.toThrow();
       expect(performance.now() - started).toBeLessThan(5_000);
+
+      // A client that goes away mid-file: the download from the Cloud API is dropped too.
+      server.removeAllListeners('request');
+      server.on('request', capped.yoga);
+      const gone = await mediaMessage(org, conversation.id, 'video', {
+        id: fake.addMedia({ bytes: randomBytes(200_000), mimeType: 'video/mp4', stallAfter: 50_000 }),
+        mime_type: 'video/mp4',
+      });
+      const leaving = new AbortController();
+      const partial = await fetch(`${base}/media/${gone}`, { headers, signal: leaving.signal });
+      await partial.body?.getReader().read();
+      expect(fake.hanging).toBe(1);
+      leaving.abort();
+      await expect.poll(() => fake.hanging, { timeout: 5_000 }).toBe(0);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

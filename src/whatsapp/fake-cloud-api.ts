@@ -82,6 +82,11 @@ export class FakeCloudApi {
     return fake;
   }
 
+  /** Requests left hanging (by `stall` or a media's `stallAfter`) whose connection is still open. */
+  get hanging(): number {
+    return this.stalled.size;
+  }
+
   acceptToken(token: string): void {
     this.tokens.add(token);
   }
