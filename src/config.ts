@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 import { parseSecretsKey } from './secrets.js';
 import { DEFAULT_EVENT_RETENTION_DAYS } from './events/retention.js';
+import { DEFAULT_MEDIA_MAX_BYTES } from './whatsapp/cloud-api.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from './whatsapp/deliveries.js';
 
 export class ConfigError extends Error {
@@ -195,7 +196,9 @@ const schema = z.object({
   WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
   WORKER_CONCURRENCY: positiveInt(100).default(4),
   EVENT_RETENTION_DAYS: positiveInt(3650).default(DEFAULT_EVENT_RETENTION_DAYS),
-  WHATSAPP_API_URL: apiBaseUrl.default(DEFAULT_WHATSAPP_API_URL),
+  // Unset: Meta's (DEFAULT_WHATSAPP_API_URL), or in development with the simulator, its fake.
+  WHATSAPP_API_URL: apiBaseUrl.optional(),
+  MEDIA_MAX_BYTES: positiveInt(2_000_000_000).default(DEFAULT_MEDIA_MAX_BYTES),
   // Unset: on in development (the embedded database's demo channel only), off otherwise.
   SIMULATOR: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
 });
@@ -273,9 +276,16 @@ export interface Config {
   eventRetentionDays: number;
   /**
    * The WhatsApp Cloud API's base URL, version included, without a trailing slash: where
-   * outbound sends and media downloads will go (nothing calls it yet). Tests point it at a fake, never at Meta.
+   * media files are fetched (and outbound sends will go). Tests point it at a fake, never at Meta.
    */
   whatsappApiUrl: string;
+  /**
+   * Whether WHATSAPP_API_URL was set: when it was not, `npm start` with the simulator runs the
+   * fake Cloud API (src/whatsapp/fake-cloud-api.ts) and uses it instead of Meta's.
+   */
+  whatsappApiUrlSet: boolean;
+  /** The largest media file GET /media/{messageId} serves (src/plugins/media.ts). */
+  mediaMaxBytes: number;
   /**
    * Whether `npm start` plays WhatsApp users on the demo channel (src/whatsapp/simulator.ts)
    * so that messages arrive: only in development on the embedded database, where the demo
@@ -407,7 +417,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     workers: env.WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     eventRetentionDays: env.EVENT_RETENTION_DAYS,
-    whatsappApiUrl: env.WHATSAPP_API_URL,
+    whatsappApiUrl: env.WHATSAPP_API_URL ?? DEFAULT_WHATSAPP_API_URL,
+    whatsappApiUrlSet: env.WHATSAPP_API_URL !== undefined,
+    mediaMaxBytes: env.MEDIA_MAX_BYTES,
     simulator: (env.SIMULATOR ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
   };
 }

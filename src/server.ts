@@ -17,7 +17,8 @@ import { APP_TASKS } from './jobs/tasks.js';
 import { createLogger, type Logger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { SecretError } from './secrets.js';
-import { readDemoChannel, simulate } from './whatsapp/simulator.js';
+import type { FakeCloudApi } from './whatsapp/fake-cloud-api.js';
+import { readDemoChannel, type SimulatedChannel, simulate, startSimulatedCloudApi } from './whatsapp/simulator.js';
 import { createWagraphYoga } from './yoga.js';
 
 /** Deliveries the simulator sends after `npm start` in development. */
@@ -97,6 +98,16 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
 
   let shuttingDown = false;
   const developing = config.env !== 'production';
+  // In development, the simulator's channel; with WHATSAPP_API_URL unset, the gateway fetches
+  // media from a fake Cloud API that holds the simulated files, never from Meta.
+  const simulated = config.simulator ? demoChannelToSimulate(config, log) : undefined;
+  let fakeCloudApi: FakeCloudApi | undefined;
+  if (simulated && !config.whatsappApiUrlSet) {
+    fakeCloudApi = await startSimulatedCloudApi(simulated);
+    process.stderr.write(
+      `wagraph: media of simulated messages come from a fake WhatsApp Cloud API at ${fakeCloudApi.url} (WHATSAPP_API_URL unset)\n`,
+    );
+  }
   const yoga = createWagraphYoga({
     db,
     log,
@@ -107,6 +118,8 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     jwt: config.jwt,
     limits: config.limits,
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,
+    whatsappApiUrl: fakeCloudApi?.url ?? config.whatsappApiUrl,
+    mediaMaxBytes: config.mediaMaxBytes,
     introspection: config.introspection,
     fieldSuggestions: config.fieldSuggestions,
     persistedOperations: config.persistedOperations,
@@ -173,7 +186,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     );
   }
 
-  const simulation = config.simulator ? simulateOnDemoChannel(config, port, log) : undefined;
+  const simulation = simulated ? simulateOnDemoChannel(simulated, port, log) : undefined;
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
@@ -188,7 +201,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     clearTimeout(cut);
     // Running jobs finish (or go back to the queue) before the database closes.
     await jobRunner?.stop();
-    await Promise.all([db.close(), rateLimiter?.close()]);
+    await Promise.all([db.close(), rateLimiter?.close(), fakeCloudApi?.close()]);
     log.info('stopped');
     // A log reader that stalled must not hold the exit: what it has not taken is dropped.
     await logSink.drain(500);
@@ -199,18 +212,31 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
 }
 
 /**
+ * The demo channel to simulate WhatsApp users on: in development on the embedded database
+ * only, and only when DATA_DIR holds its file (src/db/development-key.ts).
+ */
+function demoChannelToSimulate(config: Config, log: Logger): SimulatedChannel | undefined {
+  if (config.databaseUrl || !fs.existsSync(path.join(config.dataDir, DEMO_CHANNEL_FILE))) return undefined;
+  try {
+    return readDemoChannel(config.dataDir);
+  } catch (error) {
+    log.warn({ err: error }, 'the simulator cannot read the demo channel: not simulating');
+    return undefined;
+  }
+}
+
+/**
  * In development on the embedded database: WhatsApp users writing to the demo channel, a
  * delivery every few seconds, so that a newcomer sees conversations arrive (SIMULATOR=off
- * stops it). Nothing without the demo channel's file in DATA_DIR (src/db/development-key.ts).
+ * stops it).
  */
-function simulateOnDemoChannel(config: Config, port: number, log: Logger): AbortController | undefined {
-  if (config.databaseUrl || !fs.existsSync(path.join(config.dataDir, DEMO_CHANNEL_FILE))) return undefined;
+function simulateOnDemoChannel(channel: SimulatedChannel, port: number, log: Logger): AbortController {
   const controller = new AbortController();
   process.stderr.write(
     `wagraph: simulating WhatsApp users on the demo channel: ${SIMULATED_AT_START} messages, one every few seconds (SIMULATOR=off to stop)\n`,
   );
   simulate({
-    channel: readDemoChannel(config.dataDir),
+    channel,
     url: `http://127.0.0.1:${port}/webhooks/whatsapp`,
     count: SIMULATED_AT_START,
     intervalMs: [2_000, 5_000],

@@ -11,6 +11,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { defaultMaxPerKey } from './admission/fair-queue.js';
 import type { JwtSettings } from './auth/jwt.js';
+import { DEFAULT_WHATSAPP_API_URL } from './config.js';
 import { type Context, createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { createPoolShares } from './db/connection-share.js';
@@ -19,7 +20,8 @@ import { isStatementTimeout } from './errors.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
-import { recheckOf, useAuthentication, viewerOf } from './plugins/authentication.js';
+import { recheckOf, requestAuthenticator, useAuthentication, viewerOf } from './plugins/authentication.js';
+import { useMedia } from './plugins/media.js';
 import { EventHub } from './events/hub.js';
 import { type LiveSubscriptions, type SubscriptionLimitSettings, SubscriptionSlots } from './events/subscriptions.js';
 import { useCompressedPages } from './plugins/compress-page.js';
@@ -62,6 +64,12 @@ export interface YogaOptions {
   eventHub?: EventHub;
   /** MAX_SUBSCRIPTIONS_PER_MEMBER / _PER_ORGANIZATION; default DEFAULT_SUBSCRIPTION_LIMITS. */
   subscriptionLimits?: SubscriptionLimitSettings;
+  /** WHATSAPP_API_URL: where media files are fetched. Default DEFAULT_WHATSAPP_API_URL. */
+  whatsappApiUrl?: string;
+  /** The largest media file served by /media (MEDIA_MAX_BYTES). Default DEFAULT_MEDIA_MAX_BYTES. */
+  mediaMaxBytes?: number;
+  /** How long the Cloud API may keep /media waiting. Default DEFAULT_MEDIA_TIMEOUT_MS. */
+  mediaTimeoutMs?: number;
   /** Delivery of sendMessage's messages (default: record only). */
   transport?: OutboundTransport;
   /** JWT_SECRET and the expected issuer and audience; unset: only API keys are accepted. */
@@ -133,6 +141,14 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const { db, log } = options;
   const corsOrigins = options.corsOrigins ?? [];
   let migrated = false;
+  // One authenticator (and one throttle of refused credentials) for /graphql and /media.
+  const authenticate = requestAuthenticator({
+    database: db,
+    jwt: options.jwt,
+    log,
+    failures: options.authFailuresPerMinute ? new AuthFailureThrottle(options.authFailuresPerMinute) : undefined,
+    trustProxy: options.trustProxy,
+  });
   const poolShares =
     options.poolShare && createPoolShares(options.poolShare.connections, options.poolShare.perOrganization);
   const subscriptions: LiveSubscriptions = {
@@ -225,17 +241,21 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         maxBodyBytes: options.webhookMaxBodyBytes,
         unverifiedStoredPerMinute: options.webhookUnverifiedPerMinute,
       }),
+      useMedia({
+        db,
+        log,
+        authenticate,
+        rateLimiter: options.rateLimiter,
+        secrets: options.secrets,
+        apiUrl: options.whatsappApiUrl ?? DEFAULT_WHATSAPP_API_URL,
+        maxBytes: options.mediaMaxBytes,
+        timeoutMs: options.mediaTimeoutMs,
+      }),
       useNotFound(['/graphql', '/healthz', '/readyz', WHATSAPP_WEBHOOK_PATH]),
       ...(options.graphiql ? [useCompressedPages()] : []),
       ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
-      useAuthentication({
-        database: db,
-        jwt: options.jwt,
-        log,
-        failures: options.authFailuresPerMinute ? new AuthFailureThrottle(options.authFailuresPerMinute) : undefined,
-        trustProxy: options.trustProxy,
-      }),
+      useAuthentication(authenticate),
       useConnectionShare(),
       ...(options.rateLimiter ? [useRateLimit(options.rateLimiter)] : []),
       // Needs the viewer; takes its slot only after every onParams hook has passed.

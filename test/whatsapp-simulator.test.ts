@@ -21,8 +21,10 @@ import {
   SimulatorError,
   simulate,
   simulatedDeliveries,
+  startSimulatedCloudApi,
 } from '../src/whatsapp/simulator.js';
-import { createTestClient, testSecretBox } from './helpers/client.js';
+import { createTestClient, globalId, testSecretBox } from './helpers/client.js';
+import { createContact, createConversation, createMember } from './helpers/factories.js';
 import { freshDatabase } from './helpers/database.js';
 import { runScript } from './helpers/process.js';
 
@@ -116,6 +118,56 @@ describe('the local WhatsApp simulator', () => {
     expect(
       await db.prisma.webhookDelivery.count({ where: { OR: [{ organizationId: null }, { channelId: null }] } }),
     ).toBe(0);
+  });
+
+  it('sends media whose files the simulated Cloud API holds: the gateway pointed at it serves them on /media', async () => {
+    const channel = readDemoChannel(dataDir);
+    expect(channel.accessToken).toMatch(/^demo-access-token-/);
+    const cloudApi = await startSimulatedCloudApi(channel);
+    try {
+      const gateway = await createTestClient({ whatsappApiUrl: cloudApi.url }, db);
+      const owner = await createMember(db, DEMO_OWNERS[0].organizationId, { accessLevel: 'OWNER' });
+      const contact = await createContact(db, DEMO_OWNERS[0].organizationId);
+      const conversation = await createConversation(db, DEMO_OWNERS[0].organizationId, {
+        contactId: contact.id,
+        channelId: DEMO_CHANNEL.id,
+      });
+      const messages = simulatedDeliveries(channel, 40).flatMap(({ delivery }) =>
+        JSON.parse(delivery.body).entry.flatMap((entry: any) =>
+          entry.changes.flatMap((change: any) => change.value.messages ?? []),
+        ),
+      );
+      const media = messages.filter((message: any) =>
+        ['image', 'audio', 'video', 'document', 'sticker'].includes(message.type),
+      );
+      expect(new Set(media.map((message: any) => message.type)).size).toBe(5);
+      for (const message of media) {
+        const row = await db.prisma.message.create({
+          data: {
+            organizationId: DEMO_OWNERS[0].organizationId,
+            conversationId: conversation.id,
+            direction: 'INBOUND',
+            status: 'DELIVERED',
+            messageType: message.type.toUpperCase(),
+            messageData: message,
+          },
+        });
+        const response = await gateway.request({
+          path: `/media/${globalId('Message', row.id)}`,
+          method: 'GET',
+          headers: { authorization: `Bearer ${owner.apiKey}` },
+        });
+        expect(response.status, message.type).toBe(200);
+        const object = message[message.type];
+        expect(response.headers.get('content-type')).toBe(object.mime_type);
+        const bytes = Buffer.from(await response.arrayBuffer());
+        // Meta's sha256 of the message is the file's.
+        expect(createHash('sha256').update(bytes).digest('base64')).toBe(object.sha256);
+        if (message.type === 'image') expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+      }
+    } finally {
+      await cloudApi.close();
+    }
   });
 
   it('refuses a URL that is not this machine before sending anything, unless allowed', async () => {

@@ -164,6 +164,14 @@ function phoneNumber(random: Random): string {
   return `+${code}${national}`;
 }
 
+const SEEDED_MIME_TYPES: Partial<Record<MessageType, string>> = {
+  IMAGE: 'image/jpeg',
+  VIDEO: 'video/mp4',
+  AUDIO: 'audio/ogg; codecs=opus',
+  DOCUMENT: 'application/pdf',
+  STICKER: 'image/webp',
+};
+
 function messageData(type: MessageType, text: string, random: Random): Prisma.InputJsonObject {
   switch (type) {
     case 'TEXT':
@@ -172,12 +180,14 @@ function messageData(type: MessageType, text: string, random: Random): Prisma.In
     case 'VIDEO':
     case 'AUDIO':
     case 'DOCUMENT':
-    case 'STICKER':
-      return {
-        mediaId: random.uuid(),
-        mimeType: `${type.toLowerCase()}/example`,
-        caption: random.chance(0.5) ? text : null,
-      };
+    case 'STICKER': {
+      // Meta's media object (what Message.media reads); the same draws as ever, so the rest
+      // of the seed does not change. Its id is no file's: these conversations have no channel.
+      const key = type.toLowerCase();
+      const id = random.uuid();
+      const caption = random.chance(0.5) && (type === 'IMAGE' || type === 'VIDEO' || type === 'DOCUMENT');
+      return { type: key, [key]: { id, mime_type: SEEDED_MIME_TYPES[type], ...(caption ? { caption: text } : {}) } };
+    }
     case 'LOCATION':
       return { latitude: -23.55 + random.next(), longitude: -46.63 + random.next(), name: random.pick(CITIES) };
     case 'REACTION':

@@ -6,7 +6,6 @@
 // changed role ends the subscription (or, for a lost permission, withholds the events it
 // covered) within seconds.
 import { GraphQLError } from 'graphql';
-import { AuthenticationError } from '../auth/credentials.js';
 import type { AuthenticatedMember } from '../auth/authenticate.js';
 import type { Context } from '../context.js';
 import { checkResumable, type FeedEvent, positionOf } from './feed.js';
@@ -99,14 +98,8 @@ export async function* followFeed(ctx: Context, subscription: FeedSubscription):
   let checkedAt = Date.now();
   const recheck = async () => {
     checkedAt = Date.now();
-    try {
-      viewer = await ctx.recheck();
-    } catch (error) {
-      if (error instanceof AuthenticationError) {
-        throw ended(`Your credential no longer holds (${error.message}); the subscription ended.`, 'UNAUTHENTICATED');
-      }
-      throw error;
-    }
+    // A credential that no longer holds throws its 401 error (UNAUTHENTICATED), which ends the subscription.
+    viewer = await ctx.recheck();
     if (viewer.organizationId !== ctx.viewer.organizationId || viewer.memberId !== ctx.viewer.memberId) {
       throw ended('Your credential now names another member; the subscription ended.', 'UNAUTHENTICATED');
     }

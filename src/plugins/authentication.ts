@@ -57,31 +57,44 @@ export interface AuthenticationPluginOptions {
   trustProxy?: number;
 }
 
-export function useAuthentication(options: AuthenticationPluginOptions): Plugin {
+/**
+ * The member a request acts as, or a GraphQLError carrying its HTTP answer (401, or 429 for
+ * an address that keeps failing). What /graphql and /media (./media.ts) both authenticate with.
+ */
+export type RequestAuthenticator = (request: Request, serverContext: unknown) => Promise<AuthenticatedMember>;
+
+export function requestAuthenticator(options: AuthenticationPluginOptions): RequestAuthenticator {
   const jwt = options.jwt ? jwtVerifier(options.jwt) : undefined;
+  return async (request, serverContext) => {
+    // No address (a request that did not come through a socket, as in tests through
+    // yoga.fetch): nothing to count it against.
+    const { failures } = options;
+    const address = failures && clientAddress(socketAddress(serverContext), request.headers, options.trustProxy ?? 0);
+    const admission = address ? failures.admit(address) : undefined;
+    if (admission && !admission.allowed) {
+      options.log.debug({ requestId: requestIdOf(request), address }, 'authentication throttled');
+      throw tooManyFailures(admission.retryAfterMs);
+    }
+    let failed = false;
+    try {
+      return await authenticate(options.database, request.headers, { jwt });
+    } catch (error) {
+      if (!(error instanceof AuthenticationError)) throw error;
+      failed = error.credentialPresented;
+      options.log.debug({ requestId: requestIdOf(request), reason: error.reason }, 'authentication refused');
+      throw unauthenticated(error.message);
+    } finally {
+      if (admission?.allowed) admission.settle(failed);
+    }
+  };
+}
+
+export function useAuthentication(options: AuthenticationPluginOptions | RequestAuthenticator): Plugin {
+  const authenticateRequest = typeof options === 'function' ? options : requestAuthenticator(options);
   return {
     async onParams({ request, context }) {
-      // No address (a request that did not come through a socket, as in tests through
-      // yoga.fetch): nothing to count it against.
-      const { failures } = options;
-      const address = failures && clientAddress(socketAddress(context), request.headers, options.trustProxy ?? 0);
-      const admission = address ? failures.admit(address) : undefined;
-      if (admission && !admission.allowed) {
-        options.log.debug({ requestId: requestIdOf(request), address }, 'authentication throttled');
-        throw tooManyFailures(admission.retryAfterMs);
-      }
-      let failed = false;
-      try {
-        viewers.set(request, await authenticate(options.database, request.headers, { jwt }));
-        rechecks.set(request, () => authenticate(options.database, request.headers, { jwt }));
-      } catch (error) {
-        if (!(error instanceof AuthenticationError)) throw error;
-        failed = error.credentialPresented;
-        options.log.debug({ requestId: requestIdOf(request), reason: error.reason }, 'authentication refused');
-        throw unauthenticated(error.message);
-      } finally {
-        if (admission?.allowed) admission.settle(failed);
-      }
+      viewers.set(request, await authenticateRequest(request, context));
+      rechecks.set(request, () => authenticateRequest(request, context));
     },
   };
 }

@@ -3,7 +3,7 @@
 // bucket lookup.
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { budgetKeys } from '../auth/authenticate.js';
+import { type AuthenticatedMember, budgetKeys } from '../auth/authenticate.js';
 import type { RateLimitDecision, RateLimiter } from '../rate-limit/index.js';
 import { viewerOf } from './authentication.js';
 
@@ -15,12 +15,17 @@ function rateLimited({ retryAfterMs, organization }: RateLimitDecision): GraphQL
   });
 }
 
+/** Takes one request from the viewer's budgets, or throws a GraphQLError carrying 429 (also used by /media). */
+export async function takeRateBudget(limiter: RateLimiter, viewer: AuthenticatedMember): Promise<void> {
+  const keys = budgetKeys(viewer);
+  const decision = await limiter.take(keys.member, keys.organization);
+  if (!decision.allowed) throw rateLimited(decision);
+}
+
 export function useRateLimit(limiter: RateLimiter): Plugin {
   return {
     async onParams({ request }) {
-      const keys = budgetKeys(viewerOf(request));
-      const decision = await limiter.take(keys.member, keys.organization);
-      if (!decision.allowed) throw rateLimited(decision);
+      await takeRateBudget(limiter, viewerOf(request));
     },
   };
 }

@@ -2,6 +2,8 @@
 import { builder } from '../builder.js';
 import type * as Enums from '../generated/prisma/enums.js';
 import type { MessageCriteria } from '../loaders/sources.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { type MediaObject, mediaOf, mediaPath } from '../whatsapp/media.js';
 import { describedEnum } from './common.js';
 import { Conversation } from './conversation.js';
 
@@ -83,6 +85,37 @@ const MessageError = builder
     }),
   });
 
+const MessageMedia = builder.objectRef<MediaObject & { messageId: string }>('MessageMedia').implement({
+  description:
+    'The file of an image, audio, video, document or sticker message, as WhatsApp described it. The bytes are at `url`.',
+  fields: (t) => ({
+    mimeType: t.exposeString('mimeType', {
+      nullable: true,
+      description: 'The file’s MIME type as WhatsApp gave it, e.g. `image/jpeg` or `audio/ogg; codecs=opus`.',
+    }),
+    sha256: t.exposeString('sha256', {
+      nullable: true,
+      description: 'The SHA-256 of the file as WhatsApp gave it (to check a download against).',
+    }),
+    fileName: t.exposeString('fileName', {
+      nullable: true,
+      description: 'The file name the sender gave (documents only); null otherwise.',
+    }),
+    caption: t.exposeString('caption', {
+      nullable: true,
+      description: 'The caption the sender wrote (images, videos and documents); null when there is none.',
+    }),
+    url: t.string({
+      description:
+        'Where the gateway serves the file: `/media/{id}`, `id` being this message’s global id, a path relative to the ' +
+        'GraphQL endpoint’s origin. GET it with the same Authorization header as /graphql (it needs ' +
+        'Get:Conversation); the gateway fetches the file from WhatsApp with the channel’s access token and streams it, ' +
+        'up to MEDIA_MAX_BYTES (100 MiB by default).',
+      resolve: (media) => mediaPath(media.messageId),
+    }),
+  }),
+});
+
 export const Message = builder.prismaNode('Message', {
   // Messages are part of conversations: WapiKit has no permission of their own for them.
   authScopes: { permission: 'Get:Conversation' },
@@ -107,6 +140,15 @@ export const Message = builder.prismaNode('Message', {
       nullable: true,
       description: 'The text of a TEXT message, or the caption of an image, video or document; null otherwise.',
       resolve: (message) => textOf(message.messageType, message.messageData),
+    }),
+    media: t.field({
+      type: MessageMedia,
+      nullable: true,
+      description: 'The file of an IMAGE, AUDIO, VIDEO, DOCUMENT or STICKER message; null for every other type.',
+      resolve: (message) => {
+        const media = mediaOf(message.messageType, message.messageData);
+        return media && { ...media, messageId: encodeGlobalID('Message', message.id) };
+      },
     }),
     deliveredAt: t.expose('deliveredAt', {
       type: 'DateTime',

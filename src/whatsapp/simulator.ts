@@ -25,6 +25,8 @@ import {
   textMessageValue,
   wamid,
 } from './meta-payloads.js';
+import { FakeCloudApi } from './fake-cloud-api.js';
+import { sampleMedia, sampleMediaOptions } from './sample-media.js';
 
 /** A bad flag, an unreadable demo channel, a refused URL: a message for the person running it. */
 export class SimulatorError extends Error {}
@@ -35,6 +37,8 @@ export const MAX_SIMULATED_DELIVERIES = 10_000;
 /** The channel the simulator delivers for, and the app secret it signs with. */
 export interface SimulatedChannel extends ChannelIdentity {
   appSecret: string;
+  /** What the simulated Cloud API accepts as Bearer (the demo channel's access token). */
+  accessToken?: string;
 }
 
 /**
@@ -52,13 +56,14 @@ export function readDemoChannel(dataDir: string): SimulatedChannel {
         '(`npm start`, with the same DATA_DIR) to create it, or pass --phone-number-id and --app-secret.',
     );
   }
-  const { phoneNumberId, appSecret } = (kept ?? {}) as Record<string, unknown>;
+  const { phoneNumberId, appSecret, accessToken } = (kept ?? {}) as Record<string, unknown>;
   if (typeof phoneNumberId !== 'string' || typeof appSecret !== 'string') {
     throw new SimulatorError(`${file} does not hold a phoneNumberId and an appSecret`);
   }
   return {
     phoneNumberId,
     appSecret,
+    ...(typeof accessToken === 'string' ? { accessToken } : {}),
     businessAccountId: DEMO_CHANNEL.businessAccountId,
     displayPhoneNumber: DEMO_CHANNEL.displayPhoneNumber,
   };
@@ -141,6 +146,7 @@ export function simulatedDeliveries(
     if (out.length < count) out.push({ label, delivery: signed(deliveryFor(channel, value), channel.appSecret) });
   };
   const [ana, bruno, chen] = USERS;
+  const media = sampleMedia();
   const answering = (user: (typeof USERS)[number]) => ({ ...as(user), replyTo: wamid() });
   const chatter = (index: number) => CHATTER[index % CHATTER.length] ?? '';
 
@@ -149,7 +155,7 @@ export function simulatedDeliveries(
   const photo = as(bruno);
   add(
     `${bruno.name}: image with a caption`,
-    mediaMessageValue(photo, 'image', { mimeType: 'image/jpeg', caption: 'The box arrived like this' }),
+    mediaMessageValue(photo, 'image', { ...sampleMediaOptions(media.photo), caption: 'The box arrived like this' }),
   );
   add(
     `${ana.name}: text replying to her first message`,
@@ -173,14 +179,10 @@ export function simulatedDeliveries(
       delivery: original.delivery,
     });
   }
-  add(`${chen.name}: voice note`, mediaMessageValue(as(chen), 'audio', { mimeType: 'audio/ogg; codecs=opus' }));
+  add(`${chen.name}: audio clip`, mediaMessageValue(as(chen), 'audio', sampleMediaOptions(media.voiceNote)));
   add(
     `${ana.name}: document`,
-    mediaMessageValue(as(ana), 'document', {
-      mimeType: 'application/pdf',
-      filename: 'invoice-4521.pdf',
-      caption: 'My invoice',
-    }),
+    mediaMessageValue(as(ana), 'document', { ...sampleMediaOptions(media.invoice), caption: 'My invoice' }),
   );
   // Statuses of one of our outbound messages, arriving out of order: read before delivered.
   const outbound = wamid();
@@ -220,8 +222,11 @@ export function simulatedDeliveries(
       { formattedName: 'Carla Mendes', firstName: 'Carla', phone: '+55 21 97777-0004' },
     ]),
   );
-  add(`${chen.name}: video`, mediaMessageValue(as(chen), 'video', { mimeType: 'video/mp4', caption: 'Unboxing' }));
-  add(`${ana.name}: sticker`, mediaMessageValue(as(ana), 'sticker', { mimeType: 'image/webp' }));
+  add(
+    `${chen.name}: video`,
+    mediaMessageValue(as(chen), 'video', { ...sampleMediaOptions(media.video), caption: 'Unboxing' }),
+  );
+  add(`${ana.name}: sticker`, mediaMessageValue(as(ana), 'sticker', sampleMediaOptions(media.sticker)));
   const failed = wamid();
   add(
     `status failed of outbound ${failed.slice(0, 16)}… (131047: outside the 24-hour window)`,
@@ -242,13 +247,26 @@ export function simulatedDeliveries(
   for (let index = 0; out.length < count; index += 1) {
     const user = USERS[index % USERS.length] ?? ana;
     if (index % 5 === 4) {
-      add(`${user.name}: image`, mediaMessageValue(as(user), 'image', { mimeType: 'image/png' }));
+      add(`${user.name}: image`, mediaMessageValue(as(user), 'image', sampleMediaOptions(media.photo)));
     } else {
       const body = chatter(index);
       add(`${user.name}: text "${body}"`, textMessageValue({ ...as(user), body }));
     }
   }
   return out;
+}
+
+/**
+ * The Cloud API side of the simulation: a fake (src/whatsapp/fake-cloud-api.ts) on a random
+ * loopback port that accepts the channel's access token and holds the files of the
+ * simulator's media messages, so that the gateway, pointed at it, serves them on /media.
+ */
+export async function startSimulatedCloudApi(channel: SimulatedChannel): Promise<FakeCloudApi> {
+  const fake = await FakeCloudApi.start({ accessTokens: channel.accessToken ? [channel.accessToken] : [] });
+  for (const sample of Object.values(sampleMedia())) {
+    fake.addMedia({ bytes: sample.bytes, mimeType: sample.mimeType }, sample.id);
+  }
+  return fake;
 }
 
 /** What one delivery got: the HTTP status, or the network error that prevented an answer. */

@@ -122,9 +122,17 @@ describe('loadConfig', () => {
 
   it('points the WhatsApp Cloud API at Meta’s Graph API by default; another base URL is kept without its trailing slash', () => {
     expect(loadConfig({}).whatsappApiUrl).toBe('https://graph.facebook.com/v21.0');
+    // Unset, development with the simulator uses its fake instead (src/server.ts).
+    expect(loadConfig({}).whatsappApiUrlSet).toBe(false);
+    expect(loadConfig({ WHATSAPP_API_URL: 'https://graph.facebook.com/v21.0' }).whatsappApiUrlSet).toBe(true);
     expect(loadConfig({ WHATSAPP_API_URL: 'http://127.0.0.1:4010/v21.0/' }).whatsappApiUrl).toBe(
       'http://127.0.0.1:4010/v21.0',
     );
+  });
+
+  it('serves media files up to 100 MiB by default (WhatsApp’s largest, documents, are 100 MB)', () => {
+    expect(loadConfig({}).mediaMaxBytes).toBe(100 * 1024 * 1024);
+    expect(loadConfig({ MEDIA_MAX_BYTES: '5242880' }).mediaMaxBytes).toBe(5_242_880);
   });
 
   it('simulates WhatsApp users at start-up in development only, unless told otherwise', () => {
@@ -157,6 +165,7 @@ describe('loadConfig', () => {
     [{ MAX_TOKENS: '-1' }, /^Invalid MAX_TOKENS="-1": must be between 1 and 1000000$/],
     [{ MAX_COST: 'lots' }, /^Invalid MAX_COST="lots": must be a number$/],
     [{ WEBHOOK_MAX_BODY_BYTES: '0' }, /^Invalid WEBHOOK_MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
+    [{ MEDIA_MAX_BYTES: '0' }, /^Invalid MEDIA_MAX_BYTES="0": must be between 1 and 2000000000$/],
     [{ MAX_BODY_BYTES: '0' }, /^Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
     [{ INTROSPECTION: 'yes' }, /^Invalid INTROSPECTION="yes": must be true or false$/],
     [{ GRAPHIQL: 'off' }, /^Invalid GRAPHIQL="off": must be true or false$/],
