@@ -89,7 +89,10 @@ class Tail {
           }
         } while (this.again);
       } catch (error) {
-        this.hub.log.warn({ err: error, organizationId: this.organizationId }, 'reading the change feed failed; retrying');
+        this.hub.log.warn(
+          { err: error, organizationId: this.organizationId },
+          'reading the change feed failed; retrying',
+        );
       } finally {
         this.reading = undefined;
       }
@@ -161,10 +164,14 @@ export class EventHub implements FeedPublisher {
 
   deliver(subscriber: Subscriber, events: readonly FeedEvent[]): void {
     if (subscriber.ended || subscriber.catchingUp) return;
+    // A subscriber that took everything it was given keeps up, however large the next batch
+    // (a 1,000-contact import is one batch); one that has not taken the last batch yet and
+    // would hold more than maxPending is too slow.
+    const backlog = subscriber.pending.length;
     for (const event of events) {
       if (event.position > (subscriber.pending.at(-1)?.position ?? subscriber.position)) subscriber.pending.push(event);
     }
-    if (subscriber.pending.length > this.maxPending) {
+    if (backlog > 0 && subscriber.pending.length > this.maxPending) {
       subscriber.ended = new SubscriptionEnded(
         `The subscription fell more than ${this.maxPending} events behind and was ended: resume with \`after\` set to the cursor of the last event received.`,
         'SLOW_CONSUMER',

@@ -13,6 +13,7 @@ import './api-key.js';
 import './whatsapp-channel.js';
 import './webhook-delivery.js';
 import './event.js';
+import './subscription.js';
 import './contact-mutations.js';
 import './list-mutations.js';
 import './tag-mutations.js';
