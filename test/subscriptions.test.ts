@@ -13,6 +13,7 @@ import {
   createOrganization,
   type TestMember,
 } from './helpers/factories.js';
+import { changeEverything, EVERY_KIND_IN_ORDER } from './helpers/feed-script.js';
 import { subscribe } from './helpers/sse.js';
 
 let client: TestClient;
@@ -75,6 +76,16 @@ describe('subscriptions over SSE', () => {
     expect(fromChat?.data.messageEvents).toMatchObject({ kind: 'MESSAGE_CREATED', message: { text: 'Hello there' } });
     inbox.close();
     open.close();
+  });
+
+  it('delivers every kind of event, in feed order', async () => {
+    const org = await createOrganization(client.db);
+    const everything = await subscribe(client, ALL, {}, org.owner);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await changeEverything(client, org);
+    const delivered = await everything.take(EVERY_KIND_IN_ORDER.length);
+    expect(delivered.map((payload) => payload.data.events.kind)).toEqual(EVERY_KIND_IN_ORDER);
+    everything.close();
   });
 
   it('withholds events from a member without the permission and from another organization', async () => {
