@@ -153,7 +153,7 @@ describe('subscriptions over SSE', () => {
     expect(await revoked.next(2_000)).toBeNull();
   });
 
-  it('refuses a subscription over the per-member limit, and a cursor that is not one', async () => {
+  it('refuses a subscription over the per-member and per-organization limits, and a cursor that is not one', async () => {
     const { org } = await chat();
     const open = await Promise.all([1, 2, 3].map(() => subscribe(client, ALL, {}, org.owner)));
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -161,7 +161,14 @@ describe('subscriptions over SSE', () => {
     const [refusal] = await over.take(1);
     expect(refusal?.errors?.[0]).toMatchObject({ extensions: { code: 'SUBSCRIPTION_LIMIT' } });
     expect(refusal?.errors?.[0]?.message).toMatch(/MAX_SUBSCRIPTIONS_PER_MEMBER/);
-    for (const subscription of open) subscription.close();
+    // Another member may open two more; the organization's sixth is refused.
+    const colleague = await createMember(client.db, org.id, { permissions: ['Get:Contact'] });
+    const more = await Promise.all([1, 2].map(() => subscribe(client, ALL, {}, colleague)));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const sixth = await subscribe(client, ALL, {}, colleague);
+    const [full] = await sixth.take(1);
+    expect(full?.errors?.[0]?.message).toMatch(/MAX_SUBSCRIPTIONS_PER_ORGANIZATION/);
+    for (const subscription of [...open, ...more]) subscription.close();
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Closed subscriptions give their slots back.
     const again = await subscribe(client, ALL, { after: 'garbage' }, org.owner);
