@@ -173,6 +173,12 @@ export async function seedBenchDatabase(url: string, scale: number): Promise<Fix
       );
       await inParallel('contact tags', sql.CONTACT_TAGS);
       await withoutSecondaryIndexes(session, 'Message', () => inParallel('messages', sql.MESSAGES));
+      // Triggers are off here (replica role), so the change feed recorded nothing and gave the
+      // messages no position: number them as the migration numbers rows that predate it.
+      await timed('message positions', async () => {
+        await bulkLoadSettings(session);
+        await session.exec(`SELECT "Message_assign_positions"()`);
+      });
     });
 
     return await db.session(async (session) => {
