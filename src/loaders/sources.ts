@@ -288,9 +288,9 @@ function messageCriteriaSql(filter: MessageCriteria): Prisma.Sql[] {
 
 /**
  * Oldest first, so that `last: 20` is the newest page of a chat and `before` scrolls back.
- * "Oldest" is the order of the change feed (Message.position, in commit order), not of
- * createdAt: a message committed after a page was read always sorts after that page, so a
- * client paging forward from its last cursor never misses one.
+ * "Oldest" is commit order (Message.position, numbered in the conversation under its lock),
+ * not createdAt: a message committed after a page was read always sorts after that page, so
+ * a client paging forward from its last cursor never misses one.
  */
 export const conversationMessages = source<MessageCriteria>(
   'conversation.messages',
