@@ -38,13 +38,14 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     if (error instanceof DatabaseOpenError || error instanceof MigrationError) fail(error.message);
     throw error;
   }
-  const { db } = prepared;
+  const { db, secrets } = prepared;
   const runner = await startJobRunner({
     db,
     log,
     tasks,
     concurrency: config.workerConcurrency,
     schedules: [eventRetention(config.eventRetentionDays)],
+    cloudApi: { url: config.whatsappApiUrl, secrets },
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
