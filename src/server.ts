@@ -111,7 +111,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   if (simulated && !config.whatsappApiUrlSet) {
     fakeCloudApi = await startSimulatedCloudApi(simulated);
     process.stderr.write(
-      `wagraph: media of simulated messages come from a fake WhatsApp Cloud API at ${fakeCloudApi.url} (WHATSAPP_API_URL unset)\n`,
+      `wagraph: media of simulated messages come from, and messages sent go to, a fake WhatsApp Cloud API at ${fakeCloudApi.url} (WHATSAPP_API_URL unset)\n`,
     );
   }
   const yoga = createWagraphYoga({
@@ -174,7 +174,12 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
       tasks,
       concurrency: config.workerConcurrency,
       schedules: [eventRetention(config.eventRetentionDays)],
-      cloudApi: { url: fakeCloudApi?.url ?? config.whatsappApiUrl, secrets },
+      cloudApi: {
+        url: fakeCloudApi?.url ?? config.whatsappApiUrl,
+        secrets,
+        sendTimeoutMs: config.whatsappSendTimeoutMs,
+        sendMaxAttempts: config.whatsappSendMaxAttempts,
+      },
     });
   }
   const address = server.address();

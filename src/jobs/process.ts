@@ -45,7 +45,12 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     tasks,
     concurrency: config.workerConcurrency,
     schedules: [eventRetention(config.eventRetentionDays)],
-    cloudApi: { url: config.whatsappApiUrl, secrets },
+    cloudApi: {
+      url: config.whatsappApiUrl,
+      secrets,
+      sendTimeoutMs: config.whatsappSendTimeoutMs,
+      sendMaxAttempts: config.whatsappSendMaxAttempts,
+    },
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
