@@ -201,7 +201,7 @@ export class FakeCloudApi {
     } else if (request.method === 'GET' && url.pathname === '/whatsapp_business/attachments/') {
       this.download(url.searchParams.get('mid') ?? '', response);
     } else if (request.method === 'POST' && SEND.test(url.pathname)) {
-      this.send(SEND.exec(url.pathname)?.[1] ?? '', request, response);
+      this.send(url.pathname.match(SEND)?.[1] ?? '', request, response);
     } else if (request.method === 'GET' && LOOKUP.test(url.pathname)) {
       this.lookup(url.pathname.slice(`/${FAKE_API_VERSION}/`.length), response);
     } else {
