@@ -175,7 +175,7 @@ export const Message = builder.prismaNode('Message', {
     whatsAppMessageId: t.exposeString('whatsAppMessageId', {
       nullable: true,
       description:
-        'WhatsApp’s own id of the message (`wamid.…`); null when none was assigned (the default delivery transport only records messages).',
+        'WhatsApp’s own id of the message (`wamid.…`); null for an outbound message until WhatsApp accepted it, and for one of a conversation without a channel (only recorded).',
     }),
   }),
 });
