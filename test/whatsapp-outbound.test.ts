@@ -149,9 +149,10 @@ describe('delivery of sendMessage through the WhatsApp Cloud API', () => {
       createdAt: new Date(),
     }));
     const id = await send(s, 'Your order has shipped 📦', globalId('Message', inbound!.id));
+    // Each status is a delivery of its own, processed concurrently: `read` may come before `delivered`.
     const message = await until(
       () => read(s.org, id),
-      (m) => m.status === 'READ',
+      (m) => m.status === 'READ' && m.deliveredAt !== null,
     );
     const [sent, ...more] = fake.sentTo(s.phone);
     expect(more).toEqual([]);
@@ -336,9 +337,10 @@ describe('delivery of sendMessage through the WhatsApp Cloud API', () => {
     // biz_opaque_callback_data) comes back through the webhook within the send's timeout.
     fake.failNextSends(s.phone, 'hang');
     const id = await send(s, 'Did it go?');
+    // Each status is a delivery of its own, processed concurrently: `read` may come before `delivered`.
     const message = await until(
       () => read(s.org, id),
-      (m) => m.status === 'READ',
+      (m) => m.status === 'READ' && m.deliveredAt !== null,
     );
     const [sent, ...more] = fake.sentTo(s.phone);
     expect(more).toEqual([]);
