@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 import { parseSecretsKey } from './secrets.js';
 import { DEFAULT_EVENT_RETENTION_DAYS } from './events/retention.js';
-import { DEFAULT_MEDIA_MAX_BYTES } from './whatsapp/cloud-api.js';
+import { DEFAULT_MEDIA_MAX_BYTES, SEND_MAX_ATTEMPTS, SEND_TIMEOUT_MS } from './whatsapp/cloud-api.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from './whatsapp/deliveries.js';
 
 export class ConfigError extends Error {
@@ -199,6 +199,8 @@ const schema = z.object({
   // Unset: Meta's (DEFAULT_WHATSAPP_API_URL), or in development with the simulator, its fake.
   WHATSAPP_API_URL: apiBaseUrl.optional(),
   MEDIA_MAX_BYTES: positiveInt(2_000_000_000).default(DEFAULT_MEDIA_MAX_BYTES),
+  WHATSAPP_SEND_TIMEOUT_MS: positiveInt(300_000).default(SEND_TIMEOUT_MS),
+  WHATSAPP_SEND_MAX_ATTEMPTS: positiveInt(100).default(SEND_MAX_ATTEMPTS),
   // Unset: on in development (the embedded database's demo channel only), off otherwise.
   SIMULATOR: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
 });
@@ -276,7 +278,7 @@ export interface Config {
   eventRetentionDays: number;
   /**
    * The WhatsApp Cloud API's base URL, version included, without a trailing slash: where
-   * media files are fetched (and outbound sends will go). Tests point it at a fake, never at Meta.
+   * media files are fetched and outbound messages sent. Tests point it at a fake, never at Meta.
    */
   whatsappApiUrl: string;
   /**
@@ -286,6 +288,10 @@ export interface Config {
   whatsappApiUrlSet: boolean;
   /** The largest media file GET /media/{messageId} serves (src/plugins/media.ts). */
   mediaMaxBytes: number;
+  /** How long a send to the Cloud API may take before its outcome is unknown (src/whatsapp/outbound.ts). */
+  whatsappSendTimeoutMs: number;
+  /** Attempts at a send that fails retryably before the message is FAILED. */
+  whatsappSendMaxAttempts: number;
   /**
    * Whether `npm start` plays WhatsApp users on the demo channel (src/whatsapp/simulator.ts)
    * so that messages arrive: only in development on the embedded database, where the demo
@@ -420,6 +426,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     whatsappApiUrl: env.WHATSAPP_API_URL ?? DEFAULT_WHATSAPP_API_URL,
     whatsappApiUrlSet: env.WHATSAPP_API_URL !== undefined,
     mediaMaxBytes: env.MEDIA_MAX_BYTES,
+    whatsappSendTimeoutMs: env.WHATSAPP_SEND_TIMEOUT_MS,
+    whatsappSendMaxAttempts: env.WHATSAPP_SEND_MAX_ATTEMPTS,
     simulator: (env.SIMULATOR ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
   };
 }

@@ -8,7 +8,6 @@ import { tenantClient, type TenantClient } from './db/tenant.js';
 import { tenantSql } from './db/tenant-sql.js';
 import { Loaders } from './loaders/index.js';
 import type { Logger } from './logger.js';
-import type { OutboundTransport } from './messaging/transport.js';
 import type { SecretBox } from './secrets.js';
 
 export interface Context {
@@ -24,8 +23,6 @@ export interface Context {
   loaders: Loaders;
   /** The request's share of the database pool: every statement of its execution goes through it. */
   connections: ConnectionShare;
-  /** Where sendMessage delivers outbound messages. */
-  transport: OutboundTransport;
   /** Active API keys one member may hold (MAX_API_KEYS_PER_MEMBER). */
   maxApiKeysPerMember: number;
   /** Seals the WhatsApp channels' secrets; unset: channels cannot be connected (SECRETS_KEY). */
@@ -41,7 +38,6 @@ export interface ContextOptions {
   subscriptions: LiveSubscriptions;
   requestId: string;
   log: Logger;
-  transport: OutboundTransport;
   maxApiKeysPerMember?: number | undefined;
   secrets?: SecretBox | undefined;
   /** Statements of the request that may hold a pool connection at once (DB_MAX_CONNECTIONS_PER_REQUEST). */
@@ -57,7 +53,6 @@ export function createContext({
   subscriptions,
   requestId,
   log,
-  transport,
   maxApiKeysPerMember,
   secrets,
   maxConnections,
@@ -79,7 +74,6 @@ export function createContext({
     subscriptions,
     db,
     loaders: new Loaders(db, sql),
-    transport,
     connections,
     maxApiKeysPerMember: maxApiKeysPerMember ?? DEFAULT_MAX_API_KEYS_PER_MEMBER,
     secrets,

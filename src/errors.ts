@@ -3,7 +3,14 @@
 // can cause (a unique value taken by a concurrent request) into user errors.
 import { Prisma } from './generated/prisma/client.js';
 
-export const USER_ERROR_CODES = ['INVALID', 'NOT_FOUND', 'TAKEN', 'FORBIDDEN', 'LIMIT_EXCEEDED'] as const;
+export const USER_ERROR_CODES = [
+  'INVALID',
+  'NOT_FOUND',
+  'TAKEN',
+  'FORBIDDEN',
+  'LIMIT_EXCEEDED',
+  'OUTSIDE_SERVICE_WINDOW',
+] as const;
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];
 
 /** One user error, as the GraphQL type UserError shows it. */

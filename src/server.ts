@@ -18,7 +18,13 @@ import { createLogger, type Logger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { SecretError } from './secrets.js';
 import type { FakeCloudApi } from './whatsapp/fake-cloud-api.js';
-import { readDemoChannel, type SimulatedChannel, simulate, startSimulatedCloudApi } from './whatsapp/simulator.js';
+import {
+  playSimulatedStatuses,
+  readDemoChannel,
+  type SimulatedChannel,
+  simulate,
+  startSimulatedCloudApi,
+} from './whatsapp/simulator.js';
 import { createWagraphYoga } from './yoga.js';
 
 /** Deliveries the simulator sends after `npm start` in development. */
@@ -105,7 +111,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   if (simulated && !config.whatsappApiUrlSet) {
     fakeCloudApi = await startSimulatedCloudApi(simulated);
     process.stderr.write(
-      `wagraph: media of simulated messages come from a fake WhatsApp Cloud API at ${fakeCloudApi.url} (WHATSAPP_API_URL unset)\n`,
+      `wagraph: media of simulated messages come from, and messages sent go to, a fake WhatsApp Cloud API at ${fakeCloudApi.url} (WHATSAPP_API_URL unset)\n`,
     );
   }
   const yoga = createWagraphYoga({
@@ -168,6 +174,12 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
       tasks,
       concurrency: config.workerConcurrency,
       schedules: [eventRetention(config.eventRetentionDays)],
+      cloudApi: {
+        url: fakeCloudApi?.url ?? config.whatsappApiUrl,
+        secrets,
+        sendTimeoutMs: config.whatsappSendTimeoutMs,
+        sendMaxAttempts: config.whatsappSendMaxAttempts,
+      },
     });
   }
   const address = server.address();
@@ -187,6 +199,9 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   }
 
   const simulation = simulated ? simulateOnDemoChannel(simulated, port, log) : undefined;
+  // Sends on the demo channel get their statuses back from the simulated Cloud API.
+  if (simulated && fakeCloudApi)
+    playSimulatedStatuses(fakeCloudApi, simulated, `http://127.0.0.1:${port}/webhooks/whatsapp`);
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;

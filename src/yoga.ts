@@ -19,7 +19,6 @@ import { ping } from './db/health.js';
 import { isStatementTimeout } from './errors.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
-import { type OutboundTransport, recordOnlyTransport } from './messaging/transport.js';
 import { recheckOf, requestAuthenticator, useAuthentication, viewerOf } from './plugins/authentication.js';
 import { useMedia } from './plugins/media.js';
 import { EventHub } from './events/hub.js';
@@ -70,8 +69,6 @@ export interface YogaOptions {
   mediaMaxBytes?: number;
   /** How long the Cloud API may keep /media waiting. Default DEFAULT_MEDIA_TIMEOUT_MS. */
   mediaTimeoutMs?: number;
-  /** Delivery of sendMessage's messages (default: record only). */
-  transport?: OutboundTransport;
   /** JWT_SECRET and the expected issuer and audience; unset: only API keys are accepted. */
   jwt?: JwtSettings | undefined;
   /** Default: DEFAULT_LIMITS. */
@@ -224,7 +221,6 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         subscriptions,
         requestId,
         log: log.child({ requestId }),
-        transport: options.transport ?? recordOnlyTransport,
         maxApiKeysPerMember: options.maxApiKeysPerMember,
         secrets: options.secrets,
         maxConnections: options.maxConnectionsPerRequest ?? DEFAULT_MAX_CONNECTIONS_PER_REQUEST,

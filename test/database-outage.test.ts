@@ -4,11 +4,12 @@
 // TEST_DATABASE_URL); the embedded database lives inside the process and cannot go away.
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/client.js';
-import type { OutboundTransport } from '../src/messaging/transport.js';
+import { observingStatements } from '../src/db/statement-observer.js';
 import { createWagraphYoga } from '../src/yoga.js';
 import { silentLogger, globalId } from './helpers/client.js';
 import { testDatabase, testDatabaseTarget } from './helpers/database.js';
 import { createContact, createConversation, createOrganization } from './helpers/factories.js';
+import { failInsertsWhere } from './helpers/failures.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
 const target = testDatabaseTarget();
@@ -19,25 +20,27 @@ describe('an unexpected error inside a mutation', () => {
     const org = await createOrganization(direct);
     const contact = await createContact(direct, org.id);
     const conversation = await createConversation(direct, org.id, { contactId: contact.id });
-    const failing: OutboundTransport = {
-      send: async () => {
-        throw new Error('insert into "Message" failed: relation "Message" at /srv/app/src/transport.ts:12');
-      },
-    };
-    const yoga = createWagraphYoga({ db: direct, log: silentLogger, graphiql: false, transport: failing });
-    const response = await yoga.fetch('http://wagraph.test/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
-      body: JSON.stringify({
-        query: `mutation($id: ID!) { sendMessage(input: { conversationId: $id, text: "hi" }) { message { id } } }`,
-        variables: { id: globalId('Conversation', conversation.id) },
-      }),
-    });
-    const text = await response.text();
+    const yoga = createWagraphYoga({ db: direct, log: silentLogger, graphiql: false });
+    // The database refuses the message's INSERT, with the statement and trigger in its error.
+    const restore = await failInsertsWhere(direct, 'Message', 'conversationId', conversation.id);
+    let text: string;
+    try {
+      const response = await yoga.fetch('http://wagraph.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
+        body: JSON.stringify({
+          query: `mutation($id: ID!) { sendMessage(input: { conversationId: $id, text: "hi" }) { message { id } } }`,
+          variables: { id: globalId('Conversation', conversation.id) },
+        }),
+      });
+      text = await response.text();
+    } finally {
+      await restore();
+    }
     expect(JSON.parse(text).errors).toEqual([
       expect.objectContaining({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
     ]);
-    expect(text).not.toMatch(/insert into|relation "Message"|transport\.ts|stack/i);
+    expect(text).not.toMatch(/insert into|injected|test_fail|trigger|stack/i);
     expect(await direct.prisma.message.count({ where: { conversationId: conversation.id } })).toBe(0);
     const next = await yoga.fetch('http://wagraph.test/graphql', {
       method: 'POST',
@@ -67,22 +70,23 @@ if (target.kind === 'postgres') {
       proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
       url.host = `127.0.0.1:${proxy.port}`;
       db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 4 });
-      // The database disappears while sendMessage is half-way through its transaction.
-      const cutting: OutboundTransport = {
-        send: async () => {
-          await proxy.cut();
-          return { whatsAppMessageId: 'wamid.outage' };
-        },
-      };
-      const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false, transport: cutting });
-      const send = async (query: string, variables: Record<string, unknown>) => {
-        const response = await yoga.fetch('http://wagraph.test/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
-          body: JSON.stringify({ query, variables }),
-        });
-        return { status: response.status, text: await response.text() };
-      };
+      const yoga = createWagraphYoga({ db, log: silentLogger, graphiql: false });
+      // The database disappears while sendMessage is half-way through its transaction: when it
+      // enqueues the delivery, after inserting the message.
+      const send = (query: string, variables: Record<string, unknown>) =>
+        observingStatements(
+          (sql) => {
+            if (sql.includes('graphile_worker.add_job')) void proxy.cut();
+          },
+          async () => {
+            const response = await yoga.fetch('http://wagraph.test/graphql', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${org.owner.apiKey}` },
+              body: JSON.stringify({ query, variables }),
+            });
+            return { status: response.status, text: await response.text() };
+          },
+        );
       const SEND = `mutation($id: ID!) { sendMessage(input: { conversationId: $id, text: "hello" }) { message { id } userErrors { message } } }`;
 
       const failed = await send(SEND, { id: globalId('Conversation', conversation.id) });

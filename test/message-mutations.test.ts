@@ -1,42 +1,31 @@
-// sendMessage: what is recorded, what is handed to the delivery transport, and that a failed
-// delivery (or a failure of the database half-way) records nothing and delivers nothing.
+// sendMessage: what is recorded (a PENDING message, sent by the viewer), that its delivery is
+// enqueued in the same transaction (a failure of the database half-way records nothing and
+// enqueues nothing), and WhatsApp's 24-hour window. No job runs here: the delivery
+// itself is test/whatsapp-outbound.test.ts.
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { OutboundMessage, OutboundTransport } from '../src/messaging/transport.js';
+import { deliverMessages } from '../src/whatsapp/outbound.js';
 import { createTestClient, globalId, type TestClient } from './helpers/client.js';
 import { failInsertsWhere } from './helpers/failures.js';
 import {
   createContact,
   createConversation,
+  createMember,
   createMessages,
   createOrganization,
   type TestMember,
 } from './helpers/factories.js';
-
-/** Everything handed to the transport, by organization (each test has its own). */
-const delivered = new Map<string, OutboundMessage[]>();
-/** Organizations whose deliveries fail, as a provider outage would. */
-const failingDeliveries = new Set<string>();
-
-const capturingTransport: OutboundTransport = {
-  async send(message) {
-    if (failingDeliveries.has(message.organizationId))
-      throw new Error('WhatsApp Cloud API: 503 Service Unavailable (secret-token-123)');
-    const list = delivered.get(message.organizationId) ?? [];
-    list.push(message);
-    delivered.set(message.organizationId, list);
-    return { whatsAppMessageId: `wamid.${message.messageId}` };
-  },
-};
+import { jobsOf } from './helpers/jobs.js';
 
 let client: TestClient;
 
 beforeAll(async () => {
-  client = await createTestClient({ transport: capturingTransport });
+  client = await createTestClient();
 });
 
 const MESSAGE = `id direction status messageType messageData text whatsAppMessageId createdAt
   replyTo { id text }
+  sentBy { id }
   conversation { id status lastMessageAt totalMessages }`;
 const SEND_MESSAGE = `mutation($input: SendMessageInput!) {
   sendMessage(input: $input) { message { ${MESSAGE} } userErrors { field message code } }
@@ -62,21 +51,22 @@ function onlyError(payload: { userErrors: UserError[] }) {
 }
 
 /**
- * The dataset of one test: a conversation (with the given status, last message long ago)
- * holding two inbound messages, a second conversation of the same contact, and another
- * organization's conversation and message.
+ * The dataset of one test: a conversation (with the given status, last message an hour ago,
+ * so inside WhatsApp's 24-hour window) holding two inbound messages, a second conversation of
+ * the same contact, and another organization's conversation and message.
  */
 async function world(status: 'ACTIVE' | 'CLOSED' | 'RESOLVED' = 'ACTIVE') {
   const db = client.db;
   const org = await createOrganization(db);
   const other = await createOrganization(db);
   const contact = await createContact(db, org.id, { phone: '+14155550123' });
-  const longAgo = new Date('2020-01-01T00:00:00.000Z');
+  const longAgo = new Date(Date.now() - 3_600_000);
   const conversation = await createConversation(db, org.id, {
     contactId: contact.id,
     status,
     lastMessageAt: longAgo,
-    createdAt: longAgo,
+    lastInboundMessageAt: longAgo,
+    createdAt: new Date(longAgo.getTime() - 10_000),
   });
   const inbound = await createMessages(db, org.id, conversation.id, 2, (index) => ({
     direction: 'INBOUND',
@@ -102,7 +92,9 @@ async function world(status: 'ACTIVE' | 'CLOSED' | 'RESOLVED' = 'ACTIVE') {
       conversationId: globalId('Conversation', foreignConversation.id),
       messageId: globalId('Message', foreignMessage!.id),
     },
-    deliveries: () => delivered.get(org.id) ?? [],
+    longAgo,
+    /** The delivery jobs enqueued (nothing runs them in this file). */
+    deliveries: async () => (await jobsOf(db, deliverMessages.name, org.id)).map((job) => job.data),
     outboundInDatabase: () => db.prisma.message.count({ where: { organizationId: org.id, direction: 'OUTBOUND' } }),
     conversationRow: () => db.prisma.conversation.findUniqueOrThrow({ where: { id: conversation.id } }),
   };
@@ -110,7 +102,7 @@ async function world(status: 'ACTIVE' | 'CLOSED' | 'RESOLVED' = 'ACTIVE') {
 type World = Awaited<ReturnType<typeof world>>;
 
 describe('sendMessage', () => {
-  it('records an OUTBOUND TEXT message with status SENT, delivers it, and moves the conversation’s lastMessageAt to it', async () => {
+  it('records an OUTBOUND TEXT message PENDING, sent by the viewer, enqueues its delivery, and moves the conversation’s lastMessageAt to it', async () => {
     const w = await world();
     const text = 'Your order has shipped 📦\nTrack it at https://example.com/t/42';
     const payload = await sendMessage({ conversationId: w.conversation.globalId, text }, w.owner);
@@ -118,15 +110,17 @@ describe('sendMessage', () => {
     const message = payload.message;
     expect(message).toMatchObject({
       direction: 'OUTBOUND',
-      status: 'SENT',
+      status: 'PENDING',
       messageType: 'TEXT',
       messageData: { text },
       text,
+      whatsAppMessageId: null,
       replyTo: null,
+      sentBy: { id: globalId('OrganizationMember', w.owner.id) },
       conversation: { id: w.conversation.globalId, status: 'ACTIVE', totalMessages: 3 },
     });
     expect(message.conversation.lastMessageAt).toBe(message.createdAt);
-    expect(new Date(message.createdAt).getTime()).toBeGreaterThan(Date.parse('2020-01-01T00:00:00.000Z'));
+    expect(new Date(message.createdAt).getTime()).toBeGreaterThan(w.longAgo.getTime());
 
     const read = await client.gql(
       `query($id: ID!, $conversation: ID!) {
@@ -146,17 +140,39 @@ describe('sendMessage', () => {
       await client.db.prisma.message.findFirstOrThrow({ where: { organizationId: w.org.id, direction: 'OUTBOUND' } })
     ).id;
     expect(globalId('Message', rawId)).toBe(message.id);
-    expect(w.deliveries()).toEqual([
-      {
-        organizationId: w.org.id,
-        conversationId: w.conversation.id,
-        messageId: rawId,
-        to: '+14155550123',
-        text,
-        replyToWhatsAppMessageId: null,
-      },
+    // One job for the conversation, keyed and queued by it (its messages go out in order).
+    const jobs = await jobsOf(client.db, deliverMessages.name, w.org.id);
+    expect(jobs).toEqual([
+      expect.objectContaining({
+        data: { conversationId: w.conversation.id },
+        key: `${w.org.id}:whatsapp.send:${w.conversation.id}`,
+        queue: `${w.org.id}:whatsapp.send:${w.conversation.id}`,
+      }),
     ]);
-    expect(message.whatsAppMessageId).toBe(`wamid.${rawId}`);
+  });
+
+  it('records the member who sent it', async () => {
+    const w = await world();
+    const agent = await createMember(client.db, w.org.id, { permissions: ['Update:Conversation', 'Get:Conversation'] });
+    const payload = await sendMessage({ conversationId: w.conversation.globalId, text: 'On it' }, agent);
+    expect(payload.userErrors).toEqual([]);
+    const row = await client.db.prisma.message.findFirstOrThrow({
+      where: { organizationId: w.org.id, direction: 'OUTBOUND' },
+    });
+    expect(row.sentById).toBe(agent.id);
+    // The owner reads who sent it; inbound messages have nobody.
+    const read = await client.gql(
+      `query($id: ID!, $inbound: ID!) {
+        node(id: $id) { ... on Message { sentBy { id name } } }
+        inbound: node(id: $inbound) { ... on Message { sentBy { id } } }
+      }`,
+      { id: payload.message.id, inbound: w.inbound[0]!.globalId },
+      { as: w.owner },
+    );
+    expect(read.data).toEqual({
+      node: { sentBy: { id: globalId('OrganizationMember', agent.id), name: expect.any(String) } },
+      inbound: { sentBy: null },
+    });
   });
 
   it.each(['CLOSED', 'RESOLVED'] as const)('reopens a %s conversation as ACTIVE', async (status) => {
@@ -167,7 +183,7 @@ describe('sendMessage', () => {
     expect((await w.conversationRow()).status).toBe('ACTIVE');
   });
 
-  it('replies to a message of the same conversation, passing its WhatsApp id to the transport', async () => {
+  it('replies to a message of the same conversation', async () => {
     const w = await world();
     const original = w.inbound[1]!;
     const payload = await sendMessage(
@@ -182,7 +198,7 @@ describe('sendMessage', () => {
       { as: w.owner },
     );
     expect(read.data?.node.replyTo).toEqual({ id: original.globalId });
-    expect(w.deliveries()[0]?.replyToWhatsAppMessageId).toBe(original.whatsAppMessageId);
+    expect(await w.deliveries()).toEqual([{ conversationId: w.conversation.id }]);
   });
 
   it.each([
@@ -201,7 +217,7 @@ describe('sendMessage', () => {
       );
       expect(payload.message).toBeNull();
       expect(onlyError(payload)).toEqual({ field: ['input', 'replyToId'], code: 'NOT_FOUND' });
-      expect(w.deliveries()).toEqual([]);
+      expect(await w.deliveries()).toEqual([]);
       expect(await w.outboundInDatabase()).toBe(0);
     },
   );
@@ -216,7 +232,7 @@ describe('sendMessage', () => {
     const payload = await sendMessage({ conversationId: badId(w), text: 'Hello?' }, w.owner);
     expect(payload.message).toBeNull();
     expect(onlyError(payload)).toEqual({ field: ['input', 'conversationId'], code: 'NOT_FOUND' });
-    expect(w.deliveries()).toEqual([]);
+    expect(await w.deliveries()).toEqual([]);
     expect(
       await client.db.prisma.message.count({
         where: { direction: 'OUTBOUND', messageData: { equals: { text: 'Hello?' } } },
@@ -231,7 +247,8 @@ describe('sendMessage', () => {
       expect(payload.userErrors).toEqual([]);
       expect(payload.message.text).toBe(text);
     }
-    expect(w.deliveries().map((message) => message.text.length)).toEqual([1, 4_096, 8_192]);
+    // One waiting job per conversation, whatever the number of messages.
+    expect(await w.deliveries()).toEqual([{ conversationId: w.conversation.id }]);
   });
 
   it.each([
@@ -243,39 +260,11 @@ describe('sendMessage', () => {
     const payload = await sendMessage({ conversationId: w.conversation.globalId, text }, w.owner);
     expect(payload.message).toBeNull();
     expect(onlyError(payload)).toEqual({ field: ['input', 'text'], code });
-    expect(w.deliveries()).toEqual([]);
+    expect(await w.deliveries()).toEqual([]);
     expect(await w.outboundInDatabase()).toBe(0);
     expect(await w.conversationRow()).toMatchObject({
       status: 'CLOSED',
-      lastMessageAt: new Date('2020-01-01T00:00:00.000Z'),
-    });
-  });
-
-  it('records nothing when the delivery fails, and leaves the conversation as it was', async () => {
-    const w = await world('RESOLVED');
-    failingDeliveries.add(w.org.id);
-    const response = await client.gql(
-      SEND_MESSAGE,
-      { input: { conversationId: w.conversation.globalId, text: 'Lost' } },
-      { as: w.owner },
-    );
-    expect(response.status).toBe(200);
-    expect(response.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
-    expect(JSON.stringify(response)).not.toMatch(/503|secret-token|WhatsApp Cloud/);
-    expect(await w.outboundInDatabase()).toBe(0);
-    expect(await w.conversationRow()).toMatchObject({
-      status: 'RESOLVED',
-      lastMessageAt: new Date('2020-01-01T00:00:00.000Z'),
-    });
-    const read = await client.gql(
-      `query($id: ID!) { node(id: $id) { ... on Conversation { status totalMessages lastMessageAt } } }`,
-      { id: w.conversation.globalId },
-      { as: w.owner },
-    );
-    expect(read.data?.node).toEqual({
-      status: 'RESOLVED',
-      totalMessages: 2,
-      lastMessageAt: '2020-01-01T00:00:00.000Z',
+      lastMessageAt: w.longAgo,
     });
   });
 
@@ -292,11 +281,11 @@ describe('sendMessage', () => {
     } finally {
       await restore();
     }
-    expect(w.deliveries()).toEqual([]);
+    expect(await w.deliveries()).toEqual([]);
     expect(await w.outboundInDatabase()).toBe(0);
     expect(await w.conversationRow()).toMatchObject({
       status: 'CLOSED',
-      lastMessageAt: new Date('2020-01-01T00:00:00.000Z'),
+      lastMessageAt: w.longAgo,
     });
   });
 
@@ -320,12 +309,105 @@ describe('sendMessage', () => {
       text: 'Two',
       conversation: { totalMessages: 4, lastMessageAt: second.message.createdAt },
     });
-    expect(w.deliveries().map((message) => message.text)).toEqual(['One', 'Two']);
+    expect(await w.deliveries()).toEqual([{ conversationId: w.conversation.id }]);
     const newest = await client.gql(
       `query($id: ID!) { node(id: $id) { ... on Conversation { messages(last: 2) { nodes { text } } } } }`,
       { id: w.conversation.globalId },
       { as: w.owner },
     );
     expect(newest.data?.node.messages.nodes).toEqual([{ text: 'One' }, { text: 'Two' }]);
+  });
+});
+
+describe('sendMessage and WhatsApp’s 24-hour customer-service window', () => {
+  const HOUR = 3_600_000;
+  const SEND = `mutation($input: SendMessageInput!) {
+    sendMessage(input: $input) { message { id } userErrors { field message code } }
+  }`;
+  const WINDOW = `query($id: ID!) { node(id: $id) { ... on Conversation { serviceWindowExpiresAt } } }`;
+
+  async function conversationWrittenAt(lastInboundMessageAt: Date | null) {
+    const org = await createOrganization(client.db);
+    const contact = await createContact(client.db, org.id);
+    const conversation = await createConversation(client.db, org.id, {
+      contactId: contact.id,
+      lastInboundMessageAt,
+      status: 'RESOLVED',
+    });
+    return { org, id: globalId('Conversation', conversation.id), rowId: conversation.id };
+  }
+
+  it.each([
+    ['the contact never wrote', null, /never written/],
+    ['the contact last wrote 24 hours and a minute ago', new Date(Date.now() - 24 * HOUR - 60_000), /window closed at/],
+  ])(
+    'refuses a free-form message when %s: OUTSIDE_SERVICE_WINDOW, nothing recorded or enqueued',
+    async (_case, at, says) => {
+      const c = await conversationWrittenAt(at);
+      const response = await client.gql(
+        SEND,
+        { input: { conversationId: c.id, text: 'Hello again' } },
+        { as: c.org.owner },
+      );
+      expect(response.errors).toBeUndefined();
+      const payload = response.data!.sendMessage;
+      expect(payload.message).toBeNull();
+      expect(payload.userErrors).toEqual([
+        { field: ['input', 'conversationId'], code: 'OUTSIDE_SERVICE_WINDOW', message: expect.stringMatching(says) },
+      ]);
+      expect(payload.userErrors[0].message).toMatch(/template/);
+      expect(await client.db.prisma.message.count({ where: { conversationId: c.rowId } })).toBe(0);
+      expect(await jobsOf(client.db, deliverMessages.name, c.org.id)).toEqual([]);
+      expect((await client.db.prisma.conversation.findUniqueOrThrow({ where: { id: c.rowId } })).status).toBe(
+        'RESOLVED',
+      );
+      const window = await client.gql(WINDOW, { id: c.id }, { as: c.org.owner });
+      expect(window.data?.node.serviceWindowExpiresAt).toBe(
+        at === null ? null : new Date(at.getTime() + 24 * HOUR).toISOString(),
+      );
+    },
+  );
+
+  it('sends 23 hours after the contact’s last message, and shows when the window closes', async () => {
+    const at = new Date(Date.now() - 23 * HOUR);
+    const c = await conversationWrittenAt(at);
+    const response = await client.gql(
+      SEND,
+      { input: { conversationId: c.id, text: 'Still here' } },
+      { as: c.org.owner },
+    );
+    expect(response.data?.sendMessage.userErrors).toEqual([]);
+    const window = await client.gql(WINDOW, { id: c.id }, { as: c.org.owner });
+    expect(window.data?.node.serviceWindowExpiresAt).toBe(new Date(at.getTime() + 24 * HOUR).toISOString());
+  });
+
+  it('opens with an inbound message (and only moves forward), not with an outbound one', async () => {
+    const c = await conversationWrittenAt(null);
+    const now = Date.now();
+    // An outbound message does not open it.
+    await createMessages(client.db, c.org.id, c.rowId, 1, () => ({
+      direction: 'OUTBOUND',
+      status: 'READ',
+      createdAt: new Date(now - HOUR),
+    }));
+    let row = await client.db.prisma.conversation.findUniqueOrThrow({ where: { id: c.rowId } });
+    expect(row.lastInboundMessageAt).toBeNull();
+    // Two inbound messages: the newer one counts; an older one delivered later leaves it.
+    await createMessages(client.db, c.org.id, c.rowId, 2, (index) => ({
+      direction: 'INBOUND',
+      createdAt: new Date(now - (index + 1) * HOUR),
+    }));
+    await createMessages(client.db, c.org.id, c.rowId, 1, () => ({
+      direction: 'INBOUND',
+      createdAt: new Date(now - 30 * HOUR),
+    }));
+    row = await client.db.prisma.conversation.findUniqueOrThrow({ where: { id: c.rowId } });
+    expect(row.lastInboundMessageAt).toEqual(new Date(now - HOUR));
+    const response = await client.gql(
+      SEND,
+      { input: { conversationId: c.id, text: 'Thanks for writing' } },
+      { as: c.org.owner },
+    );
+    expect(response.data?.sendMessage.userErrors).toEqual([]);
   });
 });

@@ -22,7 +22,12 @@ import {
   simulate,
   simulatedDeliveries,
   startSimulatedCloudApi,
+  playSimulatedStatuses,
+  SIMULATED_FAILURE_MARK,
 } from '../src/whatsapp/simulator.js';
+import { startJobRunner } from '../src/jobs/runner.js';
+import { deliverMessages } from '../src/whatsapp/outbound.js';
+import { processWebhookDelivery } from '../src/whatsapp/process.js';
 import { createTestClient, globalId, testSecretBox } from './helpers/client.js';
 import { createContact, createConversation, createMember } from './helpers/factories.js';
 import { freshDatabase } from './helpers/database.js';
@@ -166,6 +171,65 @@ describe('the local WhatsApp simulator', () => {
         if (message.type === 'image') expect(bytes.subarray(1, 4).toString()).toBe('PNG');
       }
     } finally {
+      await cloudApi.close();
+    }
+  });
+
+  it('answers the gateway’s sends on the demo channel and plays their statuses back: PENDING to READ, or FAILED', async () => {
+    const channel = readDemoChannel(dataDir);
+    const cloudApi = await startSimulatedCloudApi(channel);
+    playSimulatedStatuses(cloudApi, channel, webhook);
+    const runner = await startJobRunner({
+      db,
+      log: createLogger('silent'),
+      tasks: [deliverMessages, processWebhookDelivery],
+      concurrency: 2,
+      cloudApi: { url: cloudApi.url, secrets: testSecretBox },
+    });
+    try {
+      const gateway = await createTestClient({ whatsappApiUrl: cloudApi.url }, db);
+      const owner = await createMember(db, DEMO_OWNERS[0].organizationId, { accessLevel: 'OWNER' });
+      const contact = await createContact(db, DEMO_OWNERS[0].organizationId);
+      // The contact wrote just now (createConversation's default): inside the 24-hour window.
+      const conversation = await createConversation(db, DEMO_OWNERS[0].organizationId, {
+        contactId: contact.id,
+        channelId: DEMO_CHANNEL.id,
+      });
+      const send = async (text: string) => {
+        const response = await gateway.gql(
+          `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id status } } }`,
+          { input: { conversationId: globalId('Conversation', conversation.id), text } },
+          { as: owner },
+        );
+        expect(response.data?.sendMessage.message.status).toBe('PENDING');
+        return response.data?.sendMessage.message.id as string;
+      };
+      const ids = [await send('Hello from GraphiQL'), await send(`This one will not arrive ${SIMULATED_FAILURE_MARK}`)];
+      const statusOf = async (id: string) =>
+        (
+          await gateway.gql(
+            `query($id: ID!) { node(id: $id) { ... on Message { status error { code } } } }`,
+            { id },
+            { as: owner },
+          )
+        ).data?.node;
+      const deadline = Date.now() + 20_000;
+      let statuses = await Promise.all(ids.map(statusOf));
+      while (statuses[0]?.status !== 'READ' || statuses[1]?.status !== 'FAILED') {
+        if (Date.now() > deadline) throw new Error(`Not played back in time: ${JSON.stringify(statuses)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        statuses = await Promise.all(ids.map(statusOf));
+      }
+      expect(statuses).toEqual([
+        { status: 'READ', error: null },
+        { status: 'FAILED', error: { code: 131026 } },
+      ]);
+      expect(cloudApi.sent.map((sent) => sent.text)).toEqual([
+        'Hello from GraphiQL',
+        `This one will not arrive ${SIMULATED_FAILURE_MARK}`,
+      ]);
+    } finally {
+      await runner.stop();
       await cloudApi.close();
     }
   });

@@ -16,6 +16,17 @@ export interface EnqueueOptions {
    * organization): enqueueing again with the same key replaces the pending job's payload.
    */
   key?: string;
+  /**
+   * With `key`, whether enqueueing again moves the pending job's time to `runAt` (`replace`, the
+   * default) or keeps it (`preserve_run_at`: a job scheduled for later stays scheduled).
+   */
+  keyMode?: 'replace' | 'preserve_run_at';
+  /**
+   * A named queue (graphile-worker's queue_name, scoped here to the organization): the jobs of
+   * one queue run one at a time, across every process. With `key`, a job enqueued while the
+   * key's job is running becomes a new job that waits in the queue for the running one.
+   */
+  queue?: string;
 }
 
 /** The stored payload: the organization and the task's own payload. */
@@ -47,9 +58,11 @@ export async function enqueueJob<Schema extends z.ZodType>(
     (org) => Prisma.sql`SELECT (graphile_worker.add_job(
       ${task.name}::text,
       json_build_object('organizationId', ${org}, 'data', ${JSON.stringify(payload)}::json),
+      queue_name := CASE WHEN ${options.queue ?? null}::text IS NULL THEN NULL ELSE ${org}::text || ':' || ${options.queue ?? null}::text END,
       run_at := ${options.runAt ?? null}::timestamptz,
       max_attempts := ${task.maxAttempts ?? null}::int,
-      job_key := CASE WHEN ${options.key ?? null}::text IS NULL THEN NULL ELSE ${org}::text || ':' || ${options.key ?? null}::text END
+      job_key := CASE WHEN ${options.key ?? null}::text IS NULL THEN NULL ELSE ${org}::text || ':' || ${options.key ?? null}::text END,
+      job_key_mode := ${options.keyMode ?? 'replace'}::text
     )).id::text AS id`,
   );
   if (!row) throw new Error(`graphile_worker.add_job returned no job for ${task.name}`);

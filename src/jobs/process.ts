@@ -38,13 +38,19 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     if (error instanceof DatabaseOpenError || error instanceof MigrationError) fail(error.message);
     throw error;
   }
-  const { db } = prepared;
+  const { db, secrets } = prepared;
   const runner = await startJobRunner({
     db,
     log,
     tasks,
     concurrency: config.workerConcurrency,
     schedules: [eventRetention(config.eventRetentionDays)],
+    cloudApi: {
+      url: config.whatsappApiUrl,
+      secrets,
+      sendTimeoutMs: config.whatsappSendTimeoutMs,
+      sendMaxAttempts: config.whatsappSendMaxAttempts,
+    },
   });
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -34,8 +34,10 @@ import {
   runMigrations,
   type TaskList,
 } from 'graphile-worker';
+import { DEFAULT_WHATSAPP_API_URL } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger as WagraphLogger } from '../logger.js';
+import type { CloudApiAccess } from '../whatsapp/cloud-api.js';
 import type { JobEnvelope } from './enqueue.js';
 import type { ScheduledTask, TaskDefinition } from './task.js';
 
@@ -78,6 +80,8 @@ export interface JobRunnerOptions {
   concurrency: number;
   /** Tasks run on a schedule (./task.ts). */
   schedules?: readonly ScheduledTask[];
+  /** For tasks that call WhatsApp (default: Meta's URL and no key, so no channel's token opens). */
+  cloudApi?: CloudApiAccess;
 }
 
 export interface JobRunner {
@@ -90,6 +94,7 @@ function taskList(
   schedules: readonly ScheduledTask[],
   db: Database,
   log: WagraphLogger,
+  cloudApi: CloudApiAccess,
 ): TaskList {
   const list: TaskList = {};
   for (const scheduled of schedules) {
@@ -117,6 +122,7 @@ function taskList(
         db,
         log: log.child({ task: task.name, jobId: String(job.id), organizationId }),
         job: { id: String(job.id), attempt: job.attempts, maxAttempts: job.max_attempts },
+        cloudApi,
         signal: helpers.abortSignal,
       });
     };
@@ -136,6 +142,7 @@ export async function startJobRunner({
   tasks,
   concurrency,
   schedules = [],
+  cloudApi = { url: DEFAULT_WHATSAPP_API_URL, secrets: undefined },
 }: JobRunnerOptions): Promise<JobRunner> {
   if (tasks.length === 0) {
     // graphile-worker would report "no tasks" on every poll; jobs wait for a process that has them.
@@ -150,7 +157,7 @@ export async function startJobRunner({
       pgPool: pool,
       concurrency,
       pollInterval: POLL_INTERVAL_MS,
-      taskList: taskList(tasks, schedules, db, log),
+      taskList: taskList(tasks, schedules, db, log, cloudApi),
       logger: workerLogger(log),
       // wagraph's process owns the signals (src/server.ts, src/jobs/process.ts).
       noHandleSignals: true,

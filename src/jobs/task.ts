@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { CloudApiAccess } from '../whatsapp/cloud-api.js';
 
 /** What a handler gets besides its payload. */
 export interface JobContext {
@@ -17,6 +18,8 @@ export interface JobContext {
     attempt: number;
     maxAttempts: number;
   };
+  /** Where the WhatsApp Cloud API is (WHATSAPP_API_URL) and the key that opens the channels' access tokens. */
+  cloudApi: CloudApiAccess;
   /** Aborted when the runner is shutting down and the grace period is over. */
   signal: AbortSignal | undefined;
 }

@@ -1,6 +1,7 @@
 // The tasks that the gateway (WORKERS=in-process) and `npm run worker` run. The webhook
-// processing, outbound delivery and campaign tasks are added here as they are built.
+// processing and outbound delivery tasks; campaign tasks are added here as they are built.
+import { deliverMessages } from '../whatsapp/outbound.js';
 import { processWebhookDelivery } from '../whatsapp/process.js';
 import type { TaskDefinition } from './task.js';
 
-export const APP_TASKS: readonly TaskDefinition[] = [processWebhookDelivery];
+export const APP_TASKS: readonly TaskDefinition[] = [processWebhookDelivery, deliverMessages];

@@ -1,10 +1,14 @@
-// Delivery of outbound messages to WhatsApp. sendMessage records the message and hands it
-// to the transport inside the same transaction: if the transport throws, nothing is
-// recorded. The default transport only records (nothing leaves the gateway); a WhatsApp
-// Cloud API transport implements the same interface.
+// Delivery of outbound messages to WhatsApp. sendMessage only records a message (PENDING) and
+// enqueues its delivery in the same transaction; the delivery job (src/whatsapp/outbound.ts)
+// hands it to a transport outside any transaction and records what came of it. A
+// conversation on a channel delivers through the WhatsApp Cloud API
+// (src/whatsapp/cloud-api.ts); a conversation without a channel (data from before channels)
+// through the record-only transport: nothing leaves, and the message becomes SENT without a
+// WhatsApp id.
+import type { SendOutcome } from '../whatsapp/cloud-api.js';
+
 export interface OutboundMessage {
-  organizationId: string;
-  conversationId: string;
+  /** Our id of the message (echoed back by Meta's status webhooks). */
   messageId: string;
   /** The contact's phone number, E.164. */
   to: string;
@@ -13,11 +17,14 @@ export interface OutboundMessage {
   replyToWhatsAppMessageId: string | null;
 }
 
+/** A delivery: the wamid WhatsApp gave it (null when the transport assigns none), or why it failed. */
+export type DeliveryOutcome = { ok: true; wamid: string | null } | Extract<SendOutcome, { ok: false }>;
+
 export interface OutboundTransport {
-  /** Delivers the message; returns WhatsApp's id for it when the provider assigns one. */
-  send(message: OutboundMessage): Promise<{ whatsAppMessageId: string | null }>;
+  /** Delivers the message; never throws (a failure is an outcome). */
+  send(message: OutboundMessage, signal?: AbortSignal): Promise<DeliveryOutcome>;
 }
 
 export const recordOnlyTransport: OutboundTransport = {
-  send: async () => ({ whatsAppMessageId: null }),
+  send: async () => ({ ok: true, wamid: null }),
 };

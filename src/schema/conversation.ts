@@ -1,5 +1,6 @@
 // Conversations: the WhatsApp chats between an organization and its contacts.
 import { builder } from '../builder.js';
+import { serviceWindowExpiresAt } from '../messaging/service-window.js';
 import type * as Enums from '../generated/prisma/enums.js';
 import {
   conversationMessages,
@@ -52,6 +53,15 @@ export const Conversation = builder.prismaNode('Conversation', {
       type: 'DateTime',
       nullable: true,
       description: 'When its newest message was sent or received; null when it has no messages.',
+    }),
+    serviceWindowExpiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'When WhatsApp’s 24-hour customer-service window closes: 24 hours after the contact’s last inbound message; ' +
+        'null when the contact never wrote. `sendMessage` sends free-form text only before then ' +
+        '(OUTSIDE_SERVICE_WINDOW after); outside the window only a template may reopen the conversation.',
+      resolve: (conversation) => serviceWindowExpiresAt(conversation.lastInboundMessageAt),
     }),
     // Counters on the conversation's own row, kept by triggers in the transaction that
     // writes its messages (migration 20261129100000_counters): no scan, whatever the size.

@@ -1,7 +1,13 @@
-// Sending messages.
+// Sending messages: sendMessage records the message PENDING and enqueues its delivery in the
+// same transaction (a transactional outbox); nothing leaves before the commit, and a rollback
+// leaves no job. The delivery job (src/whatsapp/outbound.ts) sends it and records the outcome.
 import { randomUUID } from 'node:crypto';
 import { builder } from '../builder.js';
 import type { TenantTransaction } from '../db/tenant.js';
+import { transactionSql } from '../db/tenant-sql.js';
+import { UserErrors } from '../errors.js';
+import { isInServiceWindow, serviceWindowExpiresAt } from '../messaging/service-window.js';
+import { enqueueDelivery } from '../whatsapp/outbound.js';
 import { INVALID, type Invalid, type Validator } from '../validation.js';
 import { Message } from './message.js';
 import { nodePayload, requires, runMutation } from './mutation.js';
@@ -50,9 +56,13 @@ builder.mutationFields((t) => ({
     type: MessagePayload,
     ...requires('Update:Conversation'),
     description:
-      'Records an OUTBOUND TEXT message with status SENT and hands it to the delivery transport. ' +
-      'The conversation’s lastMessageAt moves to it, and a CLOSED or RESOLVED conversation becomes ACTIVE again. ' +
-      'Needs Update:Conversation.',
+      'Records an OUTBOUND TEXT message with status PENDING, sent by the viewer, and queues its delivery: a background ' +
+      'job hands it to WhatsApp through the conversation’s channel, after the messages sent before it in the conversation, ' +
+      'and it becomes SENT (then DELIVERED and READ as WhatsApp reports them), or FAILED with `error` when WhatsApp ' +
+      'refuses it or cannot be reached for about half an hour. A conversation without a channel only records it (SENT, ' +
+      'no WhatsApp id). Only inside WhatsApp’s 24-hour customer-service window (`Conversation.serviceWindowExpiresAt`; ' +
+      'OUTSIDE_SERVICE_WINDOW otherwise). The conversation’s lastMessageAt moves to it, and a CLOSED or RESOLVED ' +
+      'conversation becomes ACTIVE again. Needs Update:Conversation.',
     args: {
       input: t.arg({
         type: SendMessageInput,
@@ -69,24 +79,39 @@ builder.mutationFields((t) => ({
           replyTo: input.replyToId == null ? null : await replyTarget(tx, v, conversation, input.replyToId),
         });
 
-        const { status, contact } = await tx.conversation.findUniqueOrThrow({
+        const { status, lastInboundMessageAt } = await tx.conversation.findUniqueOrThrow({
           where: { id: conversationId },
-          select: { status: true, contact: { select: { phone: true } } },
+          select: { status: true, lastInboundMessageAt: true },
         });
-        const id = randomUUID();
         const createdAt = new Date();
-        // Record first, deliver last: a write that fails must not leave a message delivered
-        // to the contact but missing here, and a delivery that fails rolls the writes back.
+        // Refused up front rather than sent to fail with Meta's 131047 later. The conversation is
+        // locked: an inbound message that would reopen the window waits for this check.
+        if (!isInServiceWindow(lastInboundMessageAt, createdAt)) {
+          const expiresAt = serviceWindowExpiresAt(lastInboundMessageAt);
+          throw new UserErrors([
+            {
+              field: ['input', 'conversationId'],
+              code: 'OUTSIDE_SERVICE_WINDOW',
+              message:
+                (expiresAt === null
+                  ? 'The contact has never written in this conversation, '
+                  : `WhatsApp’s 24-hour customer-service window closed at ${expiresAt.toISOString()}, `) +
+                'so a free-form message cannot be sent: a template message is needed to reopen the conversation.',
+            },
+          ]);
+        }
+        const id = randomUUID();
         await tx.message.create({
           data: {
             id,
             organizationId: ctx.viewer.organizationId,
             conversationId,
             direction: 'OUTBOUND',
-            status: 'SENT',
+            status: 'PENDING',
             messageType: 'TEXT',
             messageData: { text },
             replyToId: replyTo?.id ?? null,
+            sentById: ctx.viewer.memberId,
             createdAt,
           },
         });
@@ -94,15 +119,8 @@ builder.mutationFields((t) => ({
         // under the conversation's lock, so that concurrent senders never move it backwards.
         if (status !== 'ACTIVE')
           await tx.conversation.update({ where: { id: conversationId }, data: { status: 'ACTIVE' } });
-        const { whatsAppMessageId } = await ctx.transport.send({
-          organizationId: ctx.viewer.organizationId,
-          conversationId,
-          messageId: id,
-          to: contact.phone,
-          text,
-          replyToWhatsAppMessageId: replyTo?.whatsAppMessageId ?? null,
-        });
-        if (whatsAppMessageId !== null) await tx.message.update({ where: { id }, data: { whatsAppMessageId } });
+        // The delivery job exists exactly when this transaction commits.
+        await enqueueDelivery(transactionSql(tx, ctx.viewer.organizationId), conversationId);
         return { id };
       }),
   }),

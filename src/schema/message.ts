@@ -6,6 +6,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { type MediaObject, mediaOf, mediaPath } from '../whatsapp/media.js';
 import { describedEnum } from './common.js';
 import { Conversation } from './conversation.js';
+import { OrganizationMember } from './organization.js';
 
 export const MessageDirection = describedEnum<Enums.MessageDirection>('MessageDirection', 'Who sent a message.', {
   INBOUND: 'From the contact to the organization.',
@@ -15,7 +16,9 @@ export const MessageStatus = describedEnum<Enums.MessageStatus>(
   'MessageStatus',
   'How far a message got, as WhatsApp reports it.',
   {
-    SENT: 'Handed to WhatsApp (an outbound message starts here).',
+    PENDING:
+      'Recorded by `sendMessage` and waiting to be handed to WhatsApp by a background job (an outbound message starts here); it becomes SENT, or FAILED with `error`.',
+    SENT: 'Handed to WhatsApp, which accepted it (its `whatsAppMessageId` is set then, except for a conversation without a channel, whose messages are only recorded).',
     DELIVERED: 'Reached the recipient’s phone.',
     READ: 'Read by the recipient; an inbound message becomes READ when the organization reads it (`markConversationRead`).',
     FAILED: 'WhatsApp refused the message or could not send it.',
@@ -172,7 +175,7 @@ export const Message = builder.prismaNode('Message', {
     whatsAppMessageId: t.exposeString('whatsAppMessageId', {
       nullable: true,
       description:
-        'WhatsApp’s own id of the message (`wamid.…`); null when none was assigned (the default delivery transport only records messages).',
+        'WhatsApp’s own id of the message (`wamid.…`); null for an outbound message until WhatsApp accepted it, and for one of a conversation without a channel (only recorded).',
     }),
   }),
 });
@@ -181,6 +184,13 @@ export const Message = builder.prismaNode('Message', {
 // of nodes that refer to each other do not depend on one another.
 builder.prismaObjectFields(Message, (t) => ({
   replyTo: t.relation('replyTo', { type: Message, nullable: true, description: 'The message this one answers.' }),
+  sentBy: t.relation('sentBy', {
+    type: OrganizationMember,
+    nullable: true,
+    description:
+      'The member who sent it through the API (`sendMessage`); null for inbound messages, for messages sent before ' +
+      'this was recorded, and once that member is removed. Needs Get:OrganizationMember.',
+  }),
   createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the message was sent or received.' }),
 }));
 

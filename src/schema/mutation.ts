@@ -38,6 +38,8 @@ export const UserErrorCode = describedEnum<UserErrorShape['code']>(
     FORBIDDEN: 'The viewer lacks the permission the mutation (or this part of it) needs; the message names it.',
     LIMIT_EXCEEDED:
       'The value at `field` is over a maximum (1,000 ids, 4,096 characters of text, 64 KiB of attributes), or the viewer would hold more active API keys than allowed.',
+    OUTSIDE_SERVICE_WINDOW:
+      'The conversation is outside WhatsApp’s 24-hour customer-service window (`Conversation.serviceWindowExpiresAt` has passed, or the contact never wrote): a free-form message cannot be sent, only an approved template.',
   },
 );
 

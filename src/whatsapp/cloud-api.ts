@@ -1,11 +1,27 @@
-// Calls to Meta's WhatsApp Cloud API (WHATSAPP_API_URL). Media so far: an inbound file is
-// fetched in two steps, `GET {base}/{media-id}` (JSON with a short-lived URL, the MIME type
-// and the size) and then a GET of that URL, both with the channel's access token as Bearer
-// (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media). The bytes are
-// handed on as a stream, counted against a cap, never held in memory whole.
+// Calls to Meta's WhatsApp Cloud API (WHATSAPP_API_URL), with the channel's access token as
+// Bearer. Media: an inbound file is fetched in two steps, `GET {base}/{media-id}` (JSON with a
+// short-lived URL, the MIME type and the size) and then a GET of that URL
+// (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media); the bytes are
+// handed on as a stream, counted against a cap, never held in memory whole. Sends:
+// `POST {base}/{phone-number-id}/messages` (sendTextMessage below).
 //
 // Failures are CloudApiErrors whose message is safe to show a client: never the token, never
 // Meta's URL; Meta's own error message goes only to the log (`metaMessage`).
+import type { SecretBox } from '../secrets.js';
+
+/** What a background job needs to call the Cloud API for a channel. */
+export interface CloudApiAccess {
+  /** WHATSAPP_API_URL, without a trailing slash. */
+  url: string;
+  /** Opens the channels' sealed access tokens; undefined: none opens (no channel can send). */
+  secrets: SecretBox | undefined;
+  /** How long a send may take (WHATSAPP_SEND_TIMEOUT_MS; default SEND_TIMEOUT_MS). */
+  sendTimeoutMs?: number;
+  /** Attempts at a send that fails retryably before the message is FAILED (WHATSAPP_SEND_MAX_ATTEMPTS). */
+  sendMaxAttempts?: number;
+  /** The first retry's delay (default SEND_RETRY_BASE_MS; tests shorten it). */
+  sendRetryBaseMs?: number;
+}
 
 /** WhatsApp's largest file (a document, 100 MB): every genuine media file fits under it. */
 export const DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024;
@@ -250,4 +266,185 @@ function bounded(
       await reader.cancel().catch(() => {});
     },
   });
+}
+
+/**
+ * What each send carries as Meta's `biz_opaque_callback_data`, which Meta echoes in the
+ * message's status webhooks: our message's id, so that a status can name a message whose
+ * send's answer never arrived (src/whatsapp/outbound.ts).
+ */
+export const CALLBACK_PREFIX = 'wagraph:message:';
+
+export function callbackDataOf(messageId: string): string {
+  return `${CALLBACK_PREFIX}${messageId}`;
+}
+
+/** Our message id from a status's `biz_opaque_callback_data`, when it is one of ours. */
+export function messageIdFromCallbackData(data: unknown): string | null {
+  if (typeof data !== 'string' || !data.startsWith(CALLBACK_PREFIX)) return null;
+  const id = data.slice(CALLBACK_PREFIX.length);
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) ? id : null;
+}
+
+/** How long a send may take before its outcome is unknown (see SendOutcome). */
+export const SEND_TIMEOUT_MS = 15_000;
+
+/**
+ * Attempts at a send before a retryable failure makes the message FAILED: with the delays of
+ * src/whatsapp/outbound.ts (3 s doubling up to 10 min), about 25 minutes.
+ */
+export const SEND_MAX_ATTEMPTS = 10;
+
+/** The delay before the first retry of a send; each next one doubles it, up to SEND_RETRY_MAX_MS. */
+export const SEND_RETRY_BASE_MS = 3_000;
+export const SEND_RETRY_MAX_MS = 10 * 60_000;
+
+/**
+ * Meta's error codes that mean "not now" rather than "not this message": throughput (130429,
+ * 80007, 4), the pair rate to one recipient (131056), and Meta's own trouble (1, 2, 131000,
+ * 131016, 133004). Every other code is permanent for the message.
+ * https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+ */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<number> = new Set([
+  1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004,
+]);
+
+export interface TextSend {
+  apiUrl: string;
+  accessToken: string;
+  phoneNumberId: string;
+  /** E.164, with its `+`. */
+  to: string;
+  text: string;
+  /** The wamid of the message this one replies to (`context.message_id`). */
+  replyTo: string | null;
+  /** Echoed by Meta in this message's status webhooks (`biz_opaque_callback_data`), at most 512 characters. */
+  callbackData: string;
+  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+  fetch?: typeof fetch;
+}
+
+/** Meta's error as Message.error shows it. */
+export interface SendError {
+  code: number | null;
+  title: string;
+  details: string | null;
+}
+
+/**
+ * What a send came to: accepted (with the wamid), or refused. `retry`: the same request may
+ * succeed later (network, 5xx, 429, a throttling code). `unknown`: the request may have
+ * reached Meta (no answer in time, the connection broke after it was written, an answer we
+ * cannot read): Meta may have accepted it, and only its status webhooks can tell.
+ */
+export type SendOutcome =
+  | { ok: true; wamid: string }
+  | { ok: false; retry: boolean; unknown: boolean; status: number | null; error: SendError };
+
+/** `(#131047) Re-engagement message` → `Re-engagement message`. */
+const withoutCodePrefix = (message: string) => message.replace(/^\(#\d+\)\s*/, '');
+
+/** Connection errors after which the request certainly never reached the Cloud API. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+const causeCode = (error: unknown): string | undefined =>
+  (error as { cause?: { code?: unknown } }).cause?.code?.toString();
+
+/** Sends one text message; never throws (every failure is an outcome). */
+export async function sendTextMessage(request: TextSend): Promise<SendOutcome> {
+  const send = request.fetch ?? fetch;
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort();
+  }, request.timeoutMs ?? SEND_TIMEOUT_MS);
+  const onStop = () => controller.abort();
+  request.signal?.addEventListener('abort', onStop, { once: true });
+  const body = {
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to: request.to,
+    type: 'text',
+    text: { preview_url: false, body: request.text },
+    biz_opaque_callback_data: request.callbackData,
+    ...(request.replyTo ? { context: { message_id: request.replyTo } } : {}),
+  };
+  const unknown = (title: string, status: number | null = null): SendOutcome => ({
+    ok: false,
+    retry: true,
+    unknown: true,
+    status,
+    error: { code: null, title, details: null },
+  });
+  try {
+    let response: Response;
+    try {
+      response = await send(`${request.apiUrl}/${encodeURIComponent(request.phoneNumberId)}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${request.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+        redirect: 'error',
+      });
+    } catch (error) {
+      if (expired) return unknown('The WhatsApp Cloud API did not answer in time.');
+      const code = causeCode(error);
+      if (code && NEVER_SENT.has(code)) {
+        return {
+          ok: false,
+          retry: true,
+          unknown: false,
+          status: null,
+          error: { code: null, title: 'The WhatsApp Cloud API could not be reached.', details: null },
+        };
+      }
+      return unknown('The connection to the WhatsApp Cloud API broke before its answer.');
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch {
+      return unknown(
+        expired ? 'The WhatsApp Cloud API did not answer in time.' : 'The WhatsApp Cloud API’s answer broke off.',
+        response.status,
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text.slice(0, LOOKUP_MAX_BYTES));
+    } catch {
+      parsed = undefined;
+    }
+    if (response.ok) {
+      const wamid = (parsed as { messages?: { id?: unknown }[] } | undefined)?.messages?.[0]?.id;
+      if (typeof wamid === 'string' && /^[\x21-\x7e]{1,512}$/.test(wamid)) return { ok: true, wamid };
+      return unknown('The WhatsApp Cloud API accepted the message without naming its id.', response.status);
+    }
+    const error = (parsed as { error?: Record<string, unknown> } | undefined)?.error;
+    const code = typeof error?.code === 'number' && Number.isSafeInteger(error.code) ? error.code : null;
+    const errorData = error?.error_data as { details?: unknown } | undefined;
+    const title =
+      (typeof error?.error_user_title === 'string' && error.error_user_title) ||
+      (typeof error?.message === 'string' && withoutCodePrefix(error.message)) ||
+      `The WhatsApp Cloud API answered HTTP ${response.status}.`;
+    const retry =
+      response.status === 429 || response.status >= 500 || (code !== null && RETRYABLE_ERROR_CODES.has(code));
+    return {
+      ok: false,
+      retry,
+      // A 5xx does not say whether Meta went on to send it.
+      unknown: response.status >= 500 && code === null,
+      status: response.status,
+      error: {
+        code,
+        title: title.slice(0, 1_000),
+        details: typeof errorData?.details === 'string' ? errorData.details.slice(0, 4_000) : null,
+      },
+    };
+  } finally {
+    clearTimeout(timer);
+    request.signal?.removeEventListener('abort', onStop);
+  }
 }

@@ -1,22 +1,86 @@
 // A fake of Meta's WhatsApp Cloud API on 127.0.0.1 (a random port), speaking its documented
 // protocol: what tests point WHATSAPP_API_URL at, and what `npm start` runs in development
-// for the simulated demo channel, so that nothing ever calls Meta. Media so far:
-//   GET /v21.0/{media-id}                    → { messaging_product, url, mime_type, sha256, file_size, id }
-//   GET /whatsapp_business/attachments/?mid= → the bytes (Meta's short-lived download URL)
-// both with `Authorization: Bearer <access token>`, answering Graph API errors
-// (`{ "error": { "message", "type", "code", "error_subcode", "fbtrace_id" } }`) as Meta does:
-// 190 for a missing or unknown token, 100 for an unknown media id. Outbound sends
-// (POST /{phone-number-id}/messages) belong here too.
+// for the simulated demo channel, so that nothing ever calls Meta.
+//   GET  /v21.0/{media-id}                    → { messaging_product, url, mime_type, sha256, file_size, id }
+//   GET  /whatsapp_business/attachments/?mid= → the bytes (Meta's short-lived download URL)
+//   POST /v21.0/{phone-number-id}/messages    → { messaging_product, contacts, messages: [{ id: wamid }] }
+// all with `Authorization: Bearer <access token>`, answering Graph API errors
+// (`{ "error": { "message", "type", "code", "error_data", "fbtrace_id" } }`) as Meta does:
+// 190 for a missing or unknown token, 100 for an unknown media id or an invalid parameter.
+// A test scripts a recipient's next sends (`failNextSends`: a Graph error, or an answer that
+// never comes); with `playStatuses`, each accepted send is followed by its status webhooks
+// (sent → delivered → read, or a failure), signed and posted to the gateway as Meta would.
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mediaId as newMediaId } from './meta-payloads.js';
+import {
+  type ChannelIdentity,
+  deliveryFor,
+  type MetaError,
+  mediaId as newMediaId,
+  type SignedDelivery,
+  signed,
+  statusValue,
+  wamid as newWamid,
+} from './meta-payloads.js';
 
 /** The Graph API version in the fake's base URL (that of DEFAULT_WHATSAPP_API_URL). */
 export const FAKE_API_VERSION = 'v21.0';
 
 /** `GET /v21.0/{media-id}`: a media lookup. */
 const LOOKUP = new RegExp(`^/${FAKE_API_VERSION.replace('.', '\\.')}/\\d+$`);
+/** `POST /v21.0/{phone-number-id}/messages`: a send. */
+const SEND = new RegExp(`^/${FAKE_API_VERSION.replace('.', '\\.')}/(\\d+)/messages$`);
+
+/** The body of a send, as far as the fake reads it. */
+export interface SendBody {
+  messaging_product?: unknown;
+  to?: unknown;
+  type?: unknown;
+  text?: { body?: unknown; preview_url?: unknown };
+  context?: { message_id?: unknown };
+  biz_opaque_callback_data?: unknown;
+  [field: string]: unknown;
+}
+
+/** A send the fake accepted. */
+export interface FakeSentMessage {
+  phoneNumberId: string;
+  wamid: string;
+  /** As sent: `to`, `type`, `text.body`, `context.message_id`, `biz_opaque_callback_data` … */
+  body: SendBody;
+  /** Its `text.body`. */
+  text: string;
+  /** Whether its answer was sent (false: a `hang` failure, the request was taken but never answered). */
+  answered: boolean;
+}
+
+/**
+ * What the fake does with a recipient's next send instead of accepting it: answer a Graph
+ * error; `hang`: take the message (it counts as sent, its statuses are played) but never
+ * answer, as when Meta's answer is lost; `drop`: cut the connection without taking it.
+ */
+export type SendFailure = GraphError | 'hang' | 'drop';
+
+/** A status the fake plays back for an accepted send. */
+export type PlayedStatus = 'sent' | 'delivered' | 'read' | { failed: MetaError };
+
+/** Where and how accepted sends get their status webhooks. */
+export interface StatusPlayback {
+  /** Posts a signed delivery to the gateway's webhook. */
+  post(delivery: SignedDelivery): Promise<unknown>;
+  /** The channel (and its app secret, to sign with) of a phone-number id; undefined: no statuses. */
+  channel(phoneNumberId: string): (ChannelIdentity & { appSecret: string }) | undefined;
+  /** The pause before each status (default 300 ms). */
+  stepMs?: number;
+  /** The statuses of a send, in order (default sent, delivered, read). */
+  script?(sent: FakeSentMessage): PlayedStatus[];
+}
+
+/** Meta's answer to a send with a missing or invalid parameter (code 100). */
+export function invalidParameter(message: string): GraphError {
+  return { status: 400, code: 100, type: 'OAuthException', message: `(#100) ${message}` };
+}
 
 export interface FakeMedia {
   bytes: Uint8Array;
@@ -35,6 +99,8 @@ export interface GraphError {
   type: string;
   message: string;
   subcode?: number;
+  /** `error_data.details`, Meta's longer explanation. */
+  details?: string;
 }
 
 /** Meta's answer to a missing, malformed or expired access token. */
@@ -60,6 +126,11 @@ export class FakeCloudApi {
   failLookups: GraphError | undefined;
   /** The requests served, as `METHOD path` (what a test checks was or was not called). */
   readonly requests: string[] = [];
+  /** The sends accepted, in order. */
+  readonly sent: FakeSentMessage[] = [];
+  private readonly sendFailures = new Map<string, SendFailure[]>();
+  private playback: StatusPlayback | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly server: http.Server,
@@ -97,6 +168,21 @@ export class FakeCloudApi {
     return id;
   }
 
+  /** The next sends to `to` (as the send names it, e.g. +14155550123) get these answers, one each, in order. */
+  failNextSends(to: string, ...failures: SendFailure[]): void {
+    this.sendFailures.set(to, [...(this.sendFailures.get(to) ?? []), ...failures]);
+  }
+
+  /** Accepted sends to `to`, in order. */
+  sentTo(to: string): FakeSentMessage[] {
+    return this.sent.filter((message) => message.body.to === to);
+  }
+
+  /** From now on, accepted sends get their status webhooks (see StatusPlayback). */
+  playStatuses(playback: StatusPlayback | undefined): void {
+    this.playback = playback;
+  }
+
   private get origin(): string {
     return new URL(this.url).origin;
   }
@@ -114,6 +200,8 @@ export class FakeCloudApi {
       graphError(response, INVALID_TOKEN);
     } else if (request.method === 'GET' && url.pathname === '/whatsapp_business/attachments/') {
       this.download(url.searchParams.get('mid') ?? '', response);
+    } else if (request.method === 'POST' && SEND.test(url.pathname)) {
+      this.send(url.pathname.match(SEND)?.[1] ?? '', request, response);
     } else if (request.method === 'GET' && LOOKUP.test(url.pathname)) {
       this.lookup(url.pathname.slice(`/${FAKE_API_VERSION}/`.length), response);
     } else {
@@ -165,8 +253,94 @@ export class FakeCloudApi {
     response.on('close', () => this.stalled.delete(response));
   }
 
+  private send(phoneNumberId: string, request: http.IncomingMessage, response: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      let body: SendBody;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SendBody;
+      } catch {
+        graphError(response, invalidParameter('The request body is not JSON.'));
+        return;
+      }
+      const problem = sendProblem(body);
+      if (problem) {
+        graphError(response, invalidParameter(problem));
+        return;
+      }
+      const to = String(body.to);
+      const failure = this.sendFailures.get(to)?.shift();
+      if (failure === 'drop') {
+        response.socket?.destroy();
+        return;
+      }
+      if (failure !== undefined && failure !== 'hang') {
+        graphError(response, failure);
+        return;
+      }
+      const sent: FakeSentMessage = {
+        phoneNumberId,
+        wamid: newWamid(),
+        body,
+        text: String(body.text?.body),
+        answered: failure === undefined,
+      };
+      this.sent.push(sent);
+      this.play(sent);
+      if (failure === 'hang') {
+        this.stalled.add(response);
+        response.on('close', () => this.stalled.delete(response));
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          messaging_product: 'whatsapp',
+          contacts: [{ input: to, wa_id: to.replace(/\D/g, '') }],
+          messages: [{ id: sent.wamid }],
+        }),
+      );
+    });
+  }
+
+  /** Posts the send's statuses, one every stepMs, as Meta's webhook would. */
+  private play(sent: FakeSentMessage): void {
+    const playback = this.playback;
+    const channel = playback?.channel(sent.phoneNumberId);
+    if (!playback || !channel) return;
+    const statuses = playback.script?.(sent) ?? ['sent', 'delivered', 'read'];
+    const stepMs = playback.stepMs ?? 300;
+    const recipient = String(sent.body.to).replace(/\D/g, '');
+    const callbackData =
+      typeof sent.body.biz_opaque_callback_data === 'string' ? sent.body.biz_opaque_callback_data : undefined;
+    statuses.forEach((status, index) => {
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          const value =
+            typeof status === 'string'
+              ? statusValue({ id: sent.wamid, status, recipient, ...(callbackData ? { callbackData } : {}) })
+              : statusValue({
+                  id: sent.wamid,
+                  status: 'failed',
+                  recipient,
+                  errors: [status.failed],
+                  ...(callbackData ? { callbackData } : {}),
+                });
+          // A gateway that is not there misses the status, as it would Meta's.
+          playback.post(signed(deliveryFor(channel, value), channel.appSecret)).catch(() => {});
+        },
+        stepMs * (index + 1),
+      );
+      this.timers.add(timer);
+    });
+  }
+
   /** Stops listening; requests left hanging are cut. */
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const response of this.stalled) response.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -192,8 +366,78 @@ function graphError(response: http.ServerResponse, error: GraphError): void {
         type: error.type,
         code: error.code,
         ...(error.subcode === undefined ? {} : { error_subcode: error.subcode }),
+        ...(error.details === undefined
+          ? {}
+          : { error_data: { messaging_product: 'whatsapp', details: error.details } }),
         fbtrace_id: randomBytes(8).toString('base64url'),
       },
     }),
   );
 }
+
+/** What Meta would refuse in a text send's body (code 100), or null. */
+function sendProblem(body: SendBody): string | null {
+  if (body.messaging_product !== 'whatsapp') return 'The parameter messaging_product is required.';
+  if (typeof body.to !== 'string' || !/^\+?[1-9]\d{5,14}$/.test(body.to)) return 'Invalid parameter: to.';
+  if (body.type !== 'text') return `Unsupported message type: ${String(body.type)}.`;
+  const text = body.text?.body;
+  if (typeof text !== 'string' || text.length === 0) return "The parameter text['body'] is required.";
+  if ([...text].length > 4096) return "Param text['body'] must be at most 4096 characters long.";
+  if (body.context !== undefined && typeof body.context?.message_id !== 'string') {
+    return 'Invalid parameter: context.message_id.';
+  }
+  return null;
+}
+
+/** Meta's errors for a send, by name: what tests and the simulator script. */
+export const SEND_ERRORS = {
+  /** HTTP 429, 130429: the phone number's throughput is exceeded. Retryable. */
+  throughput: {
+    status: 429,
+    code: 130429,
+    type: 'OAuthException',
+    message: '(#130429) Rate limit hit',
+    details: 'Cloud API message throughput has been reached.',
+  },
+  /** 131056: too many messages to one recipient in a short time. Retryable. */
+  pairRate: {
+    status: 400,
+    code: 131056,
+    type: 'OAuthException',
+    message: '(#131056) (Business Account, Consumer Account) pair rate limit hit',
+    details:
+      'Too many messages sent from the sender phone number to the same recipient phone number in a short period of time.',
+  },
+  /** HTTP 500, 131000: something went wrong at Meta. Retryable. */
+  internal: { status: 500, code: 131000, type: 'OAuthException', message: '(#131000) Something went wrong' },
+  /** HTTP 503 without a code. Retryable. */
+  unavailable: { status: 503, code: 2, type: 'OAuthException', message: 'Service temporarily unavailable' },
+  /** 131047: more than 24 hours since the contact last wrote. Permanent. */
+  reEngagement: {
+    status: 400,
+    code: 131047,
+    type: 'OAuthException',
+    message: '(#131047) Re-engagement message',
+    details:
+      'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+  },
+  /** 131026: the recipient cannot receive it (not on WhatsApp, old version …). Permanent. */
+  undeliverable: {
+    status: 400,
+    code: 131026,
+    type: 'OAuthException',
+    message: '(#131026) Message undeliverable',
+    details: 'Unable to deliver message.',
+  },
+  /** 132001: the template does not exist (132xxx: template problems). Permanent. */
+  templateMissing: {
+    status: 404,
+    code: 132001,
+    type: 'OAuthException',
+    message: '(#132001) Template name does not exist in the translation',
+  },
+  /** 190 / HTTP 401: the access token is invalid or expired. Permanent. */
+  invalidToken: INVALID_TOKEN,
+  /** 100: an invalid parameter. Permanent. */
+  invalidParameter: invalidParameter('Invalid parameter'),
+} satisfies Record<string, GraphError>;

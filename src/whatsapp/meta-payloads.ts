@@ -163,6 +163,8 @@ export function statusValue(options: {
   recipient: string;
   at?: Date;
   errors?: MetaError[];
+  /** What the send carried as `biz_opaque_callback_data`; Meta echoes it in each status. */
+  callbackData?: string;
 }) {
   return {
     statuses: [
@@ -171,6 +173,7 @@ export function statusValue(options: {
         status: options.status,
         timestamp: seconds(options.at ?? new Date()),
         recipient_id: options.recipient,
+        ...(options.callbackData === undefined ? {} : { biz_opaque_callback_data: options.callbackData }),
         ...(options.errors
           ? {
               errors: options.errors.map(({ code, title, message, details }) => ({

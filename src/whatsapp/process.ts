@@ -22,6 +22,7 @@ import { transactionSql } from '../db/tenant-sql.js';
 import type { MessageStatus, MessageType } from '../generated/prisma/enums.js';
 import { defineTask } from '../jobs/task.js';
 import { NAME_MAX } from '../validation.js';
+import { messageIdFromCallbackData } from './cloud-api.js';
 
 /** An event that cannot be processed as it is: recorded with its reason, never retried. */
 class EventProblem extends Error {
@@ -68,7 +69,14 @@ const STATUSES: Readonly<Record<string, MessageStatus>> = {
 };
 
 /** How far each status is: a status only ever replaces one that is not further. */
-const RANK: Readonly<Record<MessageStatus, number>> = { SENT: 1, UNDELIVERED: 1, DELIVERED: 2, READ: 3, FAILED: 4 };
+const RANK: Readonly<Record<MessageStatus, number>> = {
+  PENDING: 0,
+  SENT: 1,
+  UNDELIVERED: 1,
+  DELIVERED: 2,
+  READ: 3,
+  FAILED: 4,
+};
 
 /** 9999-12-31T23:59:59Z: a later time is not one the database stores. */
 const LAST_SECOND = 253_402_300_799;
@@ -98,6 +106,8 @@ const statusSchema = z.looseObject({
   id: wamidSchema,
   status: z.string(),
   timestamp: timestampSchema,
+  // What our send carried (src/whatsapp/cloud-api.ts callbackDataOf): names our message.
+  biz_opaque_callback_data: z.string().optional().catch(undefined),
   errors: z
     .array(
       z.looseObject({
@@ -179,11 +189,23 @@ async function applyStatus(
   organizationId: string,
   wamid: string,
   update: StatusUpdate,
+  /** Our message id, from the status's callback data. */
+  namedMessageId: string | null = null,
 ): Promise<void> {
-  const message = await tx.message.findFirst({
-    where: { whatsAppMessageId: wamid },
-    select: { id: true, status: true, deliveredAt: true, readAt: true, errorCode: true, errorTitle: true },
-  });
+  const select = { id: true, status: true, deliveredAt: true, readAt: true, errorCode: true, errorTitle: true };
+  let message = await tx.message.findFirst({ where: { whatsAppMessageId: wamid }, select });
+  if (!message && namedMessageId !== null) {
+    // A send whose answer never came (src/whatsapp/outbound.ts): the status names our message,
+    // which takes the wamid unless it already has one (a retry's).
+    const { count } = await tx.message.updateMany({
+      where: { id: namedMessageId, direction: 'OUTBOUND', whatsAppMessageId: null },
+      data: { whatsAppMessageId: wamid },
+    });
+    if (count > 0) {
+      message = await tx.message.findFirst({ where: { id: namedMessageId }, select });
+      await applyPendingStatuses(tx, organizationId, wamid);
+    }
+  }
   if (!message) {
     await tx.pendingStatus.createMany({ data: [{ organizationId, wamid, ...update }], skipDuplicates: true });
     return;
@@ -226,13 +248,19 @@ function statusEvent(path: string, raw: unknown): Event {
       if (!status) throw new EventProblem(`status ${JSON.stringify(cut(event.status, 64))} is not one we apply`);
       const error = event.errors?.[0];
       await lockKey(transactionSql(tx, organizationId), `wamid:${event.id}`);
-      await applyStatus(tx, organizationId, event.id, {
-        status,
-        at: event.timestamp,
-        errorCode: status === 'FAILED' ? (error?.code ?? null) : null,
-        errorTitle: status === 'FAILED' ? cut(error?.title ?? error?.message ?? '', 1_000) || null : null,
-        errorDetails: status === 'FAILED' ? cut(error?.error_data?.details ?? '', 4_000) || null : null,
-      });
+      await applyStatus(
+        tx,
+        organizationId,
+        event.id,
+        {
+          status,
+          at: event.timestamp,
+          errorCode: status === 'FAILED' ? (error?.code ?? null) : null,
+          errorTitle: status === 'FAILED' ? cut(error?.title ?? error?.message ?? '', 1_000) || null : null,
+          errorDetails: status === 'FAILED' ? cut(error?.error_data?.details ?? '', 4_000) || null : null,
+        },
+        messageIdFromCallbackData(event.biz_opaque_callback_data),
+      );
     },
   };
 }

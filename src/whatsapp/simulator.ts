@@ -25,7 +25,7 @@ import {
   textMessageValue,
   wamid,
 } from './meta-payloads.js';
-import { FakeCloudApi } from './fake-cloud-api.js';
+import { FakeCloudApi, SEND_ERRORS } from './fake-cloud-api.js';
 import { sampleMedia, sampleMediaOptions } from './sample-media.js';
 
 /** A bad flag, an unreadable demo channel, a refused URL: a message for the person running it. */
@@ -267,6 +267,36 @@ export async function startSimulatedCloudApi(channel: SimulatedChannel): Promise
     fake.addMedia({ bytes: sample.bytes, mimeType: sample.mimeType }, sample.id);
   }
   return fake;
+}
+
+/** A sent text containing this gets a `failed` status (131026) after `sent`, to show a failure. */
+export const SIMULATED_FAILURE_MARK = '#fail';
+
+/**
+ * The simulated Cloud API answers the gateway's sends on the demo channel with Meta's statuses,
+ * posted to the gateway's webhook a second or so apart: sent, delivered, read (a text with
+ * SIMULATED_FAILURE_MARK: sent, then failed with 131026), so that a message sent from
+ * GraphiQL turns from PENDING to READ.
+ */
+export function playSimulatedStatuses(fake: FakeCloudApi, channel: SimulatedChannel, webhook: string): void {
+  const url = webhookUrl(webhook);
+  const { status: _status, type: _type, ...undeliverable } = SEND_ERRORS.undeliverable;
+  fake.playStatuses({
+    post: (delivery) =>
+      fetch(url, {
+        method: 'POST',
+        headers: delivery.headers,
+        body: delivery.body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(10_000),
+      }).then((response) => response.body?.cancel()),
+    channel: (phoneNumberId) => (phoneNumberId === channel.phoneNumberId ? channel : undefined),
+    stepMs: 1_500,
+    script: (sent) =>
+      sent.text.includes(SIMULATED_FAILURE_MARK)
+        ? ['sent', { failed: { ...undeliverable, title: 'Message undeliverable' } }]
+        : ['sent', 'delivered', 'read'],
+  });
 }
 
 /** What one delivery got: the HTTP status, or the network error that prevented an answer. */

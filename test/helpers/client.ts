@@ -45,10 +45,7 @@ export const silentLogger = pino({ level: 'silent' });
 export const TEST_SECRETS_KEY = Buffer.alloc(32, 0x5e);
 export const testSecretBox = new SecretBox(TEST_SECRETS_KEY);
 
-/**
- * `options`: what the server's configuration would set (limits, JWT secret, rate limiter …),
- * and where sendMessage delivers (`transport`; default: the record-only transport).
- */
+/** `options`: what the server's configuration would set (limits, JWT secret, rate limiter …). */
 export type TestClientOptions = Omit<Partial<YogaOptions>, 'db'>;
 
 /** `database`: the server's database, when a test wraps the file's one (default: the file's one). */

@@ -103,12 +103,17 @@ export async function createCampaign(
   return db.prisma.campaign.create({ data: { name: `Campaign ${next()}`, ...data, organizationId } });
 }
 
+/**
+ * A conversation whose contact wrote just now unless `data` says otherwise: inside WhatsApp's
+ * 24-hour window, so that sendMessage sends in it (`lastInboundMessageAt: null` for one the
+ * contact never wrote in; the trigger keeps the column when messages are inserted).
+ */
 export async function createConversation(
   db: Database,
   organizationId: string,
   data: Partial<Prisma.ConversationUncheckedCreateInput> & { contactId: string },
 ) {
-  return db.prisma.conversation.create({ data: { ...data, organizationId } });
+  return db.prisma.conversation.create({ data: { lastInboundMessageAt: new Date(), ...data, organizationId } });
 }
 
 export async function createMessages(

@@ -19,3 +19,21 @@ export async function discardJobs(db: Database, task: string, organizationIds?: 
   });
   return rows.length;
 }
+
+/** The jobs of `task` (waiting, running or parked) whose payload is for this organization. */
+export async function jobsOf(
+  db: Database,
+  task: string,
+  organizationId: string,
+): Promise<{ id: string; attempts: number; data: unknown; queue: string | null; key: string | null }[]> {
+  return db.query({
+    text: `SELECT j.id::text AS "id", j.attempts AS "attempts", j.payload->'data' AS "data",
+        q.queue_name AS "queue", j.key AS "key"
+      FROM graphile_worker._private_jobs j
+      JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+      LEFT JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id
+      WHERE t.identifier = $1 AND j.payload->>'organizationId' = $2
+      ORDER BY j.id`,
+    values: [task, organizationId],
+  });
+}

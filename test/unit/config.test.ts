@@ -135,6 +135,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ MEDIA_MAX_BYTES: '5242880' }).mediaMaxBytes).toBe(5_242_880);
   });
 
+  it('gives a send 15 s and 10 attempts by default', () => {
+    expect(loadConfig({})).toMatchObject({ whatsappSendTimeoutMs: 15_000, whatsappSendMaxAttempts: 10 });
+    expect(loadConfig({ WHATSAPP_SEND_TIMEOUT_MS: '5000', WHATSAPP_SEND_MAX_ATTEMPTS: '3' })).toMatchObject({
+      whatsappSendTimeoutMs: 5_000,
+      whatsappSendMaxAttempts: 3,
+    });
+  });
+
   it('simulates WhatsApp users at start-up in development only, unless told otherwise', () => {
     expect(loadConfig({}).simulator).toBe(true);
     expect(loadConfig({ SIMULATOR: 'off' }).simulator).toBe(false);
@@ -166,6 +174,8 @@ describe('loadConfig', () => {
     [{ MAX_COST: 'lots' }, /^Invalid MAX_COST="lots": must be a number$/],
     [{ WEBHOOK_MAX_BODY_BYTES: '0' }, /^Invalid WEBHOOK_MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
     [{ MEDIA_MAX_BYTES: '0' }, /^Invalid MEDIA_MAX_BYTES="0": must be between 1 and 2000000000$/],
+    [{ WHATSAPP_SEND_TIMEOUT_MS: '0' }, /^Invalid WHATSAPP_SEND_TIMEOUT_MS="0": must be between 1 and 300000$/],
+    [{ WHATSAPP_SEND_MAX_ATTEMPTS: '101' }, /^Invalid WHATSAPP_SEND_MAX_ATTEMPTS="101": must be between 1 and 100$/],
     [{ MAX_BODY_BYTES: '0' }, /^Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
     [{ INTROSPECTION: 'yes' }, /^Invalid INTROSPECTION="yes": must be true or false$/],
     [{ GRAPHIQL: 'off' }, /^Invalid GRAPHIQL="off": must be true or false$/],
