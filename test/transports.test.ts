@@ -3,7 +3,11 @@
 // run each operation through the same pipeline as a POST to /graphql: an API key or a JWT
 // in connectionParams, refused credentials, revocation, the per-connection limit, the
 // operation limits, queries and mutations over the socket, the origin check, the payload bound.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -15,6 +19,7 @@ import { createTestClient, globalId, silentLogger, type TestClient } from './hel
 import { testDatabase } from './helpers/database.js';
 import { createContact, createConversation, createMember, createOrganization } from './helpers/factories.js';
 import { JWT_SECRET, memberClaims, signJwt } from './helpers/jwt.js';
+import { ROOT } from './helpers/process.js';
 import { connectionInit, sseClient, sseOperation, wsClient, wsOperation } from './helpers/websocket.js';
 
 const PER_CONNECTION = 2;
@@ -262,5 +267,82 @@ describe('graphql-sse single-connection mode (/graphql/stream)', () => {
       body: JSON.stringify({ query: ALL }),
     });
     expect(distinct.status).toBe(401);
+  });
+});
+
+describe("the README's subscription examples, as pasted", () => {
+  const readme = fs.readFileSync(`${ROOT}/README.md`, 'utf8');
+  const block = (language: string, containing: string) => {
+    const found = [...readme.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))]
+      .map((match) => match[1] ?? '')
+      .find((text) => text.includes(containing));
+    if (!found) throw new Error(`no ${language} block with ${containing} in the README`);
+    return found;
+  };
+
+  /** Runs `command` until its output matches `pattern` (then stops it); resolves with the output. */
+  const runUntil = (
+    command: string,
+    args: string[],
+    options: { cwd: string; env?: NodeJS.ProcessEnv },
+    pattern: RegExp,
+  ) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
+      let output = '';
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`no match for ${pattern} within 15 s:\n${output}`));
+      }, 15_000);
+      const check = () => {
+        if (!pattern.test(output)) return;
+        clearTimeout(timer);
+        child.kill('SIGTERM');
+        resolve(output);
+      };
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        check();
+      });
+      child.stderr.on('data', (chunk) => (output += chunk));
+    });
+
+  it('the curl command streams events', async () => {
+    const { org, conversationId } = await chat();
+    const command = block('text', 'curl -N')
+      .replace(/\\\n\s*/g, '')
+      .trim()
+      .replaceAll('http://localhost:4000', base);
+    // Run where `data/graphiql-key` holds the key, as after `npm start`.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wagraph-readme-'));
+    try {
+      fs.mkdirSync(`${dir}/data`);
+      fs.writeFileSync(`${dir}/data/graphiql-key`, org.owner.apiKey);
+      const streamed = runUntil('bash', ['-c', command], { cwd: dir }, /Pasted from the README/);
+      await sleep(1_000);
+      await send(org.owner.apiKey, conversationId, 'Pasted from the README');
+      expect(await streamed).toMatch(
+        /event: next\ndata: \{"data":\{"events":\{"cursor":"[^"]+","kind":"MESSAGE_CREATED","message":\{"text":"Pasted from the README"\}\}\}\}/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the graphql-ws snippet receives events and keeps their cursor', async () => {
+    const { org, conversationId } = await chat();
+    const snippet = block('js', "from 'graphql-ws'")
+      .replace('ws://localhost:4000/graphql', wsUrl)
+      // What the test watches: each event, as the loop receives it.
+      .replace('after = data.conversationEvents.cursor;', '$& console.log(JSON.stringify(data));');
+    const received = runUntil(
+      process.execPath,
+      ['--input-type=module', '-e', snippet],
+      { cwd: ROOT, env: { WAGRAPH_KEY: org.owner.apiKey } },
+      /From the snippet/,
+    );
+    await sleep(1_500);
+    await send(org.owner.apiKey, conversationId, 'From the snippet');
+    expect(await received).toContain('"kind":"MESSAGE_CREATED","message":{');
   });
 });
