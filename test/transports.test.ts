@@ -270,6 +270,34 @@ describe('graphql-sse single-connection mode (/graphql/stream)', () => {
   });
 });
 
+describe("GraphiQL's subscriptions", () => {
+  it('go as GraphiQL sends them: GET with the query in the URL, Accept: text/event-stream, the pre-filled Authorization', async () => {
+    const { org, conversationId } = await chat();
+    const abort = new AbortController();
+    const query = new URLSearchParams({ query: 'subscription Live { events { cursor kind } }', operationName: 'Live' });
+    const response = await fetch(`${base}/graphql?${query}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${org.owner.apiKey}` },
+      signal: abort.signal,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    let received = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of response.body!) received += decoder.decode(chunk, { stream: true });
+      } catch {
+        // aborted
+      }
+    })();
+    await sleep(300);
+    await send(org.owner.apiKey, conversationId, 'For GraphiQL');
+    await expect.poll(() => received, { timeout: 5_000 }).toContain('"kind":"MESSAGE_CREATED"');
+    abort.abort();
+    await reading;
+  });
+});
+
 describe("the README's subscription examples, as pasted", () => {
   const readme = fs.readFileSync(`${ROOT}/README.md`, 'utf8');
   const block = (language: string, containing: string) => {
@@ -307,6 +335,16 @@ describe("the README's subscription examples, as pasted", () => {
       child.stderr.on('data', (chunk) => (output += chunk));
     });
 
+  /** Sends `text` every second until `done` settles: the process subscribes only once it has started. */
+  const sendUntil = async (done: Promise<unknown>, key: string, conversationId: string, text: string) => {
+    let settled = false;
+    void done.finally(() => (settled = true)).catch(() => {});
+    for (let i = 0; i < 15 && !settled; i++) {
+      await send(key, conversationId, text);
+      await sleep(1_000);
+    }
+  };
+
   it('the curl command streams events', async () => {
     const { org, conversationId } = await chat();
     const command = block('text', 'curl -N')
@@ -319,8 +357,7 @@ describe("the README's subscription examples, as pasted", () => {
       fs.mkdirSync(`${dir}/data`);
       fs.writeFileSync(`${dir}/data/graphiql-key`, org.owner.apiKey);
       const streamed = runUntil('bash', ['-c', command], { cwd: dir }, /Pasted from the README/);
-      await sleep(1_000);
-      await send(org.owner.apiKey, conversationId, 'Pasted from the README');
+      await sendUntil(streamed, org.owner.apiKey, conversationId, 'Pasted from the README');
       expect(await streamed).toMatch(
         /event: next\ndata: \{"data":\{"events":\{"cursor":"[^"]+","kind":"MESSAGE_CREATED","message":\{"text":"Pasted from the README"\}\}\}\}/,
       );
@@ -341,8 +378,7 @@ describe("the README's subscription examples, as pasted", () => {
       { cwd: ROOT, env: { WAGRAPH_KEY: org.owner.apiKey } },
       /From the snippet/,
     );
-    await sleep(1_500);
-    await send(org.owner.apiKey, conversationId, 'From the snippet');
+    await sendUntil(received, org.owner.apiKey, conversationId, 'From the snippet');
     expect(await received).toContain('"kind":"MESSAGE_CREATED","message":{');
   });
 });
