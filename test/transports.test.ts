@@ -71,14 +71,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
 
 const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { text } userErrors { message } } }`;
-const CHAT = `subscription($id: ID!) { messageEvents(conversationId: $id) { cursor kind message { text } } }`;
+const CHAT = `subscription($id: ID!, $after: String) { messageEvents(conversationId: $id, after: $after) { cursor kind message { text } } }`;
 const ALL = `subscription { events { cursor kind } }`;
 
+/**
+ * A new organization's chat, and the cursor of its feed's last event so far: subscribing
+ * `after` it receives what is sent next however long the subscription takes to start.
+ */
 async function chat() {
   const org = await createOrganization(client.db);
   const contact = await createContact(client.db, org.id);
   const conversation = await createConversation(client.db, org.id, { contactId: contact.id });
-  return { org, conversationId: globalId('Conversation', conversation.id) };
+  const feed = await client.gql(`{ events(first: 100) { pageInfo { endCursor } } }`, {}, { as: org.owner });
+  return {
+    org,
+    conversationId: globalId('Conversation', conversation.id),
+    after: (feed.data as any).events.pageInfo.endCursor as string | null,
+  };
 }
 
 async function send(key: string, conversationId: string, text: string) {
@@ -95,11 +104,10 @@ async function send(key: string, conversationId: string, text: string) {
 
 describe('GraphQL over WebSocket (graphql-ws)', () => {
   it('delivers a sent message to a subscriber with an API key; queries and mutations work over the socket too', async () => {
-    const { org, conversationId } = await chat();
+    const { org, conversationId, after } = await chat();
     const socket = wsClient(wsUrl, bearer(org.owner.apiKey));
     try {
-      const events = wsOperation(socket, CHAT, { id: conversationId });
-      await sleep(300);
+      const events = wsOperation(socket, CHAT, { id: conversationId, after });
       await send(org.owner.apiKey, conversationId, 'Hello over HTTP');
       const [event] = await events.take(1);
       expect(event?.data.messageEvents).toMatchObject({
@@ -122,12 +130,11 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
   });
 
   it('accepts a JWT under a lower-case `authorization` key', async () => {
-    const { org, conversationId } = await chat();
+    const { org, conversationId, after } = await chat();
     const token = await signJwt(memberClaims(org.owner));
     const socket = wsClient(wsUrl, { authorization: `Bearer ${token}` });
     try {
-      const events = wsOperation(socket, CHAT, { id: conversationId });
-      await sleep(300);
+      const events = wsOperation(socket, CHAT, { id: conversationId, after });
       await send(org.owner.apiKey, conversationId, 'For the JWT');
       const [event] = await events.take(1);
       expect(event?.data.messageEvents.message.text).toBe('For the JWT');
@@ -181,7 +188,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       const [query] = await wsOperation(socket, `{ viewer { permissions } }`).take(1);
       expect(query?.errors).toBeUndefined();
       open[0]!.close();
-      await sleep(300);
+      await sleep(500);
       const again = wsOperation(socket, ALL);
       await expect(again.next(500)).rejects.toThrow(/no subscription event/);
       again.close();
@@ -236,10 +243,10 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
 
 describe('graphql-sse single-connection mode (/graphql/stream)', () => {
   it('delivers a sent message on the reserved stream, with the per-connection limit', async () => {
-    const { org, conversationId } = await chat();
+    const { org, conversationId, after } = await chat();
     const stream = sseClient(`${base}/graphql/stream`, bearer(org.owner.apiKey));
     try {
-      const events = sseOperation(stream, CHAT, { id: conversationId });
+      const events = sseOperation(stream, CHAT, { id: conversationId, after });
       const other = sseOperation(stream, ALL);
       await sleep(500);
       const [refused] = await sseOperation(stream, ALL).take(1);
@@ -272,9 +279,13 @@ describe('graphql-sse single-connection mode (/graphql/stream)', () => {
 
 describe("GraphiQL's subscriptions", () => {
   it('go as GraphiQL sends them: GET with the query in the URL, Accept: text/event-stream, the pre-filled Authorization', async () => {
-    const { org, conversationId } = await chat();
+    const { org, conversationId, after } = await chat();
     const abort = new AbortController();
-    const query = new URLSearchParams({ query: 'subscription Live { events { cursor kind } }', operationName: 'Live' });
+    const query = new URLSearchParams({
+      query: 'subscription Live($after: String) { events(after: $after) { cursor kind } }',
+      operationName: 'Live',
+      variables: JSON.stringify({ after }),
+    });
     const response = await fetch(`${base}/graphql?${query}`, {
       headers: { accept: 'text/event-stream', authorization: `Bearer ${org.owner.apiKey}` },
       signal: abort.signal,
@@ -290,7 +301,6 @@ describe("GraphiQL's subscriptions", () => {
         // aborted
       }
     })();
-    await sleep(300);
     await send(org.owner.apiKey, conversationId, 'For GraphiQL');
     await expect.poll(() => received, { timeout: 5_000 }).toContain('"kind":"MESSAGE_CREATED"');
     abort.abort();
