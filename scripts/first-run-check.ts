@@ -10,7 +10,8 @@
 //    `localhost:<that port>`;
 // 3. after every start, GraphiQL in a real browser (Debian's chromium, headless, driven by
 //    playwright-core): the page arrives compressed, pre-filled with a key; running its
-//    default query shows the demo organization's data;
+//    default query shows the demo organization's data; a subscription in a new tab shows the
+//    next simulated message;
 // 4. one more plain `npm start` (a restart on the now existing database, with the key kept in
 //    data/graphiql-key) that must not rebuild, then reload, run again, see data; SIGTERM;
 // 5. a changed source, and `npm run build` compiles it.
@@ -254,6 +255,24 @@ class FirstRun {
     say(`ran the default query: ${DEMO_ORGANIZATION}, ${body.data?.contacts?.totalCount} contacts`);
   }
 
+  /**
+   * A subscription in GraphiQL, in a tab of its own (the default query's stays as it is): it
+   * goes over SSE with the pre-filled key, and the next simulated message shows in the result pane.
+   */
+  async subscriptionInGraphiQL(): Promise<void> {
+    const page = this.page as Page;
+    await page.locator('.graphiql-tab-add').click();
+    await page.locator('.graphiql-query-editor').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText('subscription Live { events { cursor kind } }');
+    await page.locator('.graphiql-execute-button').click();
+    await page.locator('.graphiql-response', { hasText: 'MESSAGE_CREATED' }).waitFor({ timeout: 60_000 });
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'graphiql-subscription.png') });
+    // Stops the subscription (the button stops what runs).
+    await page.locator('.graphiql-execute-button').click();
+    say('a subscription in GraphiQL received a simulated message (MESSAGE_CREATED)');
+  }
+
   async cleanup(): Promise<void> {
     await this.browser?.close().catch(() => {});
     if (this.server) {
@@ -289,6 +308,7 @@ async function main(): Promise<void> {
         await run.start(command);
         await run.graphiql();
         await run.messagesFlow();
+        await run.subscriptionInGraphiQL();
       } else if (command.startsWith('curl ')) {
         check(run.server, `\`${command}\` comes before any \`npm start\``);
         const output = await run.run(command);

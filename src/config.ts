@@ -8,6 +8,8 @@ import { DEFAULT_LIMITS, type OperationLimits } from './plugins/limits.js';
 import { type OperationManifest, readOperationManifest } from './plugins/persisted-operations.js';
 import { parseSecretsKey } from './secrets.js';
 import { DEFAULT_EVENT_RETENTION_DAYS } from './events/retention.js';
+import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimitSettings } from './events/subscriptions.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from './transports/connection-limit.js';
 import { DEFAULT_MEDIA_MAX_BYTES, SEND_MAX_ATTEMPTS, SEND_TIMEOUT_MS } from './whatsapp/cloud-api.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from './whatsapp/deliveries.js';
 
@@ -196,6 +198,9 @@ const schema = z.object({
   WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
   WORKER_CONCURRENCY: positiveInt(100).default(4),
   EVENT_RETENTION_DAYS: positiveInt(3650).default(DEFAULT_EVENT_RETENTION_DAYS),
+  MAX_SUBSCRIPTIONS_PER_MEMBER: positiveInt(100_000).default(DEFAULT_SUBSCRIPTION_LIMITS.perMember),
+  MAX_SUBSCRIPTIONS_PER_ORGANIZATION: positiveInt(1_000_000).default(DEFAULT_SUBSCRIPTION_LIMITS.perOrganization),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(1_000).default(DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION),
   // Unset: Meta's (DEFAULT_WHATSAPP_API_URL), or in development with the simulator, its fake.
   WHATSAPP_API_URL: apiBaseUrl.optional(),
   MEDIA_MAX_BYTES: positiveInt(2_000_000_000).default(DEFAULT_MEDIA_MAX_BYTES),
@@ -276,6 +281,10 @@ export interface Config {
   workerConcurrency: number;
   /** Days the change feed keeps its events (Query.events, subscriptions' `after`). */
   eventRetentionDays: number;
+  /** Live subscriptions one member, and one organization, may hold on one instance. */
+  subscriptionLimits: SubscriptionLimitSettings;
+  /** Subscriptions one WebSocket or graphql-sse stream may carry at once. */
+  maxSubscriptionsPerConnection: number;
   /**
    * The WhatsApp Cloud API's base URL, version included, without a trailing slash: where
    * media files are fetched and outbound messages sent. Tests point it at a fake, never at Meta.
@@ -423,6 +432,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     workers: env.WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     eventRetentionDays: env.EVENT_RETENTION_DAYS,
+    subscriptionLimits: {
+      perMember: env.MAX_SUBSCRIPTIONS_PER_MEMBER,
+      perOrganization: env.MAX_SUBSCRIPTIONS_PER_ORGANIZATION,
+    },
+    maxSubscriptionsPerConnection: env.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     whatsappApiUrl: env.WHATSAPP_API_URL ?? DEFAULT_WHATSAPP_API_URL,
     whatsappApiUrlSet: env.WHATSAPP_API_URL !== undefined,
     mediaMaxBytes: env.MEDIA_MAX_BYTES,

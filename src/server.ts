@@ -17,6 +17,7 @@ import { APP_TASKS } from './jobs/tasks.js';
 import { createLogger, type Logger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { SecretError } from './secrets.js';
+import { attachWebSocket } from './transports/websocket.js';
 import type { FakeCloudApi } from './whatsapp/fake-cloud-api.js';
 import {
   playSimulatedStatuses,
@@ -92,6 +93,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
       trustProxy: config.trustProxy,
       maxApiKeysPerMember: config.maxApiKeysPerMember,
       limits: config.limits,
+      subscriptions: { ...config.subscriptionLimits, perConnection: config.maxSubscriptionsPerConnection },
       dbStatementTimeoutMs: config.databaseUrl ? config.dbStatementTimeoutMs : 'n/a (embedded database)',
       persistedOperations: config.persistedOperations?.size ?? 'off',
       introspection: config.introspection,
@@ -138,6 +140,8 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     maxConcurrentRequests: config.maxConcurrentRequests,
     maxConcurrentRequestsPerOrganization: config.maxConcurrentRequestsPerOrganization,
     maxConnectionsPerRequest: config.maxConnectionsPerRequest,
+    subscriptionLimits: config.subscriptionLimits,
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     // The embedded database has one connection.
     poolShare: {
       connections: config.databaseUrl ? config.dbPoolSize : 1,
@@ -156,6 +160,16 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     },
     yoga,
   );
+  // GraphQL over WebSocket on /graphql (src/transports/websocket.ts).
+  const webSockets = attachWebSocket(server, {
+    yoga,
+    log,
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+    maxPayloadBytes: config.limits.maxBodyBytes,
+    maxTokens: config.limits.maxTokens,
+    corsOrigins: config.corsOrigins,
+    corsLoopbackOrigins: config.corsLoopbackOrigins,
+  });
 
   await new Promise<void>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -211,6 +225,8 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     // Keep-alive connections that are idle now, or become idle after their last response, are closed.
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const cut = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+    // WebSocket clients are told to go away (1001) and come back to another instance.
+    await webSockets.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearInterval(idle);
     clearTimeout(cut);

@@ -19,8 +19,16 @@ import { ping } from './db/health.js';
 import { isStatementTimeout } from './errors.js';
 import { pendingMigrations } from './db/migrate.js';
 import type { Logger } from './logger.js';
-import { recheckOf, requestAuthenticator, useAuthentication, viewerOf } from './plugins/authentication.js';
+import {
+  recheckOf,
+  type RequestAuthenticator,
+  requestAuthenticator,
+  useAuthentication,
+  viewerOf,
+} from './plugins/authentication.js';
 import { useMedia } from './plugins/media.js';
+import { GRAPHQL_SSE_PATH, useGraphQLSse } from './plugins/graphql-sse.js';
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from './transports/connection-limit.js';
 import { EventHub } from './events/hub.js';
 import { type LiveSubscriptions, type SubscriptionLimitSettings, SubscriptionSlots } from './events/subscriptions.js';
 import { useCompressedPages } from './plugins/compress-page.js';
@@ -63,6 +71,8 @@ export interface YogaOptions {
   eventHub?: EventHub;
   /** MAX_SUBSCRIPTIONS_PER_MEMBER / _PER_ORGANIZATION; default DEFAULT_SUBSCRIPTION_LIMITS. */
   subscriptionLimits?: SubscriptionLimitSettings;
+  /** MAX_SUBSCRIPTIONS_PER_CONNECTION, for a graphql-sse stream; default DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION. */
+  maxSubscriptionsPerConnection?: number;
   /** WHATSAPP_API_URL: where media files are fetched. Default DEFAULT_WHATSAPP_API_URL. */
   whatsappApiUrl?: string;
   /** The largest media file served by /media (MEDIA_MAX_BYTES). Default DEFAULT_MEDIA_MAX_BYTES. */
@@ -134,6 +144,19 @@ query Inbox {
 }
 `;
 
+const authenticators = new WeakMap<WagraphYoga, RequestAuthenticator>();
+
+/**
+ * The authenticator of `yoga`'s requests, for a transport that checks a credential before
+ * any request is made (a WebSocket's connection_init, src/transports/websocket.ts): the same
+ * checks, and the same throttle of refused credentials.
+ */
+export function authenticatorOf(yoga: WagraphYoga): RequestAuthenticator {
+  const authenticate = authenticators.get(yoga);
+  if (!authenticate) throw new Error('Not a yoga of createWagraphYoga');
+  return authenticate;
+}
+
 export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const { db, log } = options;
   const corsOrigins = options.corsOrigins ?? [];
@@ -151,8 +174,10 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
   const subscriptions: LiveSubscriptions = {
     hub: options.eventHub ?? new EventHub({ db, log }),
     slots: new SubscriptionSlots(options.subscriptionLimits),
+    shuttingDown: options.isShuttingDown,
   };
-  return createYoga<Record<string, never>, Context>({
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const yoga: WagraphYoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
@@ -161,7 +186,7 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
     // Said explicitly because they are security settings: one operation per request, and
     // a body over the limit is refused with 413 before it is read further.
     batching: false,
-    maxRequestBodySize: (options.limits ?? DEFAULT_LIMITS).maxBodyBytes,
+    maxRequestBodySize: limits.maxBodyBytes,
     // Yoga's own parse cache is bounded only in entries (./plugins/document-cache.ts).
     parserAndValidationCache: options.documentCache ?? createDocumentCache(),
     cors: corsPolicy(corsOrigins, { loopback: options.corsLoopbackOrigins ?? false }),
@@ -247,7 +272,14 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         maxBytes: options.mediaMaxBytes,
         timeoutMs: options.mediaTimeoutMs,
       }),
-      useNotFound(['/graphql', '/healthz', '/readyz', WHATSAPP_WEBHOOK_PATH]),
+      useGraphQLSse({
+        yoga: () => yoga,
+        authenticate,
+        maxSubscriptionsPerConnection:
+          options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        maxTokens: limits.maxTokens,
+      }),
+      useNotFound(['/graphql', GRAPHQL_SSE_PATH, '/healthz', '/readyz', WHATSAPP_WEBHOOK_PATH]),
       ...(options.graphiql ? [useCompressedPages()] : []),
       ...(corsOrigins.length > 0 || options.corsLoopbackOrigins ? [useVaryOnOrigin()] : []),
       // The plugins that run on the GraphQL parameters run in this order, authentication first.
@@ -279,7 +311,9 @@ export function createWagraphYoga(options: YogaOptions): WagraphYoga {
         },
       }),
       ...(options.introspection === false ? [useDisableIntrospection()] : []),
-      ...useOperationLimits(options.limits ?? DEFAULT_LIMITS, { fieldSuggestions: options.fieldSuggestions ?? true }),
+      ...useOperationLimits(limits, { fieldSuggestions: options.fieldSuggestions ?? true }),
     ],
   });
+  authenticators.set(yoga, authenticate);
+  return yoga;
 }

@@ -25,6 +25,7 @@ import { createWagraphYoga } from '../src/yoga.js';
 import { createTestClient, silentLogger } from './helpers/client.js';
 import { testDatabase, testDatabaseTarget } from './helpers/database.js';
 import { post, ROOT, runServer, startServer, type ServerProcess } from './helpers/process.js';
+import { wsClient, wsOperation } from './helpers/websocket.js';
 
 const DEMO_KEY = 'demo-key-for-server-tests-1-local-only';
 const MIGRATIONS = loadMigrations().map((migration) => migration.name);
@@ -323,6 +324,74 @@ describe('the embedded database', PROCESS_TEST, () => {
         socket.destroy();
       }
     }
+  });
+
+  it('subscriptions over SSE and WebSocket outlive REQUEST_TIMEOUT_MS and hold no execution slot; SIGTERM ends them at once', async () => {
+    const conversations = await post(server.url, DEMO_KEY, `{ conversations(first: 1) { nodes { id } } }`);
+    const conversationId = conversations.body.data.conversations.nodes[0].id as string;
+    const CHAT = `subscription($id: ID!) { messageEvents(conversationId: $id) { kind message { text } } }`;
+    // One SSE stream and two subscriptions on one WebSocket: more than MAX_CONCURRENT_REQUESTS (2).
+    const sse = new AbortController();
+    const stream = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${DEMO_KEY}` },
+      body: JSON.stringify({ query: CHAT, variables: { id: conversationId } }),
+      signal: sse.signal,
+    });
+    expect(stream.status).toBe(200);
+    let received = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of stream.body!) received += decoder.decode(chunk, { stream: true });
+      } catch {
+        // aborted
+      }
+    })();
+    const socket = wsClient(`${server.url.replace('http', 'ws')}/graphql`, { Authorization: `Bearer ${DEMO_KEY}` });
+    let closedWith: number | undefined;
+    socket.on('closed', (event) => (closedWith = (event as { code: number }).code));
+    const live = [wsOperation(socket, CHAT, { id: conversationId }), wsOperation(socket, CHAT, { id: conversationId })];
+    try {
+      await sleep(500);
+      // A query still gets a slot at once.
+      const started = Date.now();
+      expect((await post(server.url, DEMO_KEY, `{ viewer { permissions } }`)).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      // Past the request and headers timeouts, the streams and the socket are still open and delivering.
+      await sleep(REQUEST_TIMEOUT_MS + 1_500);
+      const sent = await post(
+        server.url,
+        DEMO_KEY,
+        `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`,
+        { input: { conversationId, text: 'Still listening' } },
+      );
+      expect(sent.body.errors).toBeUndefined();
+      for (const operation of live) {
+        const [event] = await operation.take(1);
+        expect(event?.data.messageEvents.message.text).toBe('Still listening');
+      }
+      await expect.poll(() => received, { timeout: 5_000 }).toContain('Still listening');
+
+      const signalled = Date.now();
+      expect(await server.stop('SIGTERM')).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(5_000);
+      expect(closedWith).toBe(1001);
+      await reading;
+      expect(received).toContain('SHUTTING_DOWN');
+    } finally {
+      sse.abort();
+      await socket.dispose();
+    }
+    // The next steps need a server again.
+    server = await startServer({
+      DATA_DIR: dataDir,
+      DEMO_API_KEY: DEMO_KEY,
+      MAX_CONCURRENT_REQUESTS: '2',
+      HEADERS_TIMEOUT_MS: '2000',
+      REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    });
+    running.push(server);
   });
 
   it('on SIGTERM during a stream of writes: every acknowledged write is kept, exit 0 within 10 s', async () => {

@@ -27,6 +27,11 @@ export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimitSettings = { perMembe
 export interface LiveSubscriptions {
   hub: EventHub;
   slots: SubscriptionSlots;
+  /**
+   * True once the server drains for shutdown: live subscriptions end (within
+   * RECHECK_INTERVAL_MS) so that their connections close and clients reconnect elsewhere.
+   */
+  shuttingDown?: () => boolean;
 }
 
 /** Live subscriptions per member and per organization, in this process. */
@@ -116,6 +121,12 @@ export async function* followFeed(ctx: Context, subscription: FeedSubscription):
         timer = setTimeout(() => resolve('tick'), Math.max(0, checkedAt + RECHECK_INTERVAL_MS - Date.now()));
       });
       const result = await Promise.race([next, tick]).finally(() => clearTimeout(timer));
+      if (ctx.subscriptions.shuttingDown?.()) {
+        throw ended(
+          'The server is shutting down: reconnect, with the cursor of the last event received as `after`.',
+          'SHUTTING_DOWN',
+        );
+      }
       if (Date.now() - checkedAt >= RECHECK_INTERVAL_MS) await recheck();
       if (result === 'tick') continue;
       next = undefined;

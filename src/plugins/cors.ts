@@ -18,14 +18,22 @@ export function isLoopbackOrigin(origin: string): boolean {
   }
 }
 
+/** Whether a page of `origin` may use the API from the browser: CORS_ORIGINS, and loopback origins in development. */
+export function originAllowed(
+  origin: string,
+  origins: readonly string[],
+  options: { loopback?: boolean } = {},
+): boolean {
+  return origins.includes(origin) || (options.loopback === true && isLoopbackOrigin(origin));
+}
+
 export function corsPolicy(origins: readonly string[], options: { loopback?: boolean } = {}): CorsOption {
   if (origins.length === 0 && !options.loopback) return false;
-  const allowed = new Set(origins);
   return (request: Request) => {
     const origin = request.headers.get('origin');
     // Not `origin: [...origins]`: for an origin off the list, Yoga would answer
     // `Access-Control-Allow-Origin: null`, which sandboxed frames match.
-    if (!origin || !(allowed.has(origin) || (options.loopback && isLoopbackOrigin(origin)))) return false;
+    if (!origin || !originAllowed(origin, origins, options)) return false;
     return {
       origin: [origin],
       methods: ['GET', 'POST'],

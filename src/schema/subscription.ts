@@ -13,7 +13,7 @@ import { GraphQLError } from 'graphql';
 
 builder.subscriptionType({
   description:
-    'Live changes, over GraphQL over SSE (`Accept: text/event-stream`, or the graphql-sse protocol) or over WebSocket (graphql-ws) at /graphql. ' +
+    'Live changes: over GraphQL over SSE at /graphql (`Accept: text/event-stream`), over WebSocket at /graphql (the graphql-ws protocol, the credential in `connectionParams`), or over the graphql-sse protocol at /graphql/stream. ' +
     'Each subscription delivers events in commit order; pass the `cursor` of the last event received as `after` when reconnecting to receive every event missed, once, then live ones.',
 });
 

@@ -143,6 +143,18 @@ describe('loadConfig', () => {
     });
   });
 
+  it('limits live subscriptions per member, organization and connection: 20, 1,000 and 10 by default', () => {
+    expect(loadConfig({}).subscriptionLimits).toEqual({ perMember: 20, perOrganization: 1_000 });
+    expect(loadConfig({}).maxSubscriptionsPerConnection).toBe(10);
+    const set = loadConfig({
+      MAX_SUBSCRIPTIONS_PER_MEMBER: '5',
+      MAX_SUBSCRIPTIONS_PER_ORGANIZATION: '50',
+      MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+    });
+    expect(set.subscriptionLimits).toEqual({ perMember: 5, perOrganization: 50 });
+    expect(set.maxSubscriptionsPerConnection).toBe(3);
+  });
+
   it('simulates WhatsApp users at start-up in development only, unless told otherwise', () => {
     expect(loadConfig({}).simulator).toBe(true);
     expect(loadConfig({ SIMULATOR: 'off' }).simulator).toBe(false);
@@ -177,6 +189,8 @@ describe('loadConfig', () => {
     [{ WHATSAPP_SEND_TIMEOUT_MS: '0' }, /^Invalid WHATSAPP_SEND_TIMEOUT_MS="0": must be between 1 and 300000$/],
     [{ WHATSAPP_SEND_MAX_ATTEMPTS: '101' }, /^Invalid WHATSAPP_SEND_MAX_ATTEMPTS="101": must be between 1 and 100$/],
     [{ MAX_BODY_BYTES: '0' }, /^Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
+    [{ MAX_SUBSCRIPTIONS_PER_MEMBER: '0' }, /^Invalid MAX_SUBSCRIPTIONS_PER_MEMBER="0": must be between 1 and 100000$/],
+    [{ MAX_SUBSCRIPTIONS_PER_CONNECTION: 'ten' }, /^Invalid MAX_SUBSCRIPTIONS_PER_CONNECTION="ten": must be a number$/],
     [{ INTROSPECTION: 'yes' }, /^Invalid INTROSPECTION="yes": must be true or false$/],
     [{ GRAPHIQL: 'off' }, /^Invalid GRAPHIQL="off": must be true or false$/],
     [
