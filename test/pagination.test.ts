@@ -356,11 +356,12 @@ describe('nested connections page like root ones', () => {
     const org = await createOrganization(client.db);
     const contact = await createContact(client.db, org.id);
     const conversation = await createConversation(client.db, org.id, { contactId: contact.id });
-    // Two messages per second: ties on createdAt, broken by id.
+    // Two messages per second: a chat is in the order its messages were committed (here, the
+    // order of the insert), not in createdAt order, which ties.
     const messages = await createMessages(client.db, org.id, conversation.id, 45, (index) => ({
       createdAt: at(Math.floor(index / 2)),
     }));
-    const expected = sortedIds(messages, (message) => new Date(message.createdAt!).getTime());
+    const expected = messages.map((message) => message.id);
     const fetch = nested(org, 'Conversation', conversation.id, 'messages');
 
     const newest = await fetch({ last: 20 });
