@@ -327,9 +327,13 @@ describe('the embedded database', PROCESS_TEST, () => {
   });
 
   it('subscriptions over SSE and WebSocket outlive REQUEST_TIMEOUT_MS and hold no execution slot; SIGTERM ends them at once', async () => {
-    const conversations = await post(server.url, DEMO_KEY, `{ conversations(first: 1) { nodes { id } } }`);
-    const conversationId = conversations.body.data.conversations.nodes[0].id as string;
-    const CHAT = `subscription($id: ID!) { messageEvents(conversationId: $id) { kind message { text } } }`;
+    const conversations = await post(server.url, DEMO_KEY, `{ conversations(first: 1) { nodes { id status } } }`);
+    const conversation = conversations.body.data.conversations.nodes[0] as { id: string; status: string };
+    const conversationId = conversation.id;
+    // The demo's seeded conversations are past WhatsApp's 24-hour window (no free-form send):
+    // a change of status is the event here.
+    const newStatus = conversation.status === 'CLOSED' ? 'RESOLVED' : 'CLOSED';
+    const CHAT = `subscription($id: ID!) { events(filter: { conversationId: $id }) { kind ... on ConversationEvent { conversation { status } } } }`;
     // One SSE stream and two subscriptions on one WebSocket: more than MAX_CONCURRENT_REQUESTS (2).
     const sse = new AbortController();
     const stream = await fetch(`${server.url}/graphql`, {
@@ -360,18 +364,22 @@ describe('the embedded database', PROCESS_TEST, () => {
       expect(Date.now() - started).toBeLessThan(2_000);
       // Past the request and headers timeouts, the streams and the socket are still open and delivering.
       await sleep(REQUEST_TIMEOUT_MS + 1_500);
-      const sent = await post(
+      const changed = await post(
         server.url,
         DEMO_KEY,
-        `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id } } }`,
-        { input: { conversationId, text: 'Still listening' } },
+        `mutation($input: UpdateConversationInput!) { updateConversation(input: $input) { userErrors { message } } }`,
+        { input: { id: conversationId, status: newStatus } },
       );
-      expect(sent.body.errors).toBeUndefined();
+      expect(changed.body.errors).toBeUndefined();
+      expect(changed.body.data.updateConversation.userErrors).toEqual([]);
       for (const operation of live) {
         const [event] = await operation.take(1);
-        expect(event?.data.messageEvents.message.text).toBe('Still listening');
+        expect(event?.data.events).toEqual({
+          kind: 'CONVERSATION_STATUS_CHANGED',
+          conversation: { status: newStatus },
+        });
       }
-      await expect.poll(() => received, { timeout: 5_000 }).toContain('Still listening');
+      await expect.poll(() => received, { timeout: 5_000 }).toContain('CONVERSATION_STATUS_CHANGED');
 
       const signalled = Date.now();
       expect(await server.stop('SIGTERM')).toBe(0);

@@ -37,7 +37,10 @@ const playing = new Map<string, ChannelIdentity & { appSecret: string }>();
 const runners: JobRunner[] = [];
 
 /** Sends time out after 2 s, and retries start after 300 ms (3 s by default). */
-const cloudApi = () => ({ url: fake.url, secrets: testSecretBox, sendTimeoutMs: 2_000, sendRetryBaseMs: 300 });
+// A send that gets no answer within 5 s is an unknown outcome (the hang tests wait that long):
+// shorter, and a fake answering late on a busy machine (PGlite shares the event loop) turned
+// into a retry and a second send.
+const cloudApi = () => ({ url: fake.url, secrets: testSecretBox, sendTimeoutMs: 5_000, sendRetryBaseMs: 300 });
 
 beforeAll(async () => {
   db = await freshDatabase();
