@@ -54,6 +54,29 @@ interface Subscriber {
   ended: SubscriptionEnded | undefined;
 }
 
+/**
+ * The client as the Redis event target uses it, with its rejections handled. The event target
+ * neither awaits nor catches `publish`, `subscribe` and `unsubscribe`; while Redis is away they
+ * reject (ioredis gives up on a command after one retry), and an unhandled rejection ends a
+ * Node process: a mutation would have stopped the gateway. A lost wake-up costs latency only
+ * (the poll). ioredis subscribes again to its channels once it reconnects; a channel whose
+ * first subscribe failed gets no wake-ups until its last local subscriber leaves (the poll serves it).
+ */
+function unawaitedCallsHandled(client: Redis, log: Logger): Redis {
+  const handled =
+    (command: 'publish' | 'subscribe' | 'unsubscribe') =>
+    (...args: string[]) =>
+      (client[command] as (...args: string[]) => Promise<unknown>)(...args).catch((error: unknown) =>
+        log.debug({ err: error, command }, 'redis (change feed wake-ups) unavailable: the poll covers it'),
+      );
+  return {
+    on: client.on.bind(client),
+    publish: handled('publish'),
+    subscribe: handled('subscribe'),
+    unsubscribe: handled('unsubscribe'),
+  } as unknown as Redis;
+}
+
 /** One organization's feed as followed by this instance, for all its local subscribers. */
 class Tail {
   position: bigint;
@@ -133,7 +156,10 @@ export class EventHub implements FeedPublisher {
         return client;
       };
       this.pubsub = createPubSub<Topics>({
-        eventTarget: createRedisEventTarget({ publishClient: connect(), subscribeClient: connect() }),
+        eventTarget: createRedisEventTarget({
+          publishClient: unawaitedCallsHandled(connect(), this.log),
+          subscribeClient: unawaitedCallsHandled(connect(), this.log),
+        }),
       });
     } else {
       this.pubsub = createPubSub<Topics>();

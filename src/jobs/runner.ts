@@ -35,6 +35,7 @@ import {
   type TaskList,
 } from 'graphile-worker';
 import type { Database } from '../db/database.js';
+import type { FeedPublisher } from '../events/hub.js';
 import type { Logger as WagraphLogger } from '../logger.js';
 import type { JobEnvelope } from './enqueue.js';
 import type { ScheduledTask, TaskDefinition } from './task.js';
@@ -78,7 +79,12 @@ export interface JobRunnerOptions {
   concurrency: number;
   /** Tasks run on a schedule (./task.ts). */
   schedules?: readonly ScheduledTask[];
+  /** Where jobs announce committed changes (the process's EventHub); default: nowhere (subscribers' poll finds them). */
+  feed?: FeedPublisher;
 }
+
+/** Announces nothing: subscribers find the changes at their next poll of the feed. */
+const UNANNOUNCED: FeedPublisher = { committed: () => {} };
 
 export interface JobRunner {
   /** Stops taking jobs and waits for the running ones (see the header). */
@@ -90,6 +96,7 @@ function taskList(
   schedules: readonly ScheduledTask[],
   db: Database,
   log: WagraphLogger,
+  feed: FeedPublisher,
 ): TaskList {
   const list: TaskList = {};
   for (const scheduled of schedules) {
@@ -116,6 +123,7 @@ function taskList(
         organizationId,
         db,
         log: log.child({ task: task.name, jobId: String(job.id), organizationId }),
+        feed,
         job: { id: String(job.id), attempt: job.attempts, maxAttempts: job.max_attempts },
         signal: helpers.abortSignal,
       });
@@ -136,6 +144,7 @@ export async function startJobRunner({
   tasks,
   concurrency,
   schedules = [],
+  feed = UNANNOUNCED,
 }: JobRunnerOptions): Promise<JobRunner> {
   if (tasks.length === 0) {
     // graphile-worker would report "no tasks" on every poll; jobs wait for a process that has them.
@@ -150,7 +159,7 @@ export async function startJobRunner({
       pgPool: pool,
       concurrency,
       pollInterval: POLL_INTERVAL_MS,
-      taskList: taskList(tasks, schedules, db, log),
+      taskList: taskList(tasks, schedules, db, log, feed),
       logger: workerLogger(log),
       // wagraph's process owns the signals (src/server.ts, src/jobs/process.ts).
       noHandleSignals: true,
