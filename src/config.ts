@@ -1,6 +1,7 @@
 // Every setting wagraph reads from the environment, read once and validated.
 // `loadConfig` is pure (it takes the environment as an argument) so that tests can
 // check each rule; src/server.ts turns a ConfigError into one line and exit code 1.
+import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimitSettings } from './events/subscriptions.js';
 import { z } from 'zod';
 import type { JwtSettings } from './auth/jwt.js';
 import { defaultMaxPerKey } from './admission/fair-queue.js';
@@ -179,6 +180,9 @@ const schema = z.object({
   AUTH_FAILURES_PER_MINUTE: nonNegativeInt(1_000_000).default(30),
   TRUST_PROXY: trustProxy.default(0),
   REDIS_URL: redisUrl.optional(),
+  // Live subscriptions held at once on one instance (src/events/subscriptions.ts).
+  MAX_SUBSCRIPTIONS_PER_MEMBER: positiveInt(1_000_000).default(DEFAULT_SUBSCRIPTION_LIMITS.perMember),
+  MAX_SUBSCRIPTIONS_PER_ORGANIZATION: positiveInt(1_000_000).default(DEFAULT_SUBSCRIPTION_LIMITS.perOrganization),
   // Unset: twice the pool, enough to keep every connection busy.
   MAX_CONCURRENT_REQUESTS: nonNegativeInt(100_000).optional(),
   // Unset: half of MAX_CONCURRENT_REQUESTS (at least 1).
@@ -274,6 +278,8 @@ export interface Config {
   workerConcurrency: number;
   /** Days the change feed keeps its events (Query.events, subscriptions' `after`). */
   eventRetentionDays: number;
+  /** MAX_SUBSCRIPTIONS_PER_MEMBER and _PER_ORGANIZATION, per instance. */
+  subscriptionLimits: SubscriptionLimitSettings;
   /**
    * The WhatsApp Cloud API's base URL, version included, without a trailing slash: where
    * media files are fetched (and outbound sends will go). Tests point it at a fake, never at Meta.
@@ -417,6 +423,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     workers: env.WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     eventRetentionDays: env.EVENT_RETENTION_DAYS,
+    subscriptionLimits: {
+      perMember: env.MAX_SUBSCRIPTIONS_PER_MEMBER,
+      perOrganization: env.MAX_SUBSCRIPTIONS_PER_ORGANIZATION,
+    },
     whatsappApiUrl: env.WHATSAPP_API_URL ?? DEFAULT_WHATSAPP_API_URL,
     whatsappApiUrlSet: env.WHATSAPP_API_URL !== undefined,
     mediaMaxBytes: env.MEDIA_MAX_BYTES,

@@ -122,6 +122,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     isShuttingDown: () => shuttingDown,
     secrets,
     eventHub,
+    subscriptionLimits: config.subscriptionLimits,
     jwt: config.jwt,
     limits: config.limits,
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,

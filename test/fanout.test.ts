@@ -34,6 +34,7 @@ import {
 } from './helpers/factories.js';
 import { discardJobs } from './helpers/jobs.js';
 import { type ServerProcess, startServer } from './helpers/process.js';
+import { recordStatements } from './helpers/record-statements.js';
 import { type OwnRedis, startOwnRedis } from './helpers/redis-server.js';
 import { type SseSubscription, subscribe } from './helpers/sse.js';
 import { deliveryFor, postDelivery, signed, textMessageValue } from './helpers/whatsapp.js';
@@ -333,3 +334,36 @@ if (target.kind === 'postgres') {
     fanOutTests(() => ({ instances: clients, db, redis }));
   });
 }
+
+describe('fan-out within an instance', () => {
+  let hub: EventHub;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    const db = await testDatabase();
+    hub = new EventHub({ db, log: silentLogger });
+    client = await createTestClient({ eventHub: hub }, db);
+  });
+
+  afterAll(async () => {
+    await hub.close();
+  });
+
+  it('subscribers that select the same share one read of each event’s row', TIMEOUT, async () => {
+    const chatOf = await chat(client.db);
+    // The subscribers' statements only (they run in the context they were started in), not the mutation's.
+    const { result: watchers, statements } = await recordStatements(() =>
+      Promise.all(Array.from({ length: 10 }, () => Watcher.start(client, chatOf.org.owner.apiKey))),
+    );
+    try {
+      await sendAndTime({ instances: [client], db: client.db, redis: undefined as never }, chatOf, watchers, [
+        'shared',
+      ]);
+      for (const watcher of watchers) expect(watcher.received.map((event) => event.text)).toEqual(['shared']);
+    } finally {
+      await Promise.all(watchers.map((watcher) => watcher.close()));
+    }
+    const messageReads = statements.filter((sql) => /^SELECT\b/i.test(sql) && /FROM "Message"/.test(sql));
+    expect(messageReads).toHaveLength(1);
+  });
+});

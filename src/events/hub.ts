@@ -23,6 +23,8 @@ import { type FeedEvent, headPosition, readEvents } from './feed.js';
 export const POLL_INTERVAL_MS = 1_000;
 /** Events read per statement while following or catching up. */
 const BATCH = 500;
+/** How long a row read for a live event serves the other subscribers of that event (sharedRow). */
+const ROW_SHARE_MS = 2_000;
 /** Events waiting for one subscriber before it counts as too slow and is ended. */
 export const DEFAULT_MAX_PENDING_EVENTS = 1_000;
 
@@ -284,6 +286,30 @@ export class EventHub implements FeedPublisher {
       signal.removeEventListener('abort', aborted);
       this.release(tail, subscriber);
     }
+  }
+
+  private readonly rows = new Map<string, { at: number; row: Promise<unknown> }>();
+
+  /**
+   * One read of a live event's row for every local subscriber that asks for it within
+   * ROW_SHARE_MS: `key` names the organization, the event's position, the row and what is
+   * selected of it, so two subscribers share only an identical statement of one event.
+   * A failed read is not kept.
+   */
+  sharedRow<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const kept = this.rows.get(key);
+    if (kept && now - kept.at < ROW_SHARE_MS) return kept.row as Promise<T>;
+    // Entries are added in time order: the oldest are first.
+    for (const [old, entry] of this.rows) {
+      if (now - entry.at < ROW_SHARE_MS) break;
+      this.rows.delete(old);
+    }
+    const row = load();
+    this.rows.delete(key);
+    this.rows.set(key, { at: now, row });
+    row.catch(() => this.rows.delete(key));
+    return row;
   }
 
   /** Subscribers this process serves now, per organization (for limits and metrics). */
