@@ -64,8 +64,9 @@ export interface FanoutResult {
     sendMessage: { p50: number; p99: number; max: number };
     webhook: { p50: number; p99: number; max: number };
   };
-  /** Writes answered with an error. */
+  /** Writes answered with an error, and the first error. */
   failedWrites: number;
+  firstWriteError?: string;
   /** Subscriptions that ended early (with their first error). */
   endedSubscriptions: number;
   endedReason?: string;
@@ -299,6 +300,7 @@ export async function runFanout(benchUrl: string, options: FanoutOptions): Promi
     log(`${options.rate} writes/s for ${options.seconds} s (sendMessage and webhook deliveries, alternating)`);
     const writes: { text: string; organization: number; kind: 'sendMessage' | 'webhook'; answered?: number }[] = [];
     let failedWrites = 0;
+    let firstWriteError: string | undefined;
     const pending: Promise<void>[] = [];
     const started = performance.now();
     const total = Math.round(options.rate * options.seconds);
@@ -340,8 +342,9 @@ export async function runFanout(benchUrl: string, options: FanoutOptions): Promi
               if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
             }
             write.answered = performance.now();
-          } catch {
+          } catch (error) {
             failedWrites++;
+            firstWriteError ??= error instanceof Error ? error.message : String(error);
           }
         })(),
       );
@@ -405,6 +408,7 @@ export async function runFanout(benchUrl: string, options: FanoutOptions): Promi
       lostFeedEvents: Math.max(0, expectedFeed - gotFeed),
       latencyMs: { sendMessage: summary(latencies.sendMessage), webhook: summary(latencies.webhook) },
       failedWrites,
+      ...(firstWriteError ? { firstWriteError } : {}),
       endedSubscriptions: ended.length,
       ...(ended[0] ? { endedReason: ended[0].ended } : {}),
       perInstance: instances.map((instance, index) => {
@@ -448,7 +452,7 @@ How it is measured: bench/fanout.ts.
 | messages not delivered 10 s after the last write (lost, or still queued: see the latencies), of ${result.expectedDeliveries} deliveries | ${result.lost} | 0 lost: ${verdict(result.lost === 0)} |
 | feed events of any kind not delivered by then (summed over subscribers) | ${result.lostFeedEvents} | 0 |
 | subscriptions ended early | ${result.endedSubscriptions}${result.endedReason ? ` (${result.endedReason})` : ''} | 0 |
-| writes that failed | ${result.failedWrites} | 0 |
+| writes that failed | ${result.failedWrites}${result.firstWriteError ? ` (first: ${result.firstWriteError.replaceAll('|', '\\|')})` : ''} | 0 |
 ${result.perInstance.map((instance, index) => `| instance ${index + 1}: peak RSS; CPU over the window; CPU per 1,000 feed events | ${instance.peakRssMb} MB; ${instance.cpuSeconds} s; ${instance.cpuMsPer1000Events} ms | RSS ≤ 300 MB: ${verdict(instance.peakRssMb <= 300)} |`).join('\n')}
 
 Worst peak RSS: ${worstRss} MB.
