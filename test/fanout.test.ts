@@ -5,7 +5,8 @@
 // resumes with `after` gets every event it missed, in order, without a duplicate.
 //
 // On PostgreSQL (.ci/run's second pass): three gateway processes (src/server.ts) on one fresh
-// database, one Redis of the test's own. On the embedded database, which one process opens,
+// database, one Redis of the test's own, and an `npm run worker` process that processes the
+// webhook deliveries (the gateways run no jobs). On the embedded database, which one process opens,
 // the same scenario runs in this process: three yogas on the test database, each with its own
 // EventHub on that Redis (each hub follows the feed by itself, as an instance does, so only
 // Redis carries a wake-up from one to another).
@@ -33,7 +34,7 @@ import {
   type TestOrganization,
 } from './helpers/factories.js';
 import { discardJobs } from './helpers/jobs.js';
-import { type ServerProcess, startServer } from './helpers/process.js';
+import { runScript, type ServerProcess, startServer } from './helpers/process.js';
 import { recordStatements } from './helpers/record-statements.js';
 import { type OwnRedis, startOwnRedis } from './helpers/redis-server.js';
 import { type SseSubscription, subscribe } from './helpers/sse.js';
@@ -264,6 +265,7 @@ if (target.kind === 'postgres') {
     let redis: OwnRedis;
     let db: Database;
     let gateways: ServerProcess[] = [];
+    let worker: ReturnType<typeof runScript> | undefined;
 
     beforeAll(async () => {
       admin = new pg.Client({ connectionString: target.url });
@@ -279,15 +281,26 @@ if (target.kind === 'postgres') {
         REDIS_URL: redis.url,
         SEED_DEMO_DATA: 'false',
         SECRETS_KEY: TEST_SECRETS_KEY.toString('base64'),
+        // Webhook deliveries are processed by an `npm run worker` process, which serves no
+        // subscriber: only Redis can wake the gateways' subscribers at once.
+        WORKERS: 'off',
       };
       // The first migrates; the two others start on the migrated database.
       gateways = [await startServer(env)];
       gateways.push(...(await Promise.all([startServer(env), startServer(env)])));
+      worker = runScript('src/worker.ts', env);
+      const deadline = Date.now() + 60_000;
+      while (!/"msg":"job runner started"/.test(worker.output())) {
+        if (worker.child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`the worker did not start:\n${worker.output()}`);
+        await sleep(50);
+      }
       db = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 4 });
     }, 300_000);
 
     afterAll(async () => {
-      await Promise.all(gateways.map((gateway) => gateway.stop()));
+      if (worker && worker.child.exitCode === null) worker.child.kill('SIGTERM');
+      await Promise.all([...gateways.map((gateway) => gateway.stop()), worker?.exited]);
       await db?.close();
       await redis?.stop();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
