@@ -1,10 +1,11 @@
 // Command-line options of `npm run bench -- …`.
 import { parseArgs } from 'node:util';
+import { FANOUT_DEFAULTS, type FanoutOptions } from './fanout.js';
 import { NOISE_KINDS, type NoiseKind } from './noisy-neighbour.js';
 import { OPERATION_NAMES, type OperationName, TARGETS, type TargetName } from './operations.js';
 
-/** Runs of their own, after the table (see ./noisy-neighbour.ts and ./count-costs.ts). */
-export const SCENARIOS = ['noisy-neighbour', 'count-costs'] as const;
+/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts and ./fanout.ts). */
+export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'fanout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]
@@ -19,6 +20,9 @@ export const USAGE = `npm run bench -- [options]
                        naming only scenarios skips the table, naming no scenario skips them
   --noise-seconds <s>  noisy-neighbour: seconds of noise (default 25), after 10 s idle
   --noise-kinds <list> noisy-neighbour: what A sends (default all: ${NOISE_KINDS.join(', ')})
+  --fanout-subscribers <n>  fanout: SSE subscribers (default ${FANOUT_DEFAULTS.subscribers})
+  --fanout-rate <n>    fanout: writes per second (default ${FANOUT_DEFAULTS.rate}; each makes about 2 feed events)
+  --fanout-seconds <s> fanout: seconds of writes (default ${FANOUT_DEFAULTS.seconds})
   --warmup <s>         seconds of warm-up load per operation before its runs (default 2)
   --batch <n>          sequential requests over which statements and rows are counted,
                        and over which count-costs takes its p50 (default 10)
@@ -40,6 +44,7 @@ export interface BenchOptions {
   targets: TargetName[];
   scenarios: ScenarioName[];
   noise: { seconds: number; idleSeconds: number; kinds: NoiseKind[] };
+  fanout: FanoutOptions;
   warmupSeconds: number;
   batch: number;
   build: boolean;
@@ -71,6 +76,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'soak-minutes': { type: 'string', default: '5' },
       'noise-seconds': { type: 'string', default: '25' },
       'noise-kinds': { type: 'string' },
+      'fanout-subscribers': { type: 'string', default: String(FANOUT_DEFAULTS.subscribers) },
+      'fanout-rate': { type: 'string', default: String(FANOUT_DEFAULTS.rate) },
+      'fanout-seconds': { type: 'string', default: String(FANOUT_DEFAULTS.seconds) },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -115,6 +123,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       idleSeconds: 10,
       kinds: kinds as NoiseKind[],
     },
+    fanout: {
+      subscribers: Math.round(positive('fanout-subscribers', values['fanout-subscribers'])),
+      rate: positive('fanout-rate', values['fanout-rate']),
+      seconds: positive('fanout-seconds', values['fanout-seconds']),
+    },
     warmupSeconds: Number(values.warmup),
     batch: Math.round(positive('batch', values.batch)),
     build: !values['skip-build'],
@@ -130,6 +143,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     options.durationSeconds === 10 &&
     values.concurrency === '1,16,64' &&
     values['noise-seconds'] === '25' &&
-    values['noise-kinds'] === undefined;
+    values['noise-kinds'] === undefined &&
+    values['fanout-subscribers'] === String(FANOUT_DEFAULTS.subscribers) &&
+    values['fanout-rate'] === String(FANOUT_DEFAULTS.rate) &&
+    values['fanout-seconds'] === String(FANOUT_DEFAULTS.seconds);
   return options;
 }

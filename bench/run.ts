@@ -5,7 +5,8 @@
 //      then a batch of sequential requests gives SQL statements and rows read per request;
 //   2. load phase: the server started afresh, connected directly; autocannon at each
 //      concurrency, RSS sampled.
-// Then the scenarios: count-costs (./count-costs.ts) and noisy-neighbour (./noisy-neighbour.ts).
+// Then the scenarios: count-costs (./count-costs.ts), noisy-neighbour (./noisy-neighbour.ts)
+// and fanout (./fanout.ts).
 // Results: bench/out/results-<time>.{json,md}, and bench/RESULTS.md after a complete
 // default run. `--soak` and `--profile` run wagraph alone instead (see ./options.ts).
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { loadMigrations } from '../src/db/migrate.js';
 import { benchDatabaseUrl } from './bench-database.js';
 import { runCountCosts } from './count-costs.js';
 import { cancelLeftoverQueries, waitUntilQuiet } from './database-idle.js';
+import { runFanout } from './fanout.js';
 import { type Fixture, FixtureMissingError, readFixture } from './fixture.js';
 import { runLoad } from './load.js';
 import { readMemory, sampleRss } from './memory.js';
@@ -432,8 +434,8 @@ async function runScenarios(
   url: string,
   fixture: Fixture,
   options: BenchOptions,
-): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts'>> {
-  const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts'> = {};
+): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'fanout'>> {
+  const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'fanout'> = {};
   if (options.scenarios.includes('count-costs')) {
     log(`── count-costs: counts of the inbox and the contact table, p50 over ${options.batch} sequential requests`);
     outcome.countCosts = await runCountCosts(url, fixture, options.batch).catch((error: unknown) => {
@@ -452,6 +454,14 @@ async function runScenarios(
       slowClients: 50,
     }).catch((error: unknown) => {
       log(`noisy-neighbour failed: ${describe(error)}`);
+      return { error: describe(error) };
+    });
+  }
+  if (options.scenarios.includes('fanout')) {
+    const { subscribers, rate, seconds } = options.fanout;
+    log(`── fanout: ${subscribers} SSE subscribers on two instances (Redis), ${rate} writes/s for ${seconds} s`);
+    outcome.fanout = await runFanout(url, options.fanout).catch((error: unknown) => {
+      log(`fanout failed: ${describe(error)}`);
       return { error: describe(error) };
     });
   }

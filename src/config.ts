@@ -198,6 +198,8 @@ const schema = z.object({
   WORKERS: z.enum(['in-process', 'off'], { error: 'must be in-process or off' }).default('in-process'),
   WORKER_CONCURRENCY: positiveInt(100).default(4),
   EVENT_RETENTION_DAYS: positiveInt(3650).default(DEFAULT_EVENT_RETENTION_DAYS),
+  // Live subscriptions held at once on one instance (src/events/subscriptions.ts), and on one
+  // WebSocket or graphql-sse stream (src/transports/connection-limit.ts).
   MAX_SUBSCRIPTIONS_PER_MEMBER: positiveInt(100_000).default(DEFAULT_SUBSCRIPTION_LIMITS.perMember),
   MAX_SUBSCRIPTIONS_PER_ORGANIZATION: positiveInt(1_000_000).default(DEFAULT_SUBSCRIPTION_LIMITS.perOrganization),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(1_000).default(DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION),

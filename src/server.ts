@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { DatabaseOpenError } from './db/client.js';
 import { DEMO_CHANNEL_FILE } from './db/development-key.js';
+import { EventHub } from './events/hub.js';
 import { MigrationError } from './db/migrate.js';
 import { prepareDatabase } from './db/setup.js';
 import { type JobRunner, startJobRunner } from './jobs/runner.js';
@@ -104,6 +105,11 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     'security settings',
   );
 
+  // One hub per process: it follows the change feed once per organization for all of this
+  // instance's subscribers, and announces commits (mutations, background jobs) to every
+  // instance through Redis with REDIS_URL, in this process only without (src/events/hub.ts).
+  const eventHub = new EventHub({ db, log, redisUrl: config.rateLimit.redisUrl });
+
   let shuttingDown = false;
   const developing = config.env !== 'production';
   // In development, the simulator's channel; with WHATSAPP_API_URL unset, the gateway fetches
@@ -123,6 +129,8 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     graphiqlApiKey: developing ? (config.demoApiKeys[0] ?? developmentKey ?? seededKeys?.[0]?.secret) : undefined,
     isShuttingDown: () => shuttingDown,
     secrets,
+    eventHub,
+    subscriptionLimits: config.subscriptionLimits,
     jwt: config.jwt,
     limits: config.limits,
     webhookMaxBodyBytes: config.webhookMaxBodyBytes,
@@ -140,7 +148,6 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     maxConcurrentRequests: config.maxConcurrentRequests,
     maxConcurrentRequestsPerOrganization: config.maxConcurrentRequestsPerOrganization,
     maxConnectionsPerRequest: config.maxConnectionsPerRequest,
-    subscriptionLimits: config.subscriptionLimits,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     // The embedded database has one connection.
     poolShare: {
@@ -173,7 +180,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
 
   await new Promise<void>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      void Promise.all([db.close(), rateLimiter?.close()]).finally(() =>
+      void Promise.all([eventHub.close(), db.close(), rateLimiter?.close()]).finally(() =>
         fail(`Cannot listen on ${config.host}:${config.port}: ${error.message}`),
       );
     });
@@ -194,6 +201,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
         sendTimeoutMs: config.whatsappSendTimeoutMs,
         sendMaxAttempts: config.whatsappSendMaxAttempts,
       },
+      feed: eventHub,
     });
   }
   const address = server.address();
@@ -232,7 +240,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     clearTimeout(cut);
     // Running jobs finish (or go back to the queue) before the database closes.
     await jobRunner?.stop();
-    await Promise.all([db.close(), rateLimiter?.close(), fakeCloudApi?.close()]);
+    await Promise.all([eventHub.close(), db.close(), rateLimiter?.close(), fakeCloudApi?.close()]);
     log.info('stopped');
     // A log reader that stalled must not hold the exit: what it has not taken is dropped.
     await logSink.drain(500);

@@ -23,6 +23,8 @@ import { type FeedEvent, headPosition, readEvents } from './feed.js';
 export const POLL_INTERVAL_MS = 1_000;
 /** Events read per statement while following or catching up. */
 const BATCH = 500;
+/** How long a row read for a live event serves the other subscribers of that event (sharedRow). */
+const ROW_SHARE_MS = 2_000;
 /** Events waiting for one subscriber before it counts as too slow and is ended. */
 export const DEFAULT_MAX_PENDING_EVENTS = 1_000;
 
@@ -52,6 +54,29 @@ interface Subscriber {
   pending: FeedEvent[];
   wake: (() => void) | undefined;
   ended: SubscriptionEnded | undefined;
+}
+
+/**
+ * The client as the Redis event target uses it, with its rejections handled. The event target
+ * neither awaits nor catches `publish`, `subscribe` and `unsubscribe`; while Redis is away they
+ * reject (ioredis gives up on a command after one retry), and an unhandled rejection ends a
+ * Node process: a mutation would have stopped the gateway. A lost wake-up costs latency only
+ * (the poll). ioredis subscribes again to its channels once it reconnects; a channel whose
+ * first subscribe failed gets no wake-ups until its last local subscriber leaves (the poll serves it).
+ */
+function unawaitedCallsHandled(client: Redis, log: Logger): Redis {
+  const handled =
+    (command: 'publish' | 'subscribe' | 'unsubscribe') =>
+    (...args: string[]) =>
+      (client[command] as (...args: string[]) => Promise<unknown>)(...args).catch((error: unknown) =>
+        log.debug({ err: error, command }, 'redis (change feed wake-ups) unavailable: the poll covers it'),
+      );
+  return {
+    on: client.on.bind(client),
+    publish: handled('publish'),
+    subscribe: handled('subscribe'),
+    unsubscribe: handled('unsubscribe'),
+  } as unknown as Redis;
 }
 
 /** One organization's feed as followed by this instance, for all its local subscribers. */
@@ -133,7 +158,10 @@ export class EventHub implements FeedPublisher {
         return client;
       };
       this.pubsub = createPubSub<Topics>({
-        eventTarget: createRedisEventTarget({ publishClient: connect(), subscribeClient: connect() }),
+        eventTarget: createRedisEventTarget({
+          publishClient: unawaitedCallsHandled(connect(), this.log),
+          subscribeClient: unawaitedCallsHandled(connect(), this.log),
+        }),
       });
     } else {
       this.pubsub = createPubSub<Topics>();
@@ -258,6 +286,30 @@ export class EventHub implements FeedPublisher {
       signal.removeEventListener('abort', aborted);
       this.release(tail, subscriber);
     }
+  }
+
+  private readonly rows = new Map<string, { at: number; row: Promise<unknown> }>();
+
+  /**
+   * One read of a live event's row for every local subscriber that asks for it within
+   * ROW_SHARE_MS: `key` names the organization, the event's position, the row and what is
+   * selected of it, so two subscribers share only an identical statement of one event.
+   * A failed read is not kept.
+   */
+  sharedRow<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const kept = this.rows.get(key);
+    if (kept && now - kept.at < ROW_SHARE_MS) return kept.row as Promise<T>;
+    // Entries are added in time order: the oldest are first.
+    for (const [old, entry] of this.rows) {
+      if (now - entry.at < ROW_SHARE_MS) break;
+      this.rows.delete(old);
+    }
+    const row = load();
+    this.rows.delete(key);
+    this.rows.set(key, { at: now, row });
+    row.catch(() => this.rows.delete(key));
+    return row;
   }
 
   /** Subscribers this process serves now, per organization (for limits and metrics). */

@@ -4,6 +4,7 @@
 import { eventRetention } from '../events/retention.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { DatabaseOpenError } from '../db/client.js';
+import { EventHub } from '../events/hub.js';
 import { MigrationError } from '../db/migrate.js';
 import { prepareDatabase } from '../db/setup.js';
 import { createLogger, LogSink } from '../logger.js';
@@ -39,6 +40,9 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     throw error;
   }
   const { db, secrets } = prepared;
+  // Publishes only (no subscribers here): with REDIS_URL, a job's commits wake the gateways'
+  // subscribers at once; without it, they see them at their next poll of the feed.
+  const eventHub = new EventHub({ db, log, redisUrl: config.rateLimit.redisUrl });
   const runner = await startJobRunner({
     db,
     log,
@@ -51,6 +55,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
       sendTimeoutMs: config.whatsappSendTimeoutMs,
       sendMaxAttempts: config.whatsappSendMaxAttempts,
     },
+    feed: eventHub,
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -58,7 +63,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     stopping = true;
     log.info({ signal }, 'shutting down: letting running jobs finish');
     await runner.stop();
-    await db.close();
+    await Promise.all([eventHub.close(), db.close()]);
     log.info('stopped');
     await logSink.drain(500);
     process.exit(0);

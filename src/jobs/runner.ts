@@ -36,6 +36,7 @@ import {
 } from 'graphile-worker';
 import { DEFAULT_WHATSAPP_API_URL } from '../config.js';
 import type { Database } from '../db/database.js';
+import type { FeedPublisher } from '../events/hub.js';
 import type { Logger as WagraphLogger } from '../logger.js';
 import type { CloudApiAccess } from '../whatsapp/cloud-api.js';
 import type { JobEnvelope } from './enqueue.js';
@@ -82,7 +83,12 @@ export interface JobRunnerOptions {
   schedules?: readonly ScheduledTask[];
   /** For tasks that call WhatsApp (default: Meta's URL and no key, so no channel's token opens). */
   cloudApi?: CloudApiAccess;
+  /** Where jobs announce committed changes (the process's EventHub); default: nowhere (subscribers' poll finds them). */
+  feed?: FeedPublisher;
 }
+
+/** Announces nothing: subscribers find the changes at their next poll of the feed. */
+const UNANNOUNCED: FeedPublisher = { committed: () => {} };
 
 export interface JobRunner {
   /** Stops taking jobs and waits for the running ones (see the header). */
@@ -95,6 +101,7 @@ function taskList(
   db: Database,
   log: WagraphLogger,
   cloudApi: CloudApiAccess,
+  feed: FeedPublisher,
 ): TaskList {
   const list: TaskList = {};
   for (const scheduled of schedules) {
@@ -121,6 +128,7 @@ function taskList(
         organizationId,
         db,
         log: log.child({ task: task.name, jobId: String(job.id), organizationId }),
+        feed,
         job: { id: String(job.id), attempt: job.attempts, maxAttempts: job.max_attempts },
         cloudApi,
         signal: helpers.abortSignal,
@@ -143,6 +151,7 @@ export async function startJobRunner({
   concurrency,
   schedules = [],
   cloudApi = { url: DEFAULT_WHATSAPP_API_URL, secrets: undefined },
+  feed = UNANNOUNCED,
 }: JobRunnerOptions): Promise<JobRunner> {
   if (tasks.length === 0) {
     // graphile-worker would report "no tasks" on every poll; jobs wait for a process that has them.
@@ -157,7 +166,7 @@ export async function startJobRunner({
       pgPool: pool,
       concurrency,
       pollInterval: POLL_INTERVAL_MS,
-      taskList: taskList(tasks, schedules, db, log, cloudApi),
+      taskList: taskList(tasks, schedules, db, log, cloudApi, feed),
       logger: workerLogger(log),
       // wagraph's process owns the signals (src/server.ts, src/jobs/process.ts).
       noHandleSignals: true,

@@ -3,6 +3,7 @@
 // gateway and `npm run worker` run the tasks of ./tasks.ts, a test runs its own.
 import type { z } from 'zod';
 import type { Database } from '../db/database.js';
+import type { FeedPublisher } from '../events/hub.js';
 import type { Logger } from '../logger.js';
 import type { CloudApiAccess } from '../whatsapp/cloud-api.js';
 
@@ -12,6 +13,11 @@ export interface JobContext {
   organizationId: string;
   db: Database;
   log: Logger;
+  /**
+   * Announces the job's committed changes to subscribers on every instance (call it after the
+   * transaction commits, never inside it); the feed's poll would find them anyway, later.
+   */
+  feed: FeedPublisher;
   job: {
     id: string;
     /** This run is attempt number `attempt` (from 1) of at most `maxAttempts`. */

@@ -75,15 +75,23 @@ export function mayRead(permissions: ReadonlySet<string>, event: FeedEvent): boo
   return permissions.has(PERMISSION[subjectOf(event.kind)]);
 }
 
-/** The subject's row, loaded with what the query selects under the field (null once deleted). */
+/**
+ * The subject's row, loaded with what the query selects under the field (null once deleted).
+ * In a subscription, every subscriber of this instance that selects the same for the same
+ * event shares one read (EventHub.sharedRow): without it, an event read its row once per
+ * subscriber, and 500 subscribers of an organization made 500 identical statements of it.
+ */
 async function loadSubject<M extends ModelKey>(
   ctx: Context,
   info: GraphQLResolveInfo,
+  event: FeedEvent,
   model: M,
-  id: string,
 ): Promise<ModelRows[M] | null> {
-  const [row] = await ctx.loaders.nodes.load(model, [id], queryFromInfo({ context: ctx, info }));
-  return row ?? null;
+  const query = queryFromInfo({ context: ctx, info });
+  const load = async () => (await ctx.loaders.nodes.load(model, [event.subjectId], query))[0] ?? null;
+  if (info.operation.operation !== 'subscription') return load();
+  const key = `${ctx.viewer.organizationId}:${event.position}:${model}:${event.subjectId}:${JSON.stringify(query)}`;
+  return ctx.subscriptions.hub.sharedRow(key, load);
 }
 
 export const Event = builder.interfaceRef<FeedEvent>('Event').implement({
@@ -124,7 +132,7 @@ export const MessageEvent = builder.objectRef<FeedEvent>('MessageEvent').impleme
       type: Message,
       nullable: true,
       description: 'The message as it is now; null when it was deleted since.',
-      resolve: (event, _args, ctx, info) => loadSubject(ctx, info, 'message', event.subjectId),
+      resolve: (event, _args, ctx, info) => loadSubject(ctx, info, event, 'message'),
     }),
   }),
 });
@@ -142,7 +150,7 @@ export const ConversationEvent = builder.objectRef<FeedEvent>('ConversationEvent
       type: Conversation,
       nullable: true,
       description: 'The conversation as it is now; null when it was deleted.',
-      resolve: (event, _args, ctx, info) => loadSubject(ctx, info, 'conversation', event.subjectId),
+      resolve: (event, _args, ctx, info) => loadSubject(ctx, info, event, 'conversation'),
     }),
   }),
 });
@@ -160,7 +168,7 @@ export const ContactEvent = builder.objectRef<FeedEvent>('ContactEvent').impleme
       type: Contact,
       nullable: true,
       description: 'The contact as it is now; null when it was deleted.',
-      resolve: (event, _args, ctx, info) => loadSubject(ctx, info, 'contact', event.subjectId),
+      resolve: (event, _args, ctx, info) => loadSubject(ctx, info, event, 'contact'),
     }),
   }),
 });

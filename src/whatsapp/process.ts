@@ -380,7 +380,7 @@ export const processWebhookDelivery = defineTask({
   name: 'whatsapp.processDelivery',
   payload: z.object({ deliveryId: z.uuid() }),
   maxAttempts: 10,
-  handler: async ({ deliveryId }, { organizationId, db, log }) => {
+  handler: async ({ deliveryId }, { organizationId, db, log, feed }) => {
     const tenant = tenantClient(db.prisma, organizationId);
     const delivery = await tenant.webhookDelivery.findFirst({
       where: { id: deliveryId },
@@ -394,6 +394,8 @@ export const processWebhookDelivery = defineTask({
       for (const event of events) {
         try {
           await tenant.$transaction((tx) => event.run(tx, organizationId));
+          // Committed: subscribers on every instance read the new feed events now, not at their next poll.
+          feed.committed(organizationId);
         } catch (error) {
           if (!(error instanceof EventProblem)) throw error;
           problems.push({ event: event.path, reason: error.message });

@@ -3,8 +3,10 @@
 import { afterAll } from 'vitest';
 import { dropFreshDatabases } from './database.js';
 import { killStartedServers } from './process.js';
+import { stopOwnRedisServers } from './redis-server.js';
 
 afterAll(async () => {
   killStartedServers();
+  stopOwnRedisServers();
   await dropFreshDatabases();
 });

@@ -14,7 +14,7 @@ export interface SseSubscription {
 }
 
 export async function subscribe(
-  client: TestClient,
+  client: Pick<TestClient, 'request'>,
   query: string,
   variables: Record<string, unknown>,
   as: TestMember | null,
