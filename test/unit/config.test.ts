@@ -163,17 +163,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SIMULATOR: 'yes' })).toThrow(/^Invalid SIMULATOR="yes": must be on or off$/);
   });
 
-  it('limits live subscriptions per instance: 20 per member and 1,000 per organization by default', () => {
-    expect(loadConfig({}).subscriptionLimits).toEqual({ perMember: 20, perOrganization: 1_000 });
-    expect(
-      loadConfig({ MAX_SUBSCRIPTIONS_PER_MEMBER: '500', MAX_SUBSCRIPTIONS_PER_ORGANIZATION: '5000' })
-        .subscriptionLimits,
-    ).toEqual({ perMember: 500, perOrganization: 5_000 });
-    expect(() => loadConfig({ MAX_SUBSCRIPTIONS_PER_MEMBER: '0' })).toThrow(
-      /^Invalid MAX_SUBSCRIPTIONS_PER_MEMBER="0": must be between 1 and 1000000$/,
-    );
-  });
-
   it('names the variable and the rule it breaks', () => {
     expect(() => loadConfig({ MAX_COST: '0' })).toThrow(
       new ConfigError('Invalid MAX_COST="0": must be between 1 and 1000000000'),
