@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import { NOISE_KINDS, type NoiseKind } from './noisy-neighbour.js';
 import { OPERATION_NAMES, type OperationName, TARGETS, type TargetName } from './operations.js';
+import { DEFAULT_WEBHOOK_RATES, DEFAULT_WEBHOOK_STEP_SECONDS } from './webhook-ingestion.js';
 
-/** Runs of their own, after the table (see ./noisy-neighbour.ts and ./count-costs.ts). */
-export const SCENARIOS = ['noisy-neighbour', 'count-costs'] as const;
+/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts and ./webhook-ingestion.ts). */
+export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'webhook-ingestion'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]
@@ -19,6 +20,10 @@ export const USAGE = `npm run bench -- [options]
                        naming only scenarios skips the table, naming no scenario skips them
   --noise-seconds <s>  noisy-neighbour: seconds of noise (default 25), after 10 s idle
   --noise-kinds <list> noisy-neighbour: what A sends (default all: ${NOISE_KINDS.join(', ')})
+  --webhook-rates <list>
+                       webhook-ingestion: events/s of each step (default ${DEFAULT_WEBHOOK_RATES.join(',')})
+  --webhook-step-seconds <s>
+                       webhook-ingestion: seconds of each step (default ${DEFAULT_WEBHOOK_STEP_SECONDS})
   --warmup <s>         seconds of warm-up load per operation before its runs (default 2)
   --batch <n>          sequential requests over which statements and rows are counted,
                        and over which count-costs takes its p50 (default 10)
@@ -40,6 +45,7 @@ export interface BenchOptions {
   targets: TargetName[];
   scenarios: ScenarioName[];
   noise: { seconds: number; idleSeconds: number; kinds: NoiseKind[] };
+  webhook: { rates: number[]; stepSeconds: number };
   warmupSeconds: number;
   batch: number;
   build: boolean;
@@ -71,6 +77,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'soak-minutes': { type: 'string', default: '5' },
       'noise-seconds': { type: 'string', default: '25' },
       'noise-kinds': { type: 'string' },
+      'webhook-rates': { type: 'string', default: DEFAULT_WEBHOOK_RATES.join(',') },
+      'webhook-step-seconds': { type: 'string', default: String(DEFAULT_WEBHOOK_STEP_SECONDS) },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -115,6 +123,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       idleSeconds: 10,
       kinds: kinds as NoiseKind[],
     },
+    webhook: {
+      rates: values['webhook-rates'].split(',').map((value) => Math.round(positive('webhook-rates', value))),
+      stepSeconds: positive('webhook-step-seconds', values['webhook-step-seconds']),
+    },
     warmupSeconds: Number(values.warmup),
     batch: Math.round(positive('batch', values.batch)),
     build: !values['skip-build'],
@@ -130,6 +142,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     options.durationSeconds === 10 &&
     values.concurrency === '1,16,64' &&
     values['noise-seconds'] === '25' &&
-    values['noise-kinds'] === undefined;
+    values['noise-kinds'] === undefined &&
+    values['webhook-rates'] === DEFAULT_WEBHOOK_RATES.join(',') &&
+    values['webhook-step-seconds'] === String(DEFAULT_WEBHOOK_STEP_SECONDS);
   return options;
 }
