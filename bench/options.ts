@@ -24,6 +24,11 @@ export const USAGE = `npm run bench -- [options]
                        webhook-ingestion: events/s of each step (default ${DEFAULT_WEBHOOK_RATES.join(',')})
   --webhook-step-seconds <s>
                        webhook-ingestion: seconds of each step (default ${DEFAULT_WEBHOOK_STEP_SECONDS})
+  --webhook-workers <in-process|off>
+                       webhook-ingestion: off starts the gateway with WORKERS=off, so that it only
+                       acknowledges (the ack path alone; no lag, no check of lost events)
+  --webhook-cpu-profile
+                       webhook-ingestion: the gateway under node --cpu-prof; prints the top self time
   --warmup <s>         seconds of warm-up load per operation before its runs (default 2)
   --batch <n>          sequential requests over which statements and rows are counted,
                        and over which count-costs takes its p50 (default 10)
@@ -45,7 +50,7 @@ export interface BenchOptions {
   targets: TargetName[];
   scenarios: ScenarioName[];
   noise: { seconds: number; idleSeconds: number; kinds: NoiseKind[] };
-  webhook: { rates: number[]; stepSeconds: number };
+  webhook: { rates: number[]; stepSeconds: number; workers: 'in-process' | 'off'; cpuProfile: boolean };
   warmupSeconds: number;
   batch: number;
   build: boolean;
@@ -79,6 +84,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'noise-kinds': { type: 'string' },
       'webhook-rates': { type: 'string', default: DEFAULT_WEBHOOK_RATES.join(',') },
       'webhook-step-seconds': { type: 'string', default: String(DEFAULT_WEBHOOK_STEP_SECONDS) },
+      'webhook-workers': { type: 'string', default: 'in-process' },
+      'webhook-cpu-profile': { type: 'boolean', default: false },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -109,6 +116,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.profile !== undefined && !(OPERATION_NAMES as readonly string[]).includes(values.profile)) {
     throw new Error(`--profile: unknown operation "${values.profile}" (one of ${OPERATION_NAMES.join(', ')})`);
   }
+  if (values['webhook-workers'] !== 'in-process' && values['webhook-workers'] !== 'off') {
+    throw new Error(`--webhook-workers: in-process or off, got ${values['webhook-workers']}`);
+  }
   const concurrency = values.concurrency.split(',').map((value) => Math.round(positive('concurrency', value)));
   const options: BenchOptions = {
     scale: positive('scale', values.scale),
@@ -126,6 +136,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     webhook: {
       rates: values['webhook-rates'].split(',').map((value) => Math.round(positive('webhook-rates', value))),
       stepSeconds: positive('webhook-step-seconds', values['webhook-step-seconds']),
+      workers: values['webhook-workers'] as 'in-process' | 'off',
+      cpuProfile: values['webhook-cpu-profile'],
     },
     warmupSeconds: Number(values.warmup),
     batch: Math.round(positive('batch', values.batch)),
@@ -144,6 +156,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     values['noise-seconds'] === '25' &&
     values['noise-kinds'] === undefined &&
     values['webhook-rates'] === DEFAULT_WEBHOOK_RATES.join(',') &&
-    values['webhook-step-seconds'] === String(DEFAULT_WEBHOOK_STEP_SECONDS);
+    values['webhook-step-seconds'] === String(DEFAULT_WEBHOOK_STEP_SECONDS) &&
+    values['webhook-workers'] === 'in-process' &&
+    !values['webhook-cpu-profile'];
   return options;
 }

@@ -236,15 +236,26 @@ export function renderWebhookIngestion(result: WebhookResult | { error: string }
   const rows = result.steps.map((step) => {
     const failures = Object.keys(step.failures).length ? ` (${statuses(step.failures)})` : '';
     const lagSeen = step.lag.seen === step.lag.samples ? '' : ` (${step.lag.samples - step.lag.seen} never seen)`;
-    return `| ${number(step.targetPerSecond)} | ${number(step.posts)} | ${number(step.events)} | ${number(step.ackedPerSecond)}${failures} | ${number(step.ackP50Ms)} | ${number(step.ackP99Ms)} | ${number(step.ackMaxMs)} | ${number(step.lag.p50Ms)} | ${number(step.lag.p99Ms)}${lagSeen} | ${number(step.lag.seen)} | ${number(step.deliveryLag.p50Ms)} / ${number(step.deliveryLag.p99Ms)} | ${Number.isNaN(step.drainSeconds) ? 'not within 120 s' : number(step.drainSeconds, 1)} | ${number(step.processedPerSecond)} | ${number(step.peakRssMb)} | ${stepMeets(step) ? 'yes' : 'no'} |`;
+    return `| ${number(step.targetPerSecond)} | ${number(step.posts)} | ${number(step.events)} | ${number(step.ackedPerSecond)}${failures} | ${number(step.ackP50Ms)} | ${number(step.ackP99Ms)} | ${number(step.ackMaxMs)} | ${number(step.lag.p50Ms)} | ${number(step.lag.p99Ms)}${lagSeen} | ${number(step.lag.seen)} | ${number(step.deliveryLag.p50Ms)} / ${number(step.deliveryLag.p99Ms)} | ${Number.isNaN(step.drainSeconds) ? (result.workers === 'off' ? '–' : 'not within 300 s') : number(step.drainSeconds, 1)} | ${number(step.processedPerSecond)} | ${number(step.peakRssMb)} | ${number(step.loadAverage[0], 1)} → ${number(step.loadAverage[1], 1)} | ${stepMeets(step) ? 'yes' : 'no'} |`;
   });
   const meeting = result.steps.filter(stepMeets);
   const best = meeting.at(-1);
   const c = result.check;
-  return `## Webhook ingestion
+  const lost = c
+    ? `- **Lost events: ${number(c.lost)}** (target ${WEBHOOK_TARGETS.lost}: ${pass(c.lost === WEBHOOK_TARGETS.lost)}), checked in the database once the queue drained:
+  ${number(c.newMessages)} new messages sent (duplicates and replays not counted), ${number(c.missing)} missing, ${number(c.duplicated)} stored twice,
+  ${number(c.unexpected)} inbound rows that were never sent; ${number(c.statuses.applied)} of the ${number(c.statuses.messages)} outbound messages
+  that got statuses show the last one sent; ${number(c.repliesLinked.linked)} of ${number(c.repliesLinked.expected)} replies linked to the quoted message.
+  Deliveries: ${statuses(c.deliveries)} (${number(c.deliveriesWithProblems)} with problems); jobs left ${number(c.jobsLeft)}, parked ${number(c.failedJobs)}.`
+    : '- **Lost events:** not checked (WORKERS=off: nothing was processed).';
+  return `## Webhook ingestion${result.workers === 'off' ? ' (WORKERS=off: the ack path alone)' : ''}
 
-One wagraph process as deployed (build output, \`NODE_ENV=production\`, pool of 10, background jobs
-in-process, WORKER_CONCURRENCY ${result.workerConcurrency}) on a database of its own (\`${result.database}\`,
+One wagraph process as deployed (build output, \`NODE_ENV=production\`, pool of 10, ${
+    result.workers === 'off'
+      ? '**WORKERS=off**: it stores and acknowledges, and processes nothing'
+      : `background jobs
+in-process, WORKER_CONCURRENCY ${result.workerConcurrency}`
+  }) on a database of its own (\`${result.database}\`,
 created for the run and dropped after it, on the same PostgreSQL). An organization with a channel
 connected through \`connectWhatsAppChannel\`, ${number(result.knownContacts)} contacts with a conversation each and
 ${number(result.outboundMessages)} outbound messages (SENT). At each rate, signed deliveries in Meta's shapes
@@ -253,8 +264,8 @@ ${number(result.steps[0]?.seconds ?? Number.NaN)} s (up to 64 connections, not w
 Events: ${mix}; ${result.eventsPerPost} events per POST, and ${number(result.replayedPosts * 100)}% of the POSTs a byte-identical replay
 of a recent one (counted in the events sent).
 
-| events/s sent | POSTs | events | acked events/s | ack p50 ms | ack p99 ms | ack max ms | lag p50 ms | lag p99 ms | lag samples | all deliveries' lag p50 / p99 ms | drained after s | processed events/s | peak RSS MB | meets the rate target |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| events/s sent | POSTs | events | acked events/s | ack p50 ms | ack p99 ms | ack max ms | lag p50 ms | lag p99 ms | lag samples | all deliveries' lag p50 / p99 ms | drained after s | processed events/s | peak RSS MB | load average | meets the rate target |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join('\n')}
 
 - **Acked events/s**: events in POSTs answered 200, over the time from the step's start to its last
@@ -267,12 +278,10 @@ ${rows.join('\n')}
   all its events processed). **Processed events/s**: events over the time from the step's start until
   no delivery or job was left.
 - **Target ≥ ${WEBHOOK_TARGETS.ackedPerSecond} acknowledged events/s with ack p99 ≤ ${WEBHOOK_TARGETS.ackP99Ms} ms and lag p99 ≤ ${number(WEBHOOK_TARGETS.lagP99Ms / 1000)} s: ${pass(meeting.some((step) => step.targetPerSecond >= WEBHOOK_TARGETS.ackedPerSecond))}**${best ? ` (highest rate meeting all three: ${number(best.targetPerSecond)} events/s)` : ' (no rate met all three)'}.
-- **Lost events: ${number(c.lost)}** (target ${WEBHOOK_TARGETS.lost}: ${pass(c.lost === WEBHOOK_TARGETS.lost)}), checked in the database once the queue drained:
-  ${number(c.newMessages)} new messages sent (duplicates and replays not counted), ${number(c.missing)} missing, ${number(c.duplicated)} stored twice,
-  ${number(c.unexpected)} inbound rows that were never sent; ${number(c.statuses.applied)} of the ${number(c.statuses.messages)} outbound messages
-  that got statuses show the last one sent; ${number(c.repliesLinked.linked)} of ${number(c.repliesLinked.expected)} replies linked to the quoted message.
-  Deliveries: ${statuses(c.deliveries)} (${number(c.deliveriesWithProblems)} with problems); jobs left ${number(c.jobsLeft)}, parked ${number(c.failedJobs)}.
+${lost}
 - **Peak RSS of the gateway: ${number(result.peakRssMb)} MB** (VmHWM over the scenario).
+- **Load average**: the machine's 1-minute load average when the step started → when its queue had drained
+  (${os.availableParallelism()} cores, shared by the gateway, PostgreSQL and the load generator; above that, other work competed for the CPU).
 
 `;
 }

@@ -77,14 +77,18 @@ function wagraphArguments(cpuProfileDir?: string): string[] {
  * wagraph on a database without the dataset (the webhook-ingestion scenario's own): it
  * migrates the database at start-up, and is ready when /readyz answers.
  */
-export async function startWagraphOn(databaseUrl: string, label: string): Promise<ServerProcess> {
+export async function startWagraphOn(
+  databaseUrl: string,
+  label: string,
+  options: { cpuProfileDir?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   return startServer({
     name: `wagraph-${label}`,
     command: process.execPath,
-    args: wagraphArguments(),
+    args: wagraphArguments(options.cpuProfileDir),
     cwd: ROOT_DIR,
-    env: wagraphEnvironment({ databaseUrl }, port),
+    env: { ...wagraphEnvironment({ databaseUrl }, port), ...options.environment },
     port,
     ready: async (origin) => (await fetch(`${origin}/readyz`)).ok,
     startTimeoutMs: 120_000,

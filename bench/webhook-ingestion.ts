@@ -14,6 +14,9 @@
 //   the POST that carried it. Also, from the database, every delivery's processedAt − receivedAt;
 // - the gateway's RSS (sampled) and peak (VmHWM);
 // - events lost, at the end: every new message exists exactly once, every status applied.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { newApiKey } from '../src/auth/api-keys.js';
 import { FIRST_NAMES } from '../src/db/sample-data.js';
@@ -26,11 +29,12 @@ import {
   signed,
   statusValue,
   textMessageValue,
-  wamid,
 } from '../src/whatsapp/meta-payloads.js';
 import { databaseName, dropDatabase, recreateDatabase } from './bench-database.js';
 import { type Answer, httpClient, percentile } from './http-client.js';
 import { readMemory, sampleRss } from './memory.js';
+import { OUT_DIR } from './paths.js';
+import { formatTop } from './profile-top.js';
 import { startWagraphOn } from './targets.js';
 
 /** Issue 12's targets for one gateway process. */
@@ -69,9 +73,9 @@ const SAMPLES_PER_SECOND = 10;
 const POLL_INTERVAL_MS = 100;
 const POLL_BATCH = 12;
 /** After each rate: how long the queue may take to drain before the next rate starts anyway. */
-const DRAIN_TIMEOUT_MS = 120_000;
+const DRAIN_TIMEOUT_MS = 300_000;
 /** A sample not readable this long after its ack counts as not seen. */
-const SAMPLE_TIMEOUT_MS = 120_000;
+const SAMPLE_TIMEOUT_MS = 300_000;
 
 const ORGANIZATION_ID = '00000000-0000-4000-8000-00000000b0b1';
 const OWNER_ID = '00000000-0000-4000-8000-00000000b0b2';
@@ -106,10 +110,22 @@ export interface WebhookStep {
   processedPerSecond: number;
   /** Highest VmRSS sampled (every 250 ms) during the step and its drain. */
   peakRssMb: number;
+  /** The machine's 1-minute load average when the step started and when its queue had drained. */
+  loadAverage: [number, number];
+}
+
+export interface WebhookOptions {
+  rates: number[];
+  stepSeconds: number;
+  /** off: WORKERS=off, the gateway only acknowledges (no lag, no check). */
+  workers: 'in-process' | 'off';
+  /** The gateway under node --cpu-prof; the profile goes to bench/out/profiles. */
+  cpuProfile: boolean;
 }
 
 export interface WebhookResult {
   database: string;
+  workers: WebhookOptions['workers'];
   workerConcurrency: string;
   mix: typeof EVENT_MIX;
   eventsPerPost: string;
@@ -121,7 +137,8 @@ export interface WebhookResult {
   steps: WebhookStep[];
   /** VmHWM of the gateway over the whole scenario. */
   peakRssMb: number;
-  check: {
+  /** Undefined with workers off (nothing is processed). */
+  check?: {
     newMessages: number;
     missing: number;
     duplicated: number;
@@ -496,13 +513,14 @@ async function runStep(
   context: {
     traffic: Traffic;
     webhook: ReturnType<typeof httpClient>;
-    poller: ReturnType<typeof samplePoller>;
+    poller: ReturnType<typeof samplePoller> | undefined;
     db: pg.Client;
     pid: number;
   },
 ): Promise<WebhookStep> {
   const { traffic, webhook, poller, db, pid } = context;
   const samplesPerEvent = SAMPLES_PER_SECOND / targetPerSecond;
+  const loadAtStart = os.loadavg()[0]!;
   const rss = sampleRss(() => pid, 250);
   const stepStart = performance.now();
   const dbStart = (await db.query<{ now: Date }>('SELECT clock_timestamp() AS now')).rows[0]!.now;
@@ -538,7 +556,7 @@ async function runStep(
             ackedEvents += post.events;
             if (post.sample) {
               post.sample.ackedAt = Date.now();
-              poller.add(post.sample);
+              poller?.add(post.sample);
             }
           } else {
             failures[String(answer.status)] = (failures[String(answer.status)] ?? 0) + 1;
@@ -550,11 +568,15 @@ async function runStep(
   }
   await Promise.all(answers);
   const sentEnd = performance.now();
-  const emptied = await drained(db, DRAIN_TIMEOUT_MS);
+  const emptied = poller ? await drained(db, DRAIN_TIMEOUT_MS) : false;
   const drainSeconds = emptied ? (performance.now() - sentEnd) / 1000 : Number.NaN;
   // The last samples' lookups: the queue is empty, so they are readable by now or never.
   const lookupDeadline = Date.now() + 5_000;
-  while (samples.some((s) => s.ackedAt !== undefined && s.seenAt === undefined) && Date.now() < lookupDeadline) {
+  while (
+    poller &&
+    samples.some((s) => s.ackedAt !== undefined && s.seenAt === undefined) &&
+    Date.now() < lookupDeadline
+  ) {
     await sleep(100);
   }
   const { samples: rssSamples } = rss.stop();
@@ -593,6 +615,7 @@ async function runStep(
     drainSeconds,
     processedPerSecond: emptied ? events / processedSeconds : Number.NaN,
     peakRssMb: Math.max(...rssSamples.map(([, kb]) => kb)) / 1024,
+    loadAverage: [loadAtStart, os.loadavg()[0]!],
   };
 }
 
@@ -639,14 +662,30 @@ async function check(db: pg.Client, traffic: Traffic): Promise<WebhookResult['ch
   };
 }
 
-export async function runWebhookIngestion(
-  benchUrl: string,
-  options: { rates: number[]; stepSeconds: number },
-): Promise<WebhookResult> {
+/** The profile the gateway wrote when it stopped, renamed, and its top functions printed. */
+function reportProfile(profileDir: string, before: Set<string>): void {
+  const written = fs.readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile') && !before.has(file));
+  if (!written.length) {
+    log('webhook-ingestion: the gateway wrote no CPU profile');
+    return;
+  }
+  const named = path.join(profileDir, `wagraph-webhooks-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  fs.renameSync(path.join(profileDir, written[0]!), named);
+  process.stdout.write(`\n${formatTop(JSON.parse(fs.readFileSync(named, 'utf8')))}\n\n`);
+  log(`webhook-ingestion: profile in ${path.relative(process.cwd(), named)}`);
+}
+
+export async function runWebhookIngestion(benchUrl: string, options: WebhookOptions): Promise<WebhookResult> {
   const url = webhookDatabaseUrl(benchUrl);
   // Created afresh each run (a rerun starts from the same empty state), dropped at the end.
   await recreateDatabase(url);
-  const server = await startWagraphOn(url, 'webhooks');
+  const profileDir = path.join(OUT_DIR, 'profiles');
+  fs.mkdirSync(profileDir, { recursive: true });
+  const profilesBefore = new Set(fs.readdirSync(profileDir));
+  const server = await startWagraphOn(url, 'webhooks', {
+    cpuProfileDir: options.cpuProfile ? profileDir : undefined,
+    environment: options.workers === 'off' ? { WORKERS: 'off' } : {},
+  });
   const db = new pg.Client({ connectionString: url });
   const webhook = httpClient(server.origin, { maxSockets: 64, timeoutMs: 30_000 });
   let poller: ReturnType<typeof samplePoller> | undefined;
@@ -657,13 +696,13 @@ export async function runWebhookIngestion(
       `webhook-ingestion: ${knownPhones.length} known contacts, ${outbound.length} outbound messages; rates ${options.rates.join(', ')} events/s, ${options.stepSeconds} s each`,
     );
     const traffic = new Traffic(knownPhones, outbound);
-    poller = samplePoller(server.origin, apiKey);
+    if (options.workers === 'in-process') poller = samplePoller(server.origin, apiKey);
     // A warm-up: a few POSTs, processed, so that the first step does not pay for start-up.
     for (let i = 0; i < 20; i += 1) {
       const post = traffic.next(-1, 0);
       await webhook.post('/webhooks/whatsapp', post.delivery.body, post.delivery.headers);
     }
-    await drained(db, DRAIN_TIMEOUT_MS);
+    if (poller) await drained(db, DRAIN_TIMEOUT_MS);
     const steps: WebhookStep[] = [];
     for (const [index, rate] of options.rates.entries()) {
       const step = await runStep(index, rate, options.stepSeconds, { traffic, webhook, poller, db, pid: server.pid });
@@ -674,13 +713,14 @@ export async function runWebhookIngestion(
           `drained ${step.drainSeconds.toFixed(1)} s after; RSS ${step.peakRssMb.toFixed(0)} MB`,
       );
     }
-    await drained(db, DRAIN_TIMEOUT_MS);
+    if (poller) await drained(db, DRAIN_TIMEOUT_MS);
     const peakKb = readMemory(server.pid)?.peakKb ?? Number.NaN;
-    const checked = await check(db, traffic);
+    const checked = poller ? await check(db, traffic) : undefined;
     log(`webhook-ingestion: check ${JSON.stringify(checked)}; mix sent ${JSON.stringify(traffic.kinds)}`);
     return {
       database: databaseName(url),
-      workerConcurrency: 'default (WORKER_CONCURRENCY unset: 4)',
+      workers: options.workers,
+      workerConcurrency: 'default (4)',
       mix: EVENT_MIX,
       eventsPerPost: `1 to 4 (${EVENTS_PER_POST_WEIGHTS.map((w, i) => `${i + 1}: ${w}%`).join(', ')})`,
       replayedPosts: REPLAYED_POSTS,
@@ -696,7 +736,9 @@ export async function runWebhookIngestion(
     await poller?.stop();
     webhook.close();
     await db.end().catch(() => {});
-    await server.stop();
+    // Gracefully: the profile is written when the process exits.
+    await server.stop(60_000);
+    if (options.cpuProfile) reportProfile(profileDir, profilesBefore);
     await dropDatabase(url);
   }
 }
