@@ -277,7 +277,7 @@ ${rows.join('\n')}
   **All deliveries' lag**: every delivery of the step, \`processedAt − receivedAt\` of its row (stored →
   all its events processed). **Processed events/s**: events over the time from the step's start until
   no delivery or job was left.
-- **Target ≥ ${WEBHOOK_TARGETS.ackedPerSecond} acknowledged events/s with ack p99 ≤ ${WEBHOOK_TARGETS.ackP99Ms} ms and lag p99 ≤ ${number(WEBHOOK_TARGETS.lagP99Ms / 1000)} s: ${pass(meeting.some((step) => step.targetPerSecond >= WEBHOOK_TARGETS.ackedPerSecond))}**${best ? ` (highest rate meeting all three: ${number(best.targetPerSecond)} events/s)` : ' (no rate met all three)'}.
+- **Target ≥ ${WEBHOOK_TARGETS.ackedPerSecond} acknowledged events/s with ack p99 ≤ ${WEBHOOK_TARGETS.ackP99Ms} ms and lag p99 ≤ ${number(WEBHOOK_TARGETS.lagP99Ms / 1000)} s:** ${pass(meeting.some((step) => step.targetPerSecond >= WEBHOOK_TARGETS.ackedPerSecond))}${best ? ` (highest rate meeting all three: ${number(best.targetPerSecond)} events/s)` : ' (no rate met all three)'}.
 ${lost}
 - **Peak RSS of the gateway: ${number(result.peakRssMb)} MB** (VmHWM over the scenario).
 - **Load average**: the machine's 1-minute load average when the step started → when its queue had drained

@@ -695,6 +695,8 @@ export async function runWebhookIngestion(benchUrl: string, options: WebhookOpti
     log(
       `webhook-ingestion: ${knownPhones.length} known contacts, ${outbound.length} outbound messages; rates ${options.rates.join(', ')} events/s, ${options.stepSeconds} s each`,
     );
+    // New contacts join the list as they write; the report counts those that existed before.
+    const knownContacts = knownPhones.length;
     const traffic = new Traffic(knownPhones, outbound);
     if (options.workers === 'in-process') poller = samplePoller(server.origin, apiKey);
     // A warm-up: a few POSTs, processed, so that the first step does not pay for start-up.
@@ -724,7 +726,7 @@ export async function runWebhookIngestion(benchUrl: string, options: WebhookOpti
       mix: EVENT_MIX,
       eventsPerPost: `1 to 4 (${EVENTS_PER_POST_WEIGHTS.map((w, i) => `${i + 1}: ${w}%`).join(', ')})`,
       replayedPosts: REPLAYED_POSTS,
-      knownContacts: knownPhones.length,
+      knownContacts,
       outboundMessages: outbound.length,
       samplesPerSecond: SAMPLES_PER_SECOND,
       pollIntervalMs: POLL_INTERVAL_MS,
