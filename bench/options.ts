@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import { NOISE_KINDS, type NoiseKind } from './noisy-neighbour.js';
 import { OPERATION_NAMES, type OperationName, TARGETS, type TargetName } from './operations.js';
+import { DEFAULT_WEBHOOK_RATES, DEFAULT_WEBHOOK_STEP_SECONDS } from './webhook-ingestion.js';
 
-/** Runs of their own, after the table (see ./noisy-neighbour.ts and ./count-costs.ts). */
-export const SCENARIOS = ['noisy-neighbour', 'count-costs'] as const;
+/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts and ./webhook-ingestion.ts). */
+export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'webhook-ingestion'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]
@@ -19,6 +20,15 @@ export const USAGE = `npm run bench -- [options]
                        naming only scenarios skips the table, naming no scenario skips them
   --noise-seconds <s>  noisy-neighbour: seconds of noise (default 25), after 10 s idle
   --noise-kinds <list> noisy-neighbour: what A sends (default all: ${NOISE_KINDS.join(', ')})
+  --webhook-rates <list>
+                       webhook-ingestion: events/s of each step (default ${DEFAULT_WEBHOOK_RATES.join(',')})
+  --webhook-step-seconds <s>
+                       webhook-ingestion: seconds of each step (default ${DEFAULT_WEBHOOK_STEP_SECONDS})
+  --webhook-workers <in-process|off>
+                       webhook-ingestion: off starts the gateway with WORKERS=off, so that it only
+                       acknowledges (the ack path alone; no lag, no check of lost events)
+  --webhook-cpu-profile
+                       webhook-ingestion: the gateway under node --cpu-prof; prints the top self time
   --warmup <s>         seconds of warm-up load per operation before its runs (default 2)
   --batch <n>          sequential requests over which statements and rows are counted,
                        and over which count-costs takes its p50 (default 10)
@@ -40,6 +50,7 @@ export interface BenchOptions {
   targets: TargetName[];
   scenarios: ScenarioName[];
   noise: { seconds: number; idleSeconds: number; kinds: NoiseKind[] };
+  webhook: { rates: number[]; stepSeconds: number; workers: 'in-process' | 'off'; cpuProfile: boolean };
   warmupSeconds: number;
   batch: number;
   build: boolean;
@@ -71,6 +82,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'soak-minutes': { type: 'string', default: '5' },
       'noise-seconds': { type: 'string', default: '25' },
       'noise-kinds': { type: 'string' },
+      'webhook-rates': { type: 'string', default: DEFAULT_WEBHOOK_RATES.join(',') },
+      'webhook-step-seconds': { type: 'string', default: String(DEFAULT_WEBHOOK_STEP_SECONDS) },
+      'webhook-workers': { type: 'string', default: 'in-process' },
+      'webhook-cpu-profile': { type: 'boolean', default: false },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -101,6 +116,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.profile !== undefined && !(OPERATION_NAMES as readonly string[]).includes(values.profile)) {
     throw new Error(`--profile: unknown operation "${values.profile}" (one of ${OPERATION_NAMES.join(', ')})`);
   }
+  if (values['webhook-workers'] !== 'in-process' && values['webhook-workers'] !== 'off') {
+    throw new Error(`--webhook-workers: in-process or off, got ${values['webhook-workers']}`);
+  }
   const concurrency = values.concurrency.split(',').map((value) => Math.round(positive('concurrency', value)));
   const options: BenchOptions = {
     scale: positive('scale', values.scale),
@@ -114,6 +132,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       seconds: positive('noise-seconds', values['noise-seconds']),
       idleSeconds: 10,
       kinds: kinds as NoiseKind[],
+    },
+    webhook: {
+      rates: values['webhook-rates'].split(',').map((value) => Math.round(positive('webhook-rates', value))),
+      stepSeconds: positive('webhook-step-seconds', values['webhook-step-seconds']),
+      workers: values['webhook-workers'] as 'in-process' | 'off',
+      cpuProfile: values['webhook-cpu-profile'],
     },
     warmupSeconds: Number(values.warmup),
     batch: Math.round(positive('batch', values.batch)),
@@ -130,6 +154,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     options.durationSeconds === 10 &&
     values.concurrency === '1,16,64' &&
     values['noise-seconds'] === '25' &&
-    values['noise-kinds'] === undefined;
+    values['noise-kinds'] === undefined &&
+    values['webhook-rates'] === DEFAULT_WEBHOOK_RATES.join(',') &&
+    values['webhook-step-seconds'] === String(DEFAULT_WEBHOOK_STEP_SECONDS) &&
+    values['webhook-workers'] === 'in-process' &&
+    !values['webhook-cpu-profile'];
   return options;
 }

@@ -4,6 +4,7 @@ import type { CountCostsResult } from './count-costs.js';
 import type { LoadResult } from './load.js';
 import type { NoisyResult } from './noisy-neighbour.js';
 import type { OperationName, TargetName } from './operations.js';
+import type { WebhookResult } from './webhook-ingestion.js';
 
 export interface OperationResult {
   target: TargetName;
@@ -58,5 +59,6 @@ export interface RunResults {
   /** The scenarios run after the table, when they were. */
   noisyNeighbour?: NoisyResult | { error: string };
   countCosts?: CountCostsResult | { error: string };
+  webhookIngestion?: WebhookResult | { error: string };
   totalSeconds: number;
 }

@@ -5,7 +5,8 @@
 //      then a batch of sequential requests gives SQL statements and rows read per request;
 //   2. load phase: the server started afresh, connected directly; autocannon at each
 //      concurrency, RSS sampled.
-// Then the scenarios: count-costs (./count-costs.ts) and noisy-neighbour (./noisy-neighbour.ts).
+// Then the scenarios: count-costs (./count-costs.ts), noisy-neighbour (./noisy-neighbour.ts) and
+// webhook-ingestion (./webhook-ingestion.ts, on a database of its own: it alone needs no dataset).
 // Results: bench/out/results-<time>.{json,md}, and bench/RESULTS.md after a complete
 // default run. `--soak` and `--profile` run wagraph alone instead (see ./options.ts).
 import { spawnSync } from 'node:child_process';
@@ -14,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadMigrations } from '../src/db/migrate.js';
-import { benchDatabaseUrl } from './bench-database.js';
+import { benchDatabaseUrl, maintenanceUrl } from './bench-database.js';
 import { runCountCosts } from './count-costs.js';
 import { cancelLeftoverQueries, waitUntilQuiet } from './database-idle.js';
 import { type Fixture, FixtureMissingError, readFixture } from './fixture.js';
@@ -39,6 +40,7 @@ import { seedBenchDatabase } from './seed.js';
 import type { ServerProcess } from './server-process.js';
 import { openTableReads } from './table-reads.js';
 import { startTarget } from './targets.js';
+import { runWebhookIngestion } from './webhook-ingestion.js';
 import { startWireCounter } from './wire-counter.js';
 
 function log(message: string): void {
@@ -382,13 +384,19 @@ function sameData(expected: unknown, actual: unknown, label: string, at = ''): s
 
 // --- modes ------------------------------------------------------------------------------------
 
-async function runTable(url: string, fixture: Fixture, options: BenchOptions, started: number): Promise<void> {
+/** `fixture` is undefined when only the webhook-ingestion scenario runs (it brings its own database). */
+async function runTable(
+  url: string,
+  fixture: Fixture | undefined,
+  options: BenchOptions,
+  started: number,
+): Promise<void> {
   const loadAtStart = os.loadavg()[0]!;
   const results: OperationResult[] = [];
   const serverPeakMb: RunResults['serverPeakMb'] = {};
   for (const target of options.targets) {
     const operations = OPERATIONS.filter((o) => options.operations.includes(o.name) && o.requests[target]);
-    if (!operations.length) continue;
+    if (!operations.length || !fixture) continue;
     log(`── ${target}: counting statements and rows (through the proxy)`);
     const targetResults = await countingPhase(url, fixture, target, operations, options);
     log(`── ${target}: load, ${options.concurrency.join('/')} connections × ${options.durationSeconds} s`);
@@ -402,10 +410,10 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
   const runResults: RunResults = {
     startedAt: new Date(started).toISOString(),
     command: ['npm run bench', ...(process.argv.slice(2).length ? ['--', ...process.argv.slice(2)] : [])].join(' '),
-    machine: await machineInfo(url, loadAtStart),
-    scale: fixture.scale,
-    seedSeconds: fixture.seedSeconds,
-    rows: fixture.rows,
+    machine: await machineInfo(fixture ? url : maintenanceUrl(url), loadAtStart),
+    scale: fixture?.scale ?? Number.NaN,
+    seedSeconds: fixture?.seedSeconds ?? Number.NaN,
+    rows: fixture?.rows ?? {},
     durationSeconds: options.durationSeconds,
     concurrency: options.concurrency,
     batch: options.batch,
@@ -430,18 +438,18 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
 /** The scenarios after the table; a scenario that fails is reported as such, the others still run. */
 async function runScenarios(
   url: string,
-  fixture: Fixture,
+  fixture: Fixture | undefined,
   options: BenchOptions,
-): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts'>> {
-  const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts'> = {};
-  if (options.scenarios.includes('count-costs')) {
+): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'webhookIngestion'>> {
+  const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'webhookIngestion'> = {};
+  if (options.scenarios.includes('count-costs') && fixture) {
     log(`── count-costs: counts of the inbox and the contact table, p50 over ${options.batch} sequential requests`);
     outcome.countCosts = await runCountCosts(url, fixture, options.batch).catch((error: unknown) => {
       log(`count-costs failed: ${describe(error)}`);
       return { error: describe(error) };
     });
   }
-  if (options.scenarios.includes('noisy-neighbour')) {
+  if (options.scenarios.includes('noisy-neighbour') && fixture) {
     log(
       `── noisy-neighbour: ${options.noise.idleSeconds} s idle, then ${options.noise.seconds} s of ${options.noise.kinds.join(', ')}`,
     );
@@ -452,6 +460,15 @@ async function runScenarios(
       slowClients: 50,
     }).catch((error: unknown) => {
       log(`noisy-neighbour failed: ${describe(error)}`);
+      return { error: describe(error) };
+    });
+  }
+  if (options.scenarios.includes('webhook-ingestion')) {
+    log(
+      `── webhook-ingestion: signed deliveries at ${options.webhook.rates.join(', ')} events/s, ${options.webhook.stepSeconds} s each`,
+    );
+    outcome.webhookIngestion = await runWebhookIngestion(url, options.webhook).catch((error: unknown) => {
+      log(`webhook-ingestion failed: ${describe(error)}`);
       return { error: describe(error) };
     });
   }
@@ -561,10 +578,16 @@ async function main(): Promise<void> {
   const peer =
     options.operations.length > 0 && options.targets.includes('postgraphile') && !options.soak && !options.profile;
   if (peer) ensurePeerInstalled();
-  const fixture = await ensureDataset(url, options);
+  // The webhook-ingestion scenario creates a database of its own; everything else reads the dataset.
+  const needsDataset =
+    options.operations.length > 0 ||
+    !!options.soak ||
+    !!options.profile ||
+    options.scenarios.some((scenario) => scenario !== 'webhook-ingestion');
+  const fixture = needsDataset ? await ensureDataset(url, options) : undefined;
   if (peer) await preparePeerAccess(url);
-  if (options.soak) await runSoak(url, fixture, options);
-  else if (options.profile) await runProfile(url, fixture, options);
+  if (options.soak) await runSoak(url, fixture!, options);
+  else if (options.profile) await runProfile(url, fixture!, options);
   else await runTable(url, fixture, options, started);
 }
 
