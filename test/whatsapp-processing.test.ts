@@ -546,6 +546,29 @@ describe('processing deliveries in batches', () => {
     }
   });
 
+  it('a job whose delivery another batch holds processes others meanwhile, then waits, and takes its own back from a rollback', async () => {
+    const { org, channel } = await setup();
+    const held = await stored(org, channel, textMessageValue({ from: uniqueWaId(), body: 'held' }));
+    const free = await stored(org, channel, textMessageValue({ from: uniqueWaId(), body: 'free' }));
+    let job: Promise<void> | undefined;
+    let finished = false;
+    await expect(
+      client.db.prisma.$transaction(async (tx) => {
+        // What another job's batch does: hold the row until its transaction ends.
+        await tx.$queryRawUnsafe(`SELECT 1 FROM "WebhookDelivery" WHERE "id" = $1::uuid FOR UPDATE`, held);
+        job = run(org.id, held).then(() => {
+          finished = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(finished).toBe(false);
+        throw new Error('the other batch rolled back');
+      }),
+    ).rejects.toThrow('the other batch rolled back');
+    await job;
+    expect(await statusesOf([held, free])).toEqual(['PROCESSED', 'PROCESSED']);
+    expect(await messagesOf(org.id)).toHaveLength(2);
+  });
+
   it('yields one message, one contact and one conversation when jobs of the same messages run concurrently', async () => {
     const { org, channel } = await setup();
     const from = uniqueWaId();

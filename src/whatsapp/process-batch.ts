@@ -63,30 +63,39 @@ export interface ClaimedDelivery {
 }
 
 /**
- * Claims up to `limit` RECEIVED deliveries of the organization, locked until the transaction
- * ends: `deliveryId` (waiting for it if another transaction holds it, so that its job never
- * ends while its delivery is still unprocessed), and the oldest others that no transaction
- * holds (SKIP LOCKED: their own jobs then find them processed, or wait for this transaction
- * and take them if it rolls back). In the order they were received.
+ * Claims up to `limit` RECEIVED deliveries of the organization that no other transaction
+ * holds (SKIP LOCKED), locked until the transaction ends: `deliveryId` first if it is free,
+ * then the oldest others (their own jobs then find them processed). In the order they were
+ * received.
  */
 export async function claimDeliveries(sql: TenantSql, deliveryId: string, limit: number): Promise<ClaimedDelivery[]> {
   return sql.query<ClaimedDelivery>(
     (org) => Prisma.sql`
-      WITH "own" AS (
-        SELECT "id", "body", "channelId", "receivedAt" FROM "WebhookDelivery"
-        WHERE "organizationId" = ${org} AND "id" = ${deliveryId}::uuid AND "status" = 'RECEIVED'
-        FOR UPDATE
-      ), "others" AS (
-        SELECT "id", "body", "channelId", "receivedAt" FROM "WebhookDelivery"
-        WHERE "organizationId" = ${org} AND "status" = 'RECEIVED' AND "id" <> ${deliveryId}::uuid
-        ORDER BY "receivedAt", "id"
-        LIMIT ${limit - 1}::int
-        FOR UPDATE SKIP LOCKED
-      )
       SELECT "id"::text AS "id", "body", "channelId"::text AS "channelId"
-      FROM (SELECT * FROM "own" UNION ALL SELECT * FROM "others") AS "claimed"
+      FROM (
+        SELECT "id", "body", "channelId", "receivedAt" FROM "WebhookDelivery"
+        WHERE "organizationId" = ${org} AND "status" = 'RECEIVED'
+        ORDER BY "id" = ${deliveryId}::uuid DESC, "receivedAt", "id"
+        LIMIT ${limit}::int
+        FOR UPDATE SKIP LOCKED
+      ) AS "claimed"
       ORDER BY "receivedAt", "id"`,
   );
+}
+
+/**
+ * Whether the delivery is still RECEIVED: one statement outside any transaction. `wait`: after
+ * waiting for a transaction that holds it (another job's batch) to end, so that a job does not
+ * end while its delivery might still be unprocessed.
+ */
+export async function deliveryReceived(sql: TenantSql, deliveryId: string, wait = false): Promise<boolean> {
+  const rows = await sql.query<{ received: boolean }>(
+    (org) => Prisma.sql`
+      SELECT true AS "received" FROM "WebhookDelivery"
+      WHERE "organizationId" = ${org} AND "id" = ${deliveryId}::uuid AND "status" = 'RECEIVED'
+      ${wait ? Prisma.sql`FOR UPDATE` : Prisma.empty}`,
+  );
+  return rows.length > 0;
 }
 
 /** How processing ends for one delivery. */

@@ -17,17 +17,20 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { lockKey, rowLocker } from '../db/row-locks.js';
+import { ConnectionShare } from '../db/connection-share.js';
 import type { Database } from '../db/database.js';
 import { type TenantTransaction, tenantClient } from '../db/tenant.js';
-import { transactionSql } from '../db/tenant-sql.js';
+import { tenantSql, transactionSql } from '../db/tenant-sql.js';
 import type { MessageStatus, MessageType } from '../generated/prisma/enums.js';
 import { isTransientConflict } from '../errors.js';
 import { defineTask } from '../jobs/task.js';
+import type { Logger } from '../logger.js';
 import { NAME_MAX } from '../validation.js';
 import {
   applyEvents,
   claimDeliveries,
   type DeliveryOutcome,
+  deliveryReceived,
   type EventPlan,
   finishDeliveries,
   type MessagePlan,
@@ -471,41 +474,61 @@ async function processEventByEvent(
 /** A short random pause before running a batch again, so that the two sides of a deadlock do not meet again. */
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
 
+/** Rounds of a job whose delivery another batch held and then gave back (it rolled back). */
+const MAX_ROUNDS = 5;
+
+/**
+ * The set-based path, with the per-event path as its fallback: the outcomes of the deliveries
+ * processed. A batch that a concurrent transaction aborted (a deadlock) is run again; one that
+ * failed otherwise was rolled back, so the other deliveries it held go back to their own jobs,
+ * and this job's delivery is processed event by event, where a bad event is isolated (a
+ * database error there fails the job, which is retried).
+ */
+async function processSome(
+  db: Database,
+  organizationId: string,
+  deliveryId: string,
+  log: Logger,
+): Promise<DeliveryOutcome[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await processBatch(db, organizationId, deliveryId);
+    } catch (error) {
+      if (attempt < BATCH_ATTEMPTS && isTransientConflict(error)) {
+        await backoff(attempt);
+        continue;
+      }
+      log.warn({ deliveryId, err: error }, 'set-based processing failed; processing the delivery event by event');
+      const outcome = await processEventByEvent(db, organizationId, deliveryId);
+      return outcome ? [outcome] : [];
+    }
+  }
+}
+
 export const processWebhookDelivery = defineTask({
   name: 'whatsapp.processDelivery',
   payload: z.object({ deliveryId: z.uuid() }),
   maxAttempts: 10,
   handler: async ({ deliveryId }, { organizationId, db, log }) => {
-    const tenant = tenantClient(db.prisma, organizationId);
-    const delivery = await tenant.webhookDelivery.findFirst({ where: { id: deliveryId }, select: { status: true } });
+    const outside = tenantSql(organizationId, db, new ConnectionShare(1));
     // Gone (its organization was deleted), or processed by an earlier run or another job's batch.
-    if (delivery?.status !== 'RECEIVED') return;
-    let outcomes: DeliveryOutcome[] = [];
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        outcomes = await processBatch(db, organizationId, deliveryId);
-        break;
-      } catch (error) {
-        if (attempt < BATCH_ATTEMPTS && isTransientConflict(error)) {
-          await backoff(attempt);
-          continue;
+    if (!(await deliveryReceived(outside, deliveryId))) return;
+    for (let round = 1; ; round += 1) {
+      const outcomes = await processSome(db, organizationId, deliveryId, log);
+      for (const outcome of outcomes) {
+        if (outcome.problems.length > 0) {
+          log.warn(
+            { deliveryId: outcome.id, problems: outcome.problems.slice(0, 10) },
+            'WhatsApp delivery events not processed',
+          );
         }
-        // The batch was rolled back: the other deliveries it held go back to their own jobs,
-        // and this one is processed event by event, where a bad event is isolated (a database
-        // error there fails the job, which is retried).
-        log.warn({ deliveryId, err: error }, 'set-based processing failed; processing the delivery event by event');
-        const outcome = await processEventByEvent(db, organizationId, deliveryId);
-        outcomes = outcome ? [outcome] : [];
-        break;
       }
-    }
-    for (const outcome of outcomes) {
-      if (outcome.problems.length > 0) {
-        log.warn(
-          { deliveryId: outcome.id, problems: outcome.problems.slice(0, 10) },
-          'WhatsApp delivery events not processed',
-        );
-      }
+      if (outcomes.some((outcome) => outcome.id === deliveryId)) return;
+      // Another job's batch holds this delivery (this one processed others meanwhile): done
+      // when that batch commits; taken again if it rolled back.
+      if (!(await deliveryReceived(outside, deliveryId, true))) return;
+      if (round === MAX_ROUNDS)
+        throw new Error(`Delivery ${deliveryId} was taken back by other batches ${round} times`);
     }
   },
 });
