@@ -21,7 +21,7 @@ export function databaseName(url: string): string {
 }
 
 /** The same server's maintenance database, from which databases are created and dropped. */
-function maintenanceUrl(url: string): string {
+export function maintenanceUrl(url: string): string {
   const parsed = new URL(url);
   parsed.pathname = '/postgres';
   return parsed.toString();
@@ -51,4 +51,9 @@ export async function recreateDatabase(url: string): Promise<void> {
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${name}`);
   });
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const name = pg.escapeIdentifier(databaseName(url));
+  await withMaintenance(url, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }

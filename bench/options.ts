@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util';
 import { FANOUT_DEFAULTS, type FanoutOptions } from './fanout.js';
 import { NOISE_KINDS, type NoiseKind } from './noisy-neighbour.js';
 import { OPERATION_NAMES, type OperationName, TARGETS, type TargetName } from './operations.js';
+import { DEFAULT_WEBHOOK_RATES, DEFAULT_WEBHOOK_STEP_SECONDS } from './webhook-ingestion.js';
 
-/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts and ./fanout.ts). */
-export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'fanout'] as const;
+/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts, ./fanout.ts and ./webhook-ingestion.ts). */
+export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'fanout', 'webhook-ingestion'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]
@@ -23,6 +24,15 @@ export const USAGE = `npm run bench -- [options]
   --fanout-subscribers <n>  fanout: SSE subscribers (default ${FANOUT_DEFAULTS.subscribers})
   --fanout-rate <n>    fanout: writes per second (default ${FANOUT_DEFAULTS.rate}; each makes about 2 feed events)
   --fanout-seconds <s> fanout: seconds of writes (default ${FANOUT_DEFAULTS.seconds})
+  --webhook-rates <list>
+                       webhook-ingestion: events/s of each step (default ${DEFAULT_WEBHOOK_RATES.join(',')})
+  --webhook-step-seconds <s>
+                       webhook-ingestion: seconds of each step (default ${DEFAULT_WEBHOOK_STEP_SECONDS})
+  --webhook-workers <in-process|off>
+                       webhook-ingestion: off starts the gateway with WORKERS=off, so that it only
+                       acknowledges (the ack path alone; no lag, no check of lost events)
+  --webhook-cpu-profile
+                       webhook-ingestion: the gateway under node --cpu-prof; prints the top self time
   --warmup <s>         seconds of warm-up load per operation before its runs (default 2)
   --batch <n>          sequential requests over which statements and rows are counted,
                        and over which count-costs takes its p50 (default 10)
@@ -45,6 +55,7 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   noise: { seconds: number; idleSeconds: number; kinds: NoiseKind[] };
   fanout: FanoutOptions;
+  webhook: { rates: number[]; stepSeconds: number; workers: 'in-process' | 'off'; cpuProfile: boolean };
   warmupSeconds: number;
   batch: number;
   build: boolean;
@@ -79,6 +90,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'fanout-subscribers': { type: 'string', default: String(FANOUT_DEFAULTS.subscribers) },
       'fanout-rate': { type: 'string', default: String(FANOUT_DEFAULTS.rate) },
       'fanout-seconds': { type: 'string', default: String(FANOUT_DEFAULTS.seconds) },
+      'webhook-rates': { type: 'string', default: DEFAULT_WEBHOOK_RATES.join(',') },
+      'webhook-step-seconds': { type: 'string', default: String(DEFAULT_WEBHOOK_STEP_SECONDS) },
+      'webhook-workers': { type: 'string', default: 'in-process' },
+      'webhook-cpu-profile': { type: 'boolean', default: false },
       profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -109,6 +124,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.profile !== undefined && !(OPERATION_NAMES as readonly string[]).includes(values.profile)) {
     throw new Error(`--profile: unknown operation "${values.profile}" (one of ${OPERATION_NAMES.join(', ')})`);
   }
+  if (values['webhook-workers'] !== 'in-process' && values['webhook-workers'] !== 'off') {
+    throw new Error(`--webhook-workers: in-process or off, got ${values['webhook-workers']}`);
+  }
   const concurrency = values.concurrency.split(',').map((value) => Math.round(positive('concurrency', value)));
   const options: BenchOptions = {
     scale: positive('scale', values.scale),
@@ -128,6 +146,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       rate: positive('fanout-rate', values['fanout-rate']),
       seconds: positive('fanout-seconds', values['fanout-seconds']),
     },
+    webhook: {
+      rates: values['webhook-rates'].split(',').map((value) => Math.round(positive('webhook-rates', value))),
+      stepSeconds: positive('webhook-step-seconds', values['webhook-step-seconds']),
+      workers: values['webhook-workers'] as 'in-process' | 'off',
+      cpuProfile: values['webhook-cpu-profile'],
+    },
     warmupSeconds: Number(values.warmup),
     batch: Math.round(positive('batch', values.batch)),
     build: !values['skip-build'],
@@ -146,6 +170,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     values['noise-kinds'] === undefined &&
     values['fanout-subscribers'] === String(FANOUT_DEFAULTS.subscribers) &&
     values['fanout-rate'] === String(FANOUT_DEFAULTS.rate) &&
-    values['fanout-seconds'] === String(FANOUT_DEFAULTS.seconds);
+    values['fanout-seconds'] === String(FANOUT_DEFAULTS.seconds) &&
+    values['webhook-rates'] === DEFAULT_WEBHOOK_RATES.join(',') &&
+    values['webhook-step-seconds'] === String(DEFAULT_WEBHOOK_STEP_SECONDS) &&
+    values['webhook-workers'] === 'in-process' &&
+    !values['webhook-cpu-profile'];
   return options;
 }

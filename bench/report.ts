@@ -10,6 +10,7 @@ import type { NoisyResult, PhaseStats } from './noisy-neighbour.js';
 import { OPERATIONS, type OperationName, type TargetName } from './operations.js';
 import { BENCH_DIR } from './paths.js';
 import type { OperationResult, RunResults } from './results.js';
+import { WEBHOOK_TARGETS, type WebhookResult, type WebhookStep } from './webhook-ingestion.js';
 
 /** The hand-written analysis (bench/ANALYSIS.md), part of every RESULTS.md. */
 function analysis(): string {
@@ -216,6 +217,76 @@ The statements each count adds to its page:
 ${sql}`;
 }
 
+/** A step meets the rate target: it acknowledged ≥ 500 events/s with ack p99 ≤ 100 ms and lag p99 ≤ 2 s. */
+function stepMeets(step: WebhookStep): boolean {
+  return (
+    step.ackedPerSecond >= WEBHOOK_TARGETS.ackedPerSecond &&
+    step.ackP99Ms <= WEBHOOK_TARGETS.ackP99Ms &&
+    step.lag.seen === step.lag.samples &&
+    step.lag.p99Ms <= WEBHOOK_TARGETS.lagP99Ms
+  );
+}
+
+export function renderWebhookIngestion(result: WebhookResult | { error: string } | undefined): string {
+  if (!result) return '';
+  if ('error' in result) return `## Webhook ingestion\n\n**Not measured:** ${result.error}\n\n`;
+  const pass = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const mix = Object.entries(result.mix)
+    .map(([kind, share]) => `${kind} ${share}%`)
+    .join(', ');
+  const rows = result.steps.map((step) => {
+    const failures = Object.keys(step.failures).length ? ` (${statuses(step.failures)})` : '';
+    const lagSeen = step.lag.seen === step.lag.samples ? '' : ` (${step.lag.samples - step.lag.seen} never seen)`;
+    return `| ${number(step.targetPerSecond)} | ${number(step.posts)} | ${number(step.events)} | ${number(step.ackedPerSecond)}${failures} | ${number(step.ackP50Ms)} | ${number(step.ackP99Ms)} | ${number(step.ackMaxMs)} | ${number(step.lag.p50Ms)} | ${number(step.lag.p99Ms)}${lagSeen} | ${number(step.lag.seen)} | ${number(step.deliveryLag.p50Ms)} / ${number(step.deliveryLag.p99Ms)} | ${Number.isNaN(step.drainSeconds) ? (result.workers === 'off' ? '–' : 'not within 300 s') : number(step.drainSeconds, 1)} | ${number(step.processedPerSecond)} | ${number(step.peakRssMb)} | ${number(step.loadAverage[0], 1)} → ${number(step.loadAverage[1], 1)} | ${stepMeets(step) ? 'yes' : 'no'} |`;
+  });
+  const meeting = result.steps.filter(stepMeets);
+  const best = meeting.at(-1);
+  const c = result.check;
+  const lost = c
+    ? `- **Lost events: ${number(c.lost)}** (target ${WEBHOOK_TARGETS.lost}: ${pass(c.lost === WEBHOOK_TARGETS.lost)}), checked in the database once the queue drained:
+  ${number(c.newMessages)} new messages sent (duplicates and replays not counted), ${number(c.missing)} missing, ${number(c.duplicated)} stored twice,
+  ${number(c.unexpected)} inbound rows that were never sent; ${number(c.statuses.applied)} of the ${number(c.statuses.messages)} outbound messages
+  that got statuses show the last one sent; ${number(c.repliesLinked.linked)} of ${number(c.repliesLinked.expected)} replies linked to the quoted message.
+  Deliveries: ${statuses(c.deliveries)} (${number(c.deliveriesWithProblems)} with problems); jobs left ${number(c.jobsLeft)}, parked ${number(c.failedJobs)}.`
+    : '- **Lost events:** not checked (WORKERS=off: nothing was processed).';
+  return `## Webhook ingestion${result.workers === 'off' ? ' (WORKERS=off: the ack path alone)' : ''}
+
+One wagraph process as deployed (build output, \`NODE_ENV=production\`, pool of 10, ${
+    result.workers === 'off'
+      ? '**WORKERS=off**: it stores and acknowledges, and processes nothing'
+      : `background jobs
+in-process, WORKER_CONCURRENCY ${result.workerConcurrency}`
+  }) on a database of its own (\`${result.database}\`,
+created for the run and dropped after it, on the same PostgreSQL). An organization with a channel
+connected through \`connectWhatsAppChannel\`, ${number(result.knownContacts)} contacts with a conversation each and
+${number(result.outboundMessages)} outbound messages (SENT). At each rate, signed deliveries in Meta's shapes
+(\`src/whatsapp/meta-payloads.ts\`) are POSTed to \`/webhooks/whatsapp\` on 127.0.0.1 on a fixed schedule for
+${number(result.steps[0]?.seconds ?? Number.NaN)} s (up to 64 connections, not waiting for answers), then the queue is left to drain before the next rate.
+Events: ${mix}; ${result.eventsPerPost} events per POST, and ${number(result.replayedPosts * 100)}% of the POSTs a byte-identical replay
+of a recent one (counted in the events sent).
+
+| events/s sent | POSTs | events | acked events/s | ack p50 ms | ack p99 ms | ack max ms | lag p50 ms | lag p99 ms | lag samples | all deliveries' lag p50 / p99 ms | drained after s | processed events/s | peak RSS MB | load average | meets the rate target |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+${rows.join('\n')}
+
+- **Acked events/s**: events in POSTs answered 200, over the time from the step's start to its last
+  answer. **Ack latency**: from the POST's scheduled time to its answer (a POST the client sent late
+  counts as late). **Lag**: about ${result.samplesPerSecond} new messages a second (each the first message of a new
+  contact) are looked up through \`/graphql\` with an API key (\`contacts(filter: { search: <phone> })\` →
+  conversation → messages), the outstanding ones oldest first, up to 12 per request, every ${result.pollIntervalMs} ms; lag = the
+  answer that first showed the message − the ack of its POST (so it includes up to one polling period).
+  **All deliveries' lag**: every delivery of the step, \`processedAt − receivedAt\` of its row (stored →
+  all its events processed). **Processed events/s**: events over the time from the step's start until
+  no delivery or job was left.
+- **Target ≥ ${WEBHOOK_TARGETS.ackedPerSecond} acknowledged events/s with ack p99 ≤ ${WEBHOOK_TARGETS.ackP99Ms} ms and lag p99 ≤ ${number(WEBHOOK_TARGETS.lagP99Ms / 1000)} s:** ${pass(meeting.some((step) => step.targetPerSecond >= WEBHOOK_TARGETS.ackedPerSecond))}${best ? ` (highest rate meeting all three: ${number(best.targetPerSecond)} events/s)` : ' (no rate met all three)'}.
+${lost}
+- **Peak RSS of the gateway: ${number(result.peakRssMb)} MB** (VmHWM over the scenario).
+- **Load average**: the machine's 1-minute load average when the step started → when its queue had drained
+  (${os.availableParallelism()} cores, shared by the gateway, PostgreSQL and the load generator; above that, other work competed for the CPU).
+
+`;
+}
+
 /**
  * The figures measured on main before the hardening (bench/HARDENING-BEFORE.md, written by
  * hand from scenario runs on that code), kept in every RESULTS.md next to the current ones.
@@ -269,9 +340,9 @@ Generated by \`${results.command}\` (bench/run.ts) on ${results.startedAt}; ${nu
 - **Commit:** ${m.commit}
 - **Machine:** ${m.cpu}, ${m.cores} cores, ${number(m.memoryGb, 1)} GB RAM; Node ${m.node}; ${m.postgres}; 1-minute load
   average ${number(m.loadAverage[0], 1)} when the run started, ${number(m.loadAverage[1], 1)} when it ended.
-- **Dataset:** scale ${results.scale}.
+- **Dataset:** ${Object.keys(results.rows).length ? `scale ${results.scale}` : 'not used'}.
 
-${renderHardening(results)}${renderFanout(results.fanout)}`;
+${renderWebhookIngestion(results.webhookIngestion)}${results.noisyNeighbour || results.countCosts ? renderHardening(results) : ''}${renderFanout(results.fanout)}`;
   }
   const m = results.machine;
   const rows = Object.entries(results.rows)
@@ -318,7 +389,7 @@ target that answered the operation:
 
 ${agreement(results)}
 
-${renderHardening(results)}${renderFanout(results.fanout)}${analysis()}## How this is measured
+${renderHardening(results)}${renderFanout(results.fanout)}${renderWebhookIngestion(results.webhookIngestion)}${analysis()}## How this is measured
 
 - **Targets.** *wagraph* runs as deployed: \`npm run build\`, then \`node dist/src/server.js\`
   with \`NODE_ENV=production\`, \`SEED_DEMO_DATA=false\`, \`DB_POOL_SIZE=10\`, default log level

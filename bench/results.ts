@@ -5,6 +5,7 @@ import type { FanoutResult } from './fanout.js';
 import type { LoadResult } from './load.js';
 import type { NoisyResult } from './noisy-neighbour.js';
 import type { OperationName, TargetName } from './operations.js';
+import type { WebhookResult } from './webhook-ingestion.js';
 
 export interface OperationResult {
   target: TargetName;
@@ -60,5 +61,6 @@ export interface RunResults {
   noisyNeighbour?: NoisyResult | { error: string };
   countCosts?: CountCostsResult | { error: string };
   fanout?: FanoutResult | { error: string };
+  webhookIngestion?: WebhookResult | { error: string };
   totalSeconds: number;
 }

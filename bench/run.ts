@@ -5,8 +5,9 @@
 //      then a batch of sequential requests gives SQL statements and rows read per request;
 //   2. load phase: the server started afresh, connected directly; autocannon at each
 //      concurrency, RSS sampled.
-// Then the scenarios: count-costs (./count-costs.ts), noisy-neighbour (./noisy-neighbour.ts)
-// and fanout (./fanout.ts).
+// Then the scenarios: count-costs (./count-costs.ts), noisy-neighbour (./noisy-neighbour.ts),
+// fanout (./fanout.ts) and webhook-ingestion (./webhook-ingestion.ts, on a database of its
+// own: it alone needs no dataset).
 // Results: bench/out/results-<time>.{json,md}, and bench/RESULTS.md after a complete
 // default run. `--soak` and `--profile` run wagraph alone instead (see ./options.ts).
 import { spawnSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { loadMigrations } from '../src/db/migrate.js';
-import { benchDatabaseUrl } from './bench-database.js';
+import { benchDatabaseUrl, maintenanceUrl } from './bench-database.js';
 import { runCountCosts } from './count-costs.js';
 import { cancelLeftoverQueries, waitUntilQuiet } from './database-idle.js';
 import { runFanout } from './fanout.js';
@@ -41,6 +42,7 @@ import { seedBenchDatabase } from './seed.js';
 import type { ServerProcess } from './server-process.js';
 import { openTableReads } from './table-reads.js';
 import { startTarget } from './targets.js';
+import { runWebhookIngestion } from './webhook-ingestion.js';
 import { startWireCounter } from './wire-counter.js';
 
 function log(message: string): void {
@@ -384,13 +386,19 @@ function sameData(expected: unknown, actual: unknown, label: string, at = ''): s
 
 // --- modes ------------------------------------------------------------------------------------
 
-async function runTable(url: string, fixture: Fixture, options: BenchOptions, started: number): Promise<void> {
+/** `fixture` is undefined when only the webhook-ingestion scenario runs (it brings its own database). */
+async function runTable(
+  url: string,
+  fixture: Fixture | undefined,
+  options: BenchOptions,
+  started: number,
+): Promise<void> {
   const loadAtStart = os.loadavg()[0]!;
   const results: OperationResult[] = [];
   const serverPeakMb: RunResults['serverPeakMb'] = {};
   for (const target of options.targets) {
     const operations = OPERATIONS.filter((o) => options.operations.includes(o.name) && o.requests[target]);
-    if (!operations.length) continue;
+    if (!operations.length || !fixture) continue;
     log(`── ${target}: counting statements and rows (through the proxy)`);
     const targetResults = await countingPhase(url, fixture, target, operations, options);
     log(`── ${target}: load, ${options.concurrency.join('/')} connections × ${options.durationSeconds} s`);
@@ -404,10 +412,10 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
   const runResults: RunResults = {
     startedAt: new Date(started).toISOString(),
     command: ['npm run bench', ...(process.argv.slice(2).length ? ['--', ...process.argv.slice(2)] : [])].join(' '),
-    machine: await machineInfo(url, loadAtStart),
-    scale: fixture.scale,
-    seedSeconds: fixture.seedSeconds,
-    rows: fixture.rows,
+    machine: await machineInfo(fixture ? url : maintenanceUrl(url), loadAtStart),
+    scale: fixture?.scale ?? Number.NaN,
+    seedSeconds: fixture?.seedSeconds ?? Number.NaN,
+    rows: fixture?.rows ?? {},
     durationSeconds: options.durationSeconds,
     concurrency: options.concurrency,
     batch: options.batch,
@@ -432,18 +440,18 @@ async function runTable(url: string, fixture: Fixture, options: BenchOptions, st
 /** The scenarios after the table; a scenario that fails is reported as such, the others still run. */
 async function runScenarios(
   url: string,
-  fixture: Fixture,
+  fixture: Fixture | undefined,
   options: BenchOptions,
-): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'fanout'>> {
-  const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'fanout'> = {};
-  if (options.scenarios.includes('count-costs')) {
+): Promise<Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'fanout' | 'webhookIngestion'>> {
+  const outcome: Pick<RunResults, 'noisyNeighbour' | 'countCosts' | 'fanout' | 'webhookIngestion'> = {};
+  if (options.scenarios.includes('count-costs') && fixture) {
     log(`── count-costs: counts of the inbox and the contact table, p50 over ${options.batch} sequential requests`);
     outcome.countCosts = await runCountCosts(url, fixture, options.batch).catch((error: unknown) => {
       log(`count-costs failed: ${describe(error)}`);
       return { error: describe(error) };
     });
   }
-  if (options.scenarios.includes('noisy-neighbour')) {
+  if (options.scenarios.includes('noisy-neighbour') && fixture) {
     log(
       `── noisy-neighbour: ${options.noise.idleSeconds} s idle, then ${options.noise.seconds} s of ${options.noise.kinds.join(', ')}`,
     );
@@ -462,6 +470,15 @@ async function runScenarios(
     log(`── fanout: ${subscribers} SSE subscribers on two instances (Redis), ${rate} writes/s for ${seconds} s`);
     outcome.fanout = await runFanout(url, options.fanout).catch((error: unknown) => {
       log(`fanout failed: ${describe(error)}`);
+      return { error: describe(error) };
+    });
+  }
+  if (options.scenarios.includes('webhook-ingestion')) {
+    log(
+      `── webhook-ingestion: signed deliveries at ${options.webhook.rates.join(', ')} events/s, ${options.webhook.stepSeconds} s each`,
+    );
+    outcome.webhookIngestion = await runWebhookIngestion(url, options.webhook).catch((error: unknown) => {
+      log(`webhook-ingestion failed: ${describe(error)}`);
       return { error: describe(error) };
     });
   }
@@ -571,10 +588,16 @@ async function main(): Promise<void> {
   const peer =
     options.operations.length > 0 && options.targets.includes('postgraphile') && !options.soak && !options.profile;
   if (peer) ensurePeerInstalled();
-  const fixture = await ensureDataset(url, options);
+  // The webhook-ingestion scenario creates a database of its own; everything else reads the dataset.
+  const needsDataset =
+    options.operations.length > 0 ||
+    !!options.soak ||
+    !!options.profile ||
+    options.scenarios.some((scenario) => scenario !== 'webhook-ingestion');
+  const fixture = needsDataset ? await ensureDataset(url, options) : undefined;
   if (peer) await preparePeerAccess(url);
-  if (options.soak) await runSoak(url, fixture, options);
-  else if (options.profile) await runProfile(url, fixture, options);
+  if (options.soak) await runSoak(url, fixture!, options);
+  else if (options.profile) await runProfile(url, fixture!, options);
   else await runTable(url, fixture, options, started);
 }
 

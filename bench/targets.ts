@@ -63,6 +63,38 @@ export function wagraphEnvironment(
   };
 }
 
+function wagraphArguments(cpuProfileDir?: string): string[] {
+  return [
+    ...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []),
+    // As `npm run serve` runs it (package.json): the heap limit keeps the process's
+    // memory near what it uses rather than what V8 would let it grow to.
+    '--max-old-space-size=192',
+    path.join(ROOT_DIR, 'dist', 'src', 'server.js'),
+  ];
+}
+
+/**
+ * wagraph on a database without the dataset (the webhook-ingestion scenario's own): it
+ * migrates the database at start-up, and is ready when /readyz answers.
+ */
+export async function startWagraphOn(
+  databaseUrl: string,
+  label: string,
+  options: { cpuProfileDir?: string | undefined; environment?: NodeJS.ProcessEnv } = {},
+): Promise<ServerProcess> {
+  const port = await freePort();
+  return startServer({
+    name: `wagraph-${label}`,
+    command: process.execPath,
+    args: wagraphArguments(options.cpuProfileDir),
+    cwd: ROOT_DIR,
+    env: { ...wagraphEnvironment({ databaseUrl }, port), ...options.environment },
+    port,
+    ready: async (origin) => (await fetch(`${origin}/readyz`)).ok,
+    startTimeoutMs: 120_000,
+  });
+}
+
 export async function startTarget(target: TargetName, options: StartOptions): Promise<ServerProcess> {
   const port = await freePort();
   const name = `${target}-${options.label}`;
@@ -71,13 +103,7 @@ export async function startTarget(target: TargetName, options: StartOptions): Pr
       return startServer({
         name,
         command: process.execPath,
-        args: [
-          ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
-          // As `npm run serve` runs it (package.json): the heap limit keeps the process's
-          // memory near what it uses rather than what V8 would let it grow to.
-          '--max-old-space-size=192',
-          path.join(ROOT_DIR, 'dist', 'src', 'server.js'),
-        ],
+        args: wagraphArguments(options.cpuProfileDir),
         cwd: ROOT_DIR,
         env: wagraphEnvironment(options, port),
         port,

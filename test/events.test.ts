@@ -9,11 +9,9 @@ import { changeEverything, EVERY_KIND_IN_ORDER } from './helpers/feed-script.js'
 import {
   createContact,
   createConversation,
-  createList,
   createMember,
   createMessages,
   createOrganization,
-  createTag,
   type TestMember,
 } from './helpers/factories.js';
 
@@ -76,8 +74,6 @@ async function mutate(as: TestMember, document: string, variables: Record<string
   expect(payload?.userErrors).toEqual([]);
   return payload as any;
 }
-
-const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { message { id } userErrors { message } } }`;
 
 describe('the change feed', () => {
   it('records every kind of change a client shows, in order, each with its node as it is now', async () => {

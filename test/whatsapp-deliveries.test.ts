@@ -13,6 +13,7 @@ import { signatureHeader, storeDelivery, UNVERIFIED_BODY_MAX } from '../src/what
 import { createTestClient, type TestClient, testSecretBox } from './helpers/client.js';
 import { createMember, createOrganization, createWhatsAppChannel } from './helpers/factories.js';
 import { discardJobs } from './helpers/jobs.js';
+import { recordStatements } from './helpers/record-statements.js';
 import {
   deliveryFor,
   envelope,
@@ -481,10 +482,39 @@ describe('WebhookDelivery rows', () => {
         bodyDigest: digestOf(wamid()),
       },
     ];
-    const stored = await storeDelivery(client.db.prisma, rows);
+    const stored = await storeDelivery(client.db, rows);
     expect(stored.map((row) => row.status).sort()).toEqual(['RECEIVED', 'UNROUTED']);
-    expect(await storeDelivery(client.db.prisma, rows)).toEqual([]);
-    expect(await storeDelivery(client.db.prisma, [])).toEqual([]);
+    expect(await storeDelivery(client.db, rows)).toEqual([]);
+    expect(await storeDelivery(client.db, [])).toEqual([]);
+  });
+
+  it('storeDelivery stores one organization’s rows with their processing jobs in one statement, and a replay without', async () => {
+    const channel = await channelOf();
+    const other = await channelOf(channel.organizationId);
+    const rows = [channel, other].map((target) => ({
+      organizationId: target.organizationId,
+      channelId: target.id,
+      status: 'RECEIVED' as const,
+      reason: null,
+      body: '{}',
+      bodyDigest: digestOf(wamid()),
+    }));
+    const { result: stored, statements } = await recordStatements(() => storeDelivery(client.db, rows));
+    expect(statements).toHaveLength(1);
+    expect(stored.map((row) => row.status)).toEqual(['RECEIVED', 'RECEIVED']);
+    const jobs = await client.db.prisma.$queryRawUnsafe<{ payload: any }[]>(
+      `SELECT j.payload FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+       WHERE t.identifier = 'whatsapp.processDelivery' AND j.payload->>'organizationId' = $1`,
+      channel.organizationId,
+    );
+    expect(jobs.map((job) => job.payload.data.deliveryId).sort()).toEqual(stored.map((row) => row.id).sort());
+    expect(await storeDelivery(client.db, rows)).toEqual([]);
+    expect(
+      await client.db.prisma.$queryRawUnsafe<unknown[]>(
+        `SELECT 1 FROM graphile_worker._private_jobs WHERE payload->>'organizationId' = $1`,
+        channel.organizationId,
+      ),
+    ).toHaveLength(2);
   });
 
   it('are refused by the database when linked to another organization’s channel, or routed without organization', async () => {

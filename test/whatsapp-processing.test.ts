@@ -16,6 +16,7 @@ import {
   type TestOrganization,
 } from './helpers/factories.js';
 import { discardJobs } from './helpers/jobs.js';
+import { recordStatements } from './helpers/record-statements.js';
 import { deliveryFor, postDelivery, signed, statusValue, textMessageValue, wamid } from './helpers/whatsapp.js';
 
 let client: TestClient;
@@ -401,5 +402,189 @@ describe('processing statuses', () => {
     expect(await client.db.prisma.pendingStatus.findMany({ where: { wamid: mine.id } })).toEqual([
       expect.objectContaining({ organizationId: other.org.id, status: 'READ' }),
     ]);
+  });
+});
+
+describe('processing deliveries in batches', () => {
+  /** A RECEIVED row of these changes, stored without a job: only `run` processes it. */
+  async function stored(org: TestOrganization, channel: Channel, ...values: Record<string, unknown>[]) {
+    const body = JSON.stringify(deliveryFor(channel, ...values));
+    const row = await client.db.prisma.webhookDelivery.create({
+      data: { organizationId: org.id, channelId: channel.id, status: 'RECEIVED', body, bodyDigest: digestOf(body) },
+    });
+    return row.id;
+  }
+
+  /** What the runner does with a job of this delivery. */
+  const run = (organizationId: string, deliveryId: string) =>
+    processWebhookDelivery.handler(
+      { deliveryId },
+      {
+        organizationId,
+        db: client.db,
+        log: silentLogger,
+        job: { id: '0', attempt: 1, maxAttempts: 10 },
+        signal: undefined,
+        feed: { committed: () => {} },
+        cloudApi: { url: 'http://127.0.0.1:9', secrets: undefined },
+      },
+    );
+
+  const statusesOf = async (ids: string[]) =>
+    (
+      await client.db.prisma.webhookDelivery.findMany({ where: { id: { in: ids } }, orderBy: { receivedAt: 'asc' } })
+    ).map((row) => row.status);
+
+  it('processes the pending deliveries of the organization in one transaction of a few statements, however many events', async () => {
+    const { org, channel } = await setup();
+    const known = await createContact(client.db, org.id, { phone: `+${uniqueWaId()}`, name: 'Known' });
+    const first = wamid();
+    const ids: string[] = [];
+    ids.push(await stored(org, channel, textMessageValue({ from: known.phone.slice(1), body: 'first', id: first })));
+    for (let index = 0; index < 9; index += 1) {
+      const from = uniqueWaId();
+      ids.push(
+        await stored(
+          org,
+          channel,
+          textMessageValue({ from, body: `hello ${index}` }),
+          textMessageValue({ from, body: `a reply ${index}`, replyTo: first }),
+          statusValue({ id: wamid(), status: 'read', recipient: from }),
+        ),
+      );
+    }
+    const { statements } = await recordStatements(() => run(org.id, ids[0]!));
+    expect(await statusesOf(ids)).toEqual(ids.map(() => 'PROCESSED'));
+    // The status read, claim, locks, known wamids, contacts (insert, lock), conversations,
+    // messages, statuses, the rows marked, COMMIT: not one more per delivery or event.
+    expect(statements.length).toBeLessThanOrEqual(11);
+
+    const messages = await messagesOf(org.id);
+    expect(messages).toHaveLength(19);
+    const original = messages.find((message) => message.whatsAppMessageId === first)!;
+    expect(messages.filter((message) => message.replyToId === original.id)).toHaveLength(9);
+    const conversations = await client.db.prisma.conversation.findMany({ where: { organizationId: org.id } });
+    expect(conversations).toHaveLength(10);
+    expect(conversations.map((conversation) => conversation.messageCount).sort()).toEqual([1, ...Array(9).fill(2)]);
+    expect(await client.db.prisma.contact.findUniqueOrThrow({ where: { id: known.id } })).toMatchObject({
+      name: 'Known',
+    });
+    expect(await client.db.prisma.pendingStatus.count({ where: { organizationId: org.id } })).toBe(9);
+
+    // The other deliveries' jobs find them processed: one read each, nothing written.
+    const again = await recordStatements(() => run(org.id, ids[5]!));
+    expect(again.statements).toHaveLength(1);
+  });
+
+  it('links a reply to a message earlier in the same batch, and applies a status to a message of the batch', async () => {
+    const { org, channel } = await setup();
+    const from = uniqueWaId();
+    const question = wamid();
+    const at = new Date(Date.UTC(2026, 10, 5, 0, 0, 9));
+    const first = await stored(
+      org,
+      channel,
+      statusValue({ id: question, status: 'read', recipient: from, at }),
+      textMessageValue({ from, body: 'question', id: question }),
+    );
+    await stored(
+      org,
+      channel,
+      textMessageValue({ from, body: 'answer', replyTo: question }),
+      messageValue(from, { type: 'reaction', reaction: { message_id: question, emoji: '👍' } }),
+    );
+    await run(org.id, first);
+    const messages = await messagesOf(org.id);
+    const original = messages.find((message) => message.whatsAppMessageId === question)!;
+    expect(original).toMatchObject({ status: 'READ', readAt: at });
+    expect(messages.filter((message) => message.replyToId === original.id)).toHaveLength(2);
+    expect(await client.db.prisma.pendingStatus.count({ where: { organizationId: org.id } })).toBe(0);
+    const [conversation] = await client.db.prisma.conversation.findMany({ where: { organizationId: org.id } });
+    expect(conversation).toMatchObject({ messageCount: 3, unreadMessageCount: 2 });
+  });
+
+  it('falls back to one transaction per event when the batch fails, leaving the other deliveries to their jobs', async () => {
+    const { org, channel } = await setup();
+    // A database refusal that only the set-based path meets: more than one message of this
+    // organization in one statement.
+    const trigger = `refuse_batches_${org.id.replaceAll('-', '')}`;
+    await client.db.prisma.$executeRawUnsafe(`
+      CREATE FUNCTION "${trigger}"() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF (SELECT count(*) FROM new_rows WHERE "organizationId" = '${org.id}') > 1 THEN
+          RAISE EXCEPTION 'more than one message in a statement';
+        END IF;
+        RETURN NULL;
+      END $$`);
+    await client.db.prisma.$executeRawUnsafe(
+      `CREATE TRIGGER "${trigger}" AFTER INSERT ON "Message" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "${trigger}"()`,
+    );
+    try {
+      const from = uniqueWaId();
+      const both = await stored(
+        org,
+        channel,
+        textMessageValue({ from, body: 'one' }),
+        textMessageValue({ from, body: 'two' }),
+        messageValue('not-a-phone', { type: 'text', text: { body: 'bad' } }),
+      );
+      const other = await stored(org, channel, textMessageValue({ from, body: 'three' }));
+      await run(org.id, both);
+      expect(await statusesOf([both, other])).toEqual(['PROCESSED', 'RECEIVED']);
+      const row = await client.db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: both } });
+      expect(row.problems).toEqual([
+        { event: 'entry[0].changes[2].value.messages[0]', reason: expect.stringContaining('from') },
+      ]);
+      await run(org.id, other);
+      expect(await statusesOf([both, other])).toEqual(['PROCESSED', 'PROCESSED']);
+      expect((await messagesOf(org.id)).map((message) => (message.messageData as any).text.body).sort()).toEqual([
+        'one',
+        'three',
+        'two',
+      ]);
+    } finally {
+      await client.db.prisma.$executeRawUnsafe(`DROP TRIGGER "${trigger}" ON "Message"`);
+      await client.db.prisma.$executeRawUnsafe(`DROP FUNCTION "${trigger}"()`);
+    }
+  });
+
+  it('a job whose delivery another batch holds processes others meanwhile, then waits, and takes its own back from a rollback', async () => {
+    const { org, channel } = await setup();
+    const held = await stored(org, channel, textMessageValue({ from: uniqueWaId(), body: 'held' }));
+    const free = await stored(org, channel, textMessageValue({ from: uniqueWaId(), body: 'free' }));
+    let job: Promise<void> | undefined;
+    let finished = false;
+    await expect(
+      client.db.prisma.$transaction(async (tx) => {
+        // What another job's batch does: hold the row until its transaction ends.
+        await tx.$queryRawUnsafe(`SELECT 1 FROM "WebhookDelivery" WHERE "id" = $1::uuid FOR UPDATE`, held);
+        job = run(org.id, held).then(() => {
+          finished = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(finished).toBe(false);
+        throw new Error('the other batch rolled back');
+      }),
+    ).rejects.toThrow('the other batch rolled back');
+    await job;
+    expect(await statusesOf([held, free])).toEqual(['PROCESSED', 'PROCESSED']);
+    expect(await messagesOf(org.id)).toHaveLength(2);
+  });
+
+  it('yields one message, one contact and one conversation when jobs of the same messages run concurrently', async () => {
+    const { org, channel } = await setup();
+    const from = uniqueWaId();
+    const values = [0, 1, 2].map((index) =>
+      textMessageValue({ from, body: `m${index}`, id: `wamid.concurrent${index}` }),
+    );
+    const ids = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((copy) => stored(org, channel, ...values, { statuses: [], copy } as never)),
+    );
+    await Promise.all(ids.map((id) => run(org.id, id)));
+    expect(await statusesOf(ids)).toEqual(ids.map(() => 'PROCESSED'));
+    expect(await messagesOf(org.id)).toHaveLength(3);
+    expect(await client.db.prisma.contact.count({ where: { organizationId: org.id } })).toBe(1);
+    const conversations = await client.db.prisma.conversation.findMany({ where: { organizationId: org.id } });
+    expect(conversations).toEqual([expect.objectContaining({ messageCount: 3 })]);
   });
 });

@@ -9,7 +9,9 @@
 //    a function of the organization's bound parameter, `(org) => Prisma.sql\`… = ${org}\``,
 //    and one that does not bind it is refused before it is sent. It lives in src/loaders/
 //    (reads, outside any transaction) and in src/db/row-locks.ts, src/db/contact-insert.ts
-//    and src/jobs/enqueue.ts (inside a mutation's transaction).
+//    and src/jobs/enqueue.ts (inside a mutation's transaction), src/whatsapp/process-batch.ts
+//    (webhook deliveries processed set-based, in the job's transaction) and
+//    src/whatsapp/delivery-insert.ts (a webhook's rows with their jobs, one statement).
 //
 // The one exception in request code is authentication (src/auth/credential-lookup.ts):
 // it reads before there is an organization, since the credential is what names it.

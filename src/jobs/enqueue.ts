@@ -106,3 +106,20 @@ export async function enqueueJobs<Schema extends z.ZodType>(
   );
   return { ids: rows.map((row) => row.id) };
 }
+
+/**
+ * The job specs of `task` (a `graphile_worker.job_spec[]` expression) for payloads that a
+ * statement computes from rows it writes: `payloads` is a subquery with a json column
+ * `payload`, checked by the caller against the task's schema. For one statement that inserts
+ * rows and enqueues their jobs (`graphile_worker.add_jobs(<this>)`), atomic without a
+ * transaction of its own.
+ */
+export function jobSpecs(task: TaskDefinition, org: Prisma.Sql, payloads: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`ARRAY(
+    SELECT ROW(
+      ${task.name}::text, json_build_object('organizationId', ${org}, 'data', p."payload"),
+      NULL, NULL, ${task.maxAttempts ?? null}::smallint, NULL, NULL, NULL
+    )::graphile_worker.job_spec
+    FROM (${payloads}) AS p
+  )`;
+}

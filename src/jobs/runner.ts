@@ -46,6 +46,8 @@ import type { ScheduledTask, TaskDefinition } from './task.js';
 const GRACE_MS = 5_000;
 /** After this, jobs still running at stop() are returned to the queue. */
 const STOP_TIMEOUT_MS = 10_000;
+/** Jobs fetched ahead per concurrent job (graphile-worker's local queue). */
+const LOCAL_QUEUE_PER_SLOT = 4;
 /** Scheduled jobs (retries, run_at) are looked for this often; new jobs arrive by NOTIFY. */
 const POLL_INTERVAL_MS = 1_000;
 
@@ -182,7 +184,17 @@ export async function startJobRunner({
       // Batched (within a tick) completion and failure writes. Besides fewer statements, this
       // is what makes stop() wait for them: unbatched, 0.18 does not await a completion, and
       // a job that finished just before shutdown stayed locked, to run again hours later.
-      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      // The local queue fetches (and locks) up to LOCAL_QUEUE_PER_SLOT jobs per slot in one
+      // statement rather than one per job: a burst of short jobs (webhook deliveries, most of
+      // them already processed by another job's batch) costs a fetch per several jobs. Jobs
+      // still waiting there at stop() are returned to the queue unlocked.
+      preset: {
+        worker: {
+          completeJobBatchDelay: 0,
+          failJobBatchDelay: 0,
+          localQueue: { size: concurrency * LOCAL_QUEUE_PER_SLOT },
+        },
+      },
     });
   } catch (error) {
     await pool.end();

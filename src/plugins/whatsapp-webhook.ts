@@ -219,7 +219,7 @@ export async function receiveWebhookDelivery(
       handling.unstored({ status: unassigned[0]?.status, reason: unassigned[0]?.reason });
       return text(200, 'Received.\n');
     }
-    const stored = await storeDelivery(db.prisma, receipt.rows);
+    const stored = await storeDelivery(db, receipt.rows);
     for (const row of unassigned) handling.unassigned({ status: row.status, reason: row.reason });
     if (stored.length < receipt.rows.length) {
       log.debug({ replayed: receipt.rows.length - stored.length }, 'WhatsApp webhook delivery replayed');

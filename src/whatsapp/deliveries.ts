@@ -21,12 +21,15 @@
 // Replays. A row's `bodyDigest` is the SHA-256 of the raw body: the same body delivered again
 // (Meta's at-least-once delivery) finds its first receipt and is not stored again.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { transactionSql } from '../db/tenant-sql.js';
+import { ConnectionShare } from '../db/connection-share.js';
+import type { Database } from '../db/database.js';
+import { tenantSql, transactionSql } from '../db/tenant-sql.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { WebhookDeliveryStatus } from '../generated/prisma/enums.js';
 import type { SecretBox } from '../secrets.js';
 import { enqueueJobs } from '../jobs/enqueue.js';
 import { channelsForDelivery, type DeliveryChannel } from './channels.js';
+import { insertReceived } from './delivery-insert.js';
 import { processWebhookDelivery } from './process.js';
 
 /** The CONNECTED channels among some phone-number ids, by phone-number id. */
@@ -295,16 +298,29 @@ export async function receiveDelivery(
 
 /**
  * Stores a POST's rows, all or none, with a processing job (./process.ts) for each RECEIVED
- * row, in one transaction: a row is never stored without its job, nor a job without its row.
- * A row whose body was stored before (same digest, same channel or same status without one)
- * is skipped, and gets no job. Returns the new rows' ids and statuses.
+ * row, atomically: a row is never stored without its job, nor a job without its row. The usual
+ * POST (RECEIVED rows of one organization) is one statement (./delivery-insert.ts); any other
+ * (rows without organization, several organizations) a transaction. A row whose body was
+ * stored before (same digest, same channel or same status without one) is skipped, and gets
+ * no job. Returns the new rows' ids and statuses.
  */
-export function storeDelivery(
-  prisma: PrismaClient,
+export async function storeDelivery(
+  db: Pick<Database, 'prisma' | 'query'>,
   rows: DeliveryRow[],
 ): Promise<{ id: string; status: WebhookDeliveryStatus }[]> {
-  if (rows.length === 0) return Promise.resolve([]);
-  return prisma.$transaction(async (tx) => {
+  if (rows.length === 0) return [];
+  const organizationId = rows[0]?.organizationId ?? null;
+  const received = rows.flatMap((row) =>
+    row.status === 'RECEIVED' && row.organizationId === organizationId && row.channelId !== null
+      ? [{ channelId: row.channelId, body: row.body, bodyDigest: row.bodyDigest }]
+      : [],
+  );
+  if (organizationId !== null && received.length === rows.length) {
+    // The usual POST: one organization's rows, stored with their jobs in one statement.
+    const ids = await insertReceived(tenantSql(organizationId, db, new ConnectionShare(1)), received);
+    return ids.map((id) => ({ id, status: 'RECEIVED' }));
+  }
+  return db.prisma.$transaction(async (tx) => {
     const stored = await tx.webhookDelivery.createManyAndReturn({
       data: rows,
       skipDuplicates: true,

@@ -17,12 +17,26 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { lockKey, rowLocker } from '../db/row-locks.js';
+import { ConnectionShare } from '../db/connection-share.js';
+import type { Database } from '../db/database.js';
 import { type TenantTransaction, tenantClient } from '../db/tenant.js';
-import { transactionSql } from '../db/tenant-sql.js';
+import { tenantSql, transactionSql } from '../db/tenant-sql.js';
 import type { MessageStatus, MessageType } from '../generated/prisma/enums.js';
+import { isTransientConflict } from '../errors.js';
 import { defineTask } from '../jobs/task.js';
+import type { Logger } from '../logger.js';
 import { NAME_MAX } from '../validation.js';
 import { messageIdFromCallbackData } from './cloud-api.js';
+import {
+  applyEvents,
+  claimDeliveries,
+  type DeliveryOutcome,
+  deliveryReceived,
+  type EventPlan,
+  finishDeliveries,
+  type MessagePlan,
+  type StatusPlan,
+} from './process-batch.js';
 
 /** An event that cannot be processed as it is: recorded with its reason, never retried. */
 class EventProblem extends Error {
@@ -165,9 +179,11 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
-/** One event of a delivery: where it is, and how to process it. */
+/** One event of a delivery: where it is, what it says (checked), and how to process it alone. */
 interface Event {
   path: string;
+  /** The checked event, for the set-based path (./process-batch.ts); throws an EventProblem. */
+  plan(): EventPlan;
   run(tx: TenantTransaction, organizationId: string): Promise<void>;
 }
 
@@ -239,60 +255,76 @@ export async function applyPendingStatuses(
   await tx.pendingStatus.deleteMany({ where: { id: { in: pending.map((status) => status.id) } } });
 }
 
+function statusPlan(raw: unknown): StatusPlan {
+  const event = parsed(statusSchema, raw);
+  const status = Object.hasOwn(STATUSES, event.status) ? STATUSES[event.status] : undefined;
+  if (!status) throw new EventProblem(`status ${JSON.stringify(cut(event.status, 64))} is not one we apply`);
+  const error = event.errors?.[0];
+  return {
+    kind: 'status',
+    wamid: event.id,
+    status,
+    at: event.timestamp,
+    errorCode: status === 'FAILED' ? (error?.code ?? null) : null,
+    errorTitle: status === 'FAILED' ? cut(error?.title ?? error?.message ?? '', 1_000) || null : null,
+    errorDetails: status === 'FAILED' ? cut(error?.error_data?.details ?? '', 4_000) || null : null,
+    messageId: messageIdFromCallbackData(event.biz_opaque_callback_data),
+  };
+}
+
 function statusEvent(path: string, raw: unknown): Event {
   return {
     path,
+    plan: () => statusPlan(raw),
     async run(tx, organizationId) {
-      const event = parsed(statusSchema, raw);
-      const status = Object.hasOwn(STATUSES, event.status) ? STATUSES[event.status] : undefined;
-      if (!status) throw new EventProblem(`status ${JSON.stringify(cut(event.status, 64))} is not one we apply`);
-      const error = event.errors?.[0];
-      await lockKey(transactionSql(tx, organizationId), `wamid:${event.id}`);
-      await applyStatus(
-        tx,
-        organizationId,
-        event.id,
-        {
-          status,
-          at: event.timestamp,
-          errorCode: status === 'FAILED' ? (error?.code ?? null) : null,
-          errorTitle: status === 'FAILED' ? cut(error?.title ?? error?.message ?? '', 1_000) || null : null,
-          errorDetails: status === 'FAILED' ? cut(error?.error_data?.details ?? '', 4_000) || null : null,
-        },
-        messageIdFromCallbackData(event.biz_opaque_callback_data),
-      );
+      const { wamid, kind: _kind, messageId, ...update } = statusPlan(raw);
+      await lockKey(transactionSql(tx, organizationId), `wamid:${wamid}`);
+      await applyStatus(tx, organizationId, wamid, update, messageId);
     },
+  };
+}
+
+function messagePlan(raw: unknown, contacts: unknown, channelId: string | null): MessagePlan {
+  const event = parsed(inboundMessageSchema, raw);
+  if (channelId === null) throw new EventProblem('the channel of this delivery was deleted');
+  const phone = `+${event.from}`;
+  const profiles = contactsSchema.safeParse(contacts);
+  const profileName = profiles.success
+    ? profiles.data.find((contact) => contact.wa_id === event.from)?.profile?.name?.trim()
+    : undefined;
+  return {
+    kind: 'message',
+    wamid: event.id,
+    phone,
+    name: cut(profileName || phone, NAME_MAX),
+    channelId,
+    messageType: messageTypeOf(event.type),
+    messageData: storableJson(raw),
+    at: event.timestamp,
+    replyTo: (event.type === 'reaction' ? event.reaction?.message_id : event.context?.id) ?? null,
   };
 }
 
 function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: string | null): Event {
   return {
     path,
+    plan: () => messagePlan(raw, contacts, channelId),
     async run(tx, organizationId) {
-      const event = parsed(inboundMessageSchema, raw);
-      if (channelId === null) throw new EventProblem('the channel of this delivery was deleted');
+      const event = messagePlan(raw, contacts, channelId);
       const sql = transactionSql(tx, organizationId);
-      await lockKey(sql, `wamid:${event.id}`);
-      const known = await tx.message.findFirst({ where: { whatsAppMessageId: event.id }, select: { id: true } });
+      await lockKey(sql, `wamid:${event.wamid}`);
+      const known = await tx.message.findFirst({ where: { whatsAppMessageId: event.wamid }, select: { id: true } });
       if (known) return;
 
-      const phone = `+${event.from}`;
-      const profiles = contactsSchema.safeParse(contacts);
-      const profileName = profiles.success
-        ? profiles.data.find((contact) => contact.wa_id === event.from)?.profile?.name?.trim()
-        : undefined;
-      await tx.contact.createMany({
-        data: [{ organizationId, phone, name: cut(profileName || phone, NAME_MAX) }],
-        skipDuplicates: true,
-      });
+      const { phone } = event;
+      await tx.contact.createMany({ data: [{ organizationId, phone, name: event.name }], skipDuplicates: true });
       const contact = await tx.contact.findFirst({ where: { phone }, select: { id: true } });
       if (!contact) throw new Error(`The contact ${phone} was neither found nor created`);
       // One conversation per contact and channel: messages of the contact wait for each other here.
       await rowLocker(sql)('Contact', [contact.id], 'update');
 
-      const at = event.timestamp;
       let conversation = await tx.conversation.findFirst({
-        where: { contactId: contact.id, channelId },
+        where: { contactId: contact.id, channelId: event.channelId },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         select: { id: true, status: true },
       });
@@ -301,7 +333,7 @@ function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: 
           data: {
             organizationId,
             contactId: contact.id,
-            channelId,
+            channelId: event.channelId,
             status: 'ACTIVE',
             initiatedBy: 'CONTACT',
           },
@@ -311,9 +343,8 @@ function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: 
         await tx.conversation.update({ where: { id: conversation.id }, data: { status: 'ACTIVE' } });
       }
 
-      const repliedTo = event.type === 'reaction' ? event.reaction?.message_id : event.context?.id;
-      const replyTo = repliedTo
-        ? await tx.message.findFirst({ where: { whatsAppMessageId: repliedTo }, select: { id: true } })
+      const replyTo = event.replyTo
+        ? await tx.message.findFirst({ where: { whatsAppMessageId: event.replyTo }, select: { id: true } })
         : null;
       const id = randomUUID();
       const inserted = await tx.message.createMany({
@@ -325,10 +356,10 @@ function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: 
             replyToId: replyTo?.id ?? null,
             direction: 'INBOUND',
             status: 'DELIVERED',
-            messageType: messageTypeOf(event.type),
-            messageData: storableJson(raw) as object,
-            whatsAppMessageId: event.id,
-            createdAt: at,
+            messageType: event.messageType,
+            messageData: event.messageData as object,
+            whatsAppMessageId: event.wamid,
+            createdAt: event.at,
           },
         ],
         skipDuplicates: true,
@@ -336,7 +367,7 @@ function messageEvent(path: string, raw: unknown, contacts: unknown, channelId: 
       // The conversation's lastMessageAt follows by trigger, and only forward: an older
       // message delivered late leaves it.
       if (inserted.count === 0) return;
-      await applyPendingStatuses(tx, organizationId, event.id);
+      await applyPendingStatuses(tx, organizationId, event.wamid);
     },
   };
 }
@@ -376,52 +407,153 @@ function eventsOf(body: string, channelId: string | null): Event[] | string {
 /** Problems listed in a REJECTED row's reason. */
 const REASONS_LISTED = 3;
 
+/** How a delivery ends: PROCESSED, or REJECTED when it held events and none could be processed. */
+function outcomeOf(id: string, events: Event[] | string, problems: Problem[]): DeliveryOutcome {
+  const rejected = typeof events === 'string' || (events.length > 0 && problems.length === events.length);
+  const reason =
+    typeof events === 'string'
+      ? events
+      : rejected
+        ? problems
+            .slice(0, REASONS_LISTED)
+            .map((problem) => `${problem.event}: ${problem.reason}`)
+            .join('; ') + (problems.length > REASONS_LISTED ? `; and ${problems.length - REASONS_LISTED} more` : '')
+        : null;
+  return { id, status: rejected ? 'REJECTED' : 'PROCESSED', reason, problems };
+}
+
+/** Deliveries one job claims and processes together (./process-batch.ts). */
+export const BATCH_DELIVERIES = 50;
+/** Runs of a batch that a concurrent transaction aborted (a deadlock) before it goes event by event. */
+const BATCH_ATTEMPTS = 3;
+/** How long one batch may hold its transaction (10,000 events in one delivery fit easily). */
+const BATCH_TIMEOUT_MS = 60_000;
+
+/**
+ * The set-based path: this job's delivery and up to BATCH_DELIVERIES − 1 others of the
+ * organization, in one transaction. Returns their outcomes.
+ */
+function processBatch(db: Database, organizationId: string, deliveryId: string): Promise<DeliveryOutcome[]> {
+  return db.prisma.$transaction(
+    async (tx) => {
+      const sql = transactionSql(tx, organizationId);
+      const claimed = await claimDeliveries(sql, deliveryId, BATCH_DELIVERIES);
+      const plans: EventPlan[] = [];
+      const outcomes = claimed.map((delivery) => {
+        const events = eventsOf(delivery.body, delivery.channelId);
+        const problems: Problem[] = [];
+        if (typeof events !== 'string') {
+          for (const event of events) {
+            try {
+              plans.push(event.plan());
+            } catch (error) {
+              if (!(error instanceof EventProblem)) throw error;
+              problems.push({ event: event.path, reason: error.message });
+            }
+          }
+        }
+        return outcomeOf(delivery.id, events, problems);
+      });
+      await applyEvents(sql, plans);
+      await finishDeliveries(sql, outcomes);
+      return outcomes;
+    },
+    { timeout: BATCH_TIMEOUT_MS, maxWait: BATCH_TIMEOUT_MS },
+  );
+}
+
+/** The per-event path: each event of the delivery in a transaction of its own, a bad one recorded. */
+async function processEventByEvent(
+  db: Database,
+  organizationId: string,
+  deliveryId: string,
+): Promise<DeliveryOutcome | null> {
+  const tenant = tenantClient(db.prisma, organizationId);
+  const delivery = await tenant.webhookDelivery.findFirst({
+    where: { id: deliveryId },
+    select: { status: true, body: true, channelId: true },
+  });
+  if (delivery?.status !== 'RECEIVED') return null;
+  const events = eventsOf(delivery.body, delivery.channelId);
+  const problems: Problem[] = [];
+  if (typeof events !== 'string') {
+    for (const event of events) {
+      try {
+        await tenant.$transaction((tx) => event.run(tx, organizationId));
+      } catch (error) {
+        if (!(error instanceof EventProblem)) throw error;
+        problems.push({ event: event.path, reason: error.message });
+      }
+    }
+  }
+  const outcome = outcomeOf(deliveryId, events, problems);
+  await tenant.webhookDelivery.updateMany({
+    where: { id: deliveryId, status: 'RECEIVED' },
+    data: { status: outcome.status, reason: outcome.reason, problems: problems as never, processedAt: new Date() },
+  });
+  return outcome;
+}
+
+/** A short random pause before running a batch again, so that the two sides of a deadlock do not meet again. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+
+/** Rounds of a job whose delivery another batch held and then gave back (it rolled back). */
+const MAX_ROUNDS = 5;
+
+/**
+ * The set-based path, with the per-event path as its fallback: the outcomes of the deliveries
+ * processed. A batch that a concurrent transaction aborted (a deadlock) is run again; one that
+ * failed otherwise was rolled back, so the other deliveries it held go back to their own jobs,
+ * and this job's delivery is processed event by event, where a bad event is isolated (a
+ * database error there fails the job, which is retried).
+ */
+async function processSome(
+  db: Database,
+  organizationId: string,
+  deliveryId: string,
+  log: Logger,
+): Promise<DeliveryOutcome[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await processBatch(db, organizationId, deliveryId);
+    } catch (error) {
+      if (attempt < BATCH_ATTEMPTS && isTransientConflict(error)) {
+        await backoff(attempt);
+        continue;
+      }
+      log.warn({ deliveryId, err: error }, 'set-based processing failed; processing the delivery event by event');
+      const outcome = await processEventByEvent(db, organizationId, deliveryId);
+      return outcome ? [outcome] : [];
+    }
+  }
+}
+
 export const processWebhookDelivery = defineTask({
   name: 'whatsapp.processDelivery',
   payload: z.object({ deliveryId: z.uuid() }),
   maxAttempts: 10,
   handler: async ({ deliveryId }, { organizationId, db, log, feed }) => {
-    const tenant = tenantClient(db.prisma, organizationId);
-    const delivery = await tenant.webhookDelivery.findFirst({
-      where: { id: deliveryId },
-      select: { status: true, body: true, channelId: true },
-    });
-    // Gone (its organization was deleted), or processed by an earlier run.
-    if (delivery?.status !== 'RECEIVED') return;
-    const events = eventsOf(delivery.body, delivery.channelId);
-    const problems: Problem[] = [];
-    if (typeof events !== 'string') {
-      for (const event of events) {
-        try {
-          await tenant.$transaction((tx) => event.run(tx, organizationId));
-          // Committed: subscribers on every instance read the new feed events now, not at their next poll.
-          feed.committed(organizationId);
-        } catch (error) {
-          if (!(error instanceof EventProblem)) throw error;
-          problems.push({ event: event.path, reason: error.message });
+    const outside = tenantSql(organizationId, db, new ConnectionShare(1));
+    // Gone (its organization was deleted), or processed by an earlier run or another job's batch.
+    if (!(await deliveryReceived(outside, deliveryId))) return;
+    for (let round = 1; ; round += 1) {
+      const outcomes = await processSome(db, organizationId, deliveryId, log);
+      // Committed: subscribers on every instance read the new feed events now, not at their next poll.
+      if (outcomes.length > 0) feed.committed(organizationId);
+      for (const outcome of outcomes) {
+        if (outcome.problems.length > 0) {
+          log.warn(
+            { deliveryId: outcome.id, problems: outcome.problems.slice(0, 10) },
+            'WhatsApp delivery events not processed',
+          );
         }
       }
+      if (outcomes.some((outcome) => outcome.id === deliveryId)) return;
+      // Another job's batch holds this delivery (this one processed others meanwhile): done
+      // when that batch commits; taken again if it rolled back.
+      if (!(await deliveryReceived(outside, deliveryId, true))) return;
+      if (round === MAX_ROUNDS)
+        throw new Error(`Delivery ${deliveryId} was taken back by other batches ${round} times`);
     }
-    const rejected = typeof events === 'string' || (events.length > 0 && problems.length === events.length);
-    const reason =
-      typeof events === 'string'
-        ? events
-        : rejected
-          ? problems
-              .slice(0, REASONS_LISTED)
-              .map((problem) => `${problem.event}: ${problem.reason}`)
-              .join('; ') + (problems.length > REASONS_LISTED ? `; and ${problems.length - REASONS_LISTED} more` : '')
-          : null;
-    await tenant.webhookDelivery.updateMany({
-      where: { id: deliveryId, status: 'RECEIVED' },
-      data: {
-        status: rejected ? 'REJECTED' : 'PROCESSED',
-        reason,
-        problems: problems as never,
-        processedAt: new Date(),
-      },
-    });
-    if (problems.length > 0)
-      log.warn({ deliveryId, problems: problems.slice(0, 10) }, 'WhatsApp delivery events not processed');
   },
 });

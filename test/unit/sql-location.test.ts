@@ -20,6 +20,10 @@ const ALLOWED: Readonly<Record<string, string>> = {
   'src/db/seed.ts': 'administration: demo data',
   'src/db/health.ts': 'administration: the readiness check',
   'src/db/pglite-pool.ts': "administration: passes graphile-worker's own statements to the embedded database",
+  'src/whatsapp/process-batch.ts':
+    "set-based processing of a batch of webhook deliveries in the job's transaction, through the helper",
+  'src/whatsapp/delivery-insert.ts':
+    "the webhook's rows and their processing jobs in one statement, through the helper",
   'src/jobs/enqueue.ts': "a job enqueued in a mutation's transaction (graphile_worker.add_job), through the helper",
   'src/jobs/failed.ts': 'administration: lists parked jobs of every organization for operators',
 };
