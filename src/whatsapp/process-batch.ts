@@ -312,7 +312,7 @@ async function insertMessages(
 /**
  * Step 6, one statement. Applied in order (the kept statuses of an inserted wamid first, by
  * time, then the batch's in its order), a status only moves a message forward: the furthest
- * status wins over the message's if it is further (RANK of ./process.ts: SENT and UNDELIVERED
+ * status wins over the message's if it is further (RANK of ./process.ts: PENDING 0, SENT and UNDELIVERED
  * 1, DELIVERED 2, READ 3, FAILED 4), the earliest delivery and read times are kept, and a
  * message without an error takes the first failure's that has a code or a title (else the
  * last failure's details), as applying them one by one does.
@@ -365,7 +365,7 @@ async function applyStatuses(
         FROM "ranked" GROUP BY "wamid"
       ), "next" AS (
         SELECT m."id",
-          CASE WHEN s."furthestRank" > CASE m."status" WHEN 'SENT' THEN 1 WHEN 'UNDELIVERED' THEN 1
+          CASE WHEN s."furthestRank" > CASE m."status" WHEN 'PENDING' THEN 0 WHEN 'SENT' THEN 1 WHEN 'UNDELIVERED' THEN 1
             WHEN 'DELIVERED' THEN 2 WHEN 'READ' THEN 3 WHEN 'FAILED' THEN 4 END
             THEN s."furthest"::"MessageStatus" ELSE m."status" END AS "status",
           LEAST(m."deliveredAt", s."deliveredAt") AS "deliveredAt",
