@@ -17,6 +17,7 @@ import { APP_TASKS } from './jobs/tasks.js';
 import { createLogger, type Logger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { SecretError } from './secrets.js';
+import { createSendLimiter, type SendLimiter } from './whatsapp/send-limits.js';
 import type { FakeCloudApi } from './whatsapp/fake-cloud-api.js';
 import {
   playSimulatedStatuses,
@@ -167,7 +168,9 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   });
   // Background jobs in this process too (WORKERS=in-process, the default; src/jobs/runner.ts).
   let jobRunner: JobRunner | undefined;
+  let sendLimiter: SendLimiter | undefined;
   if (config.workers === 'in-process') {
+    sendLimiter = await createSendLimiter(config.whatsappSendLimits, { redisUrl: config.rateLimit.redisUrl, log });
     jobRunner = await startJobRunner({
       db,
       log,
@@ -179,6 +182,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
         secrets,
         sendTimeoutMs: config.whatsappSendTimeoutMs,
         sendMaxAttempts: config.whatsappSendMaxAttempts,
+        sendLimiter,
       },
     });
   }
@@ -216,7 +220,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     clearTimeout(cut);
     // Running jobs finish (or go back to the queue) before the database closes.
     await jobRunner?.stop();
-    await Promise.all([db.close(), rateLimiter?.close(), fakeCloudApi?.close()]);
+    await Promise.all([db.close(), rateLimiter?.close(), sendLimiter?.close(), fakeCloudApi?.close()]);
     log.info('stopped');
     // A log reader that stalled must not hold the exit: what it has not taken is dropped.
     await logSink.drain(500);

@@ -7,6 +7,7 @@ import { DatabaseOpenError } from '../db/client.js';
 import { MigrationError } from '../db/migrate.js';
 import { prepareDatabase } from '../db/setup.js';
 import { createLogger, LogSink } from '../logger.js';
+import { createSendLimiter } from '../whatsapp/send-limits.js';
 import { startJobRunner } from './runner.js';
 import type { TaskDefinition } from './task.js';
 
@@ -39,6 +40,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     throw error;
   }
   const { db, secrets } = prepared;
+  const sendLimiter = await createSendLimiter(config.whatsappSendLimits, { redisUrl: config.rateLimit.redisUrl, log });
   const runner = await startJobRunner({
     db,
     log,
@@ -50,6 +52,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
       secrets,
       sendTimeoutMs: config.whatsappSendTimeoutMs,
       sendMaxAttempts: config.whatsappSendMaxAttempts,
+      sendLimiter,
     },
   });
   let stopping = false;
@@ -58,7 +61,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     stopping = true;
     log.info({ signal }, 'shutting down: letting running jobs finish');
     await runner.stop();
-    await db.close();
+    await Promise.all([db.close(), sendLimiter.close()]);
     log.info('stopped');
     await logSink.drain(500);
     process.exit(0);

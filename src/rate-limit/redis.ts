@@ -13,11 +13,13 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import {
+  type BucketRequest,
   type Budget,
   decisionOf,
   type RateLimitDecision,
   type RateLimitOptions,
   type RateLimiter,
+  type TokenBuckets,
 } from './token-bucket.js';
 
 // KEYS: the buckets (the member's, then the organization's). ARGV: burst (capacity) and
@@ -65,6 +67,21 @@ return { allowed, retry_after, refused_by }
 `;
 const TAKE_TOKEN_SHA = createHash('sha1').update(TAKE_TOKEN).digest('hex');
 
+// KEYS: the buckets to empty. ARGV: burst and tokens per millisecond of each. Mirrors
+// MemoryRateLimiter.drain(): no token left, on Redis's clock.
+const DRAIN = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+for i, key in ipairs(KEYS) do
+  local burst = tonumber(ARGV[2 * i - 1])
+  local per_ms = tonumber(ARGV[2 * i])
+  redis.call('HSET', key, 'tokens', '0', 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(burst / per_ms) + 1000)
+end
+return 0
+`;
+const DRAIN_SHA = createHash('sha1').update(DRAIN).digest('hex');
+
 /** A warning about Redis at most this often, however many requests fail open meanwhile. */
 const WARN_EVERY_MS = 30_000;
 
@@ -77,7 +94,7 @@ export interface RedisRateLimiterOptions extends RateLimitOptions {
   commandTimeoutMs?: number;
 }
 
-export class RedisRateLimiter implements RateLimiter {
+export class RedisRateLimiter implements RateLimiter, TokenBuckets {
   private readonly redis: Redis;
   private readonly prefix: string;
   private lastWarning = 0;
@@ -116,27 +133,45 @@ export class RedisRateLimiter implements RateLimiter {
 
   async take(key: string, organizationKey?: string): Promise<RateLimitDecision> {
     const { organization } = this.options;
-    const buckets = [{ key, budget: this.options as Budget }];
+    const buckets: BucketRequest[] = [{ key, budget: this.options as Budget }];
     if (organizationKey !== undefined && organization) buckets.push({ key: organizationKey, budget: organization });
+    return decisionOf(await this.takeFrom(buckets));
+  }
+
+  async takeFrom(buckets: readonly BucketRequest[]): Promise<RateLimitDecision & { refusedBy: number }> {
+    try {
+      const [allowed, retryAfterMs, refusedBy] = (await this.run(TAKE_TOKEN, TAKE_TOKEN_SHA, buckets)) as [
+        number,
+        number,
+        number,
+      ];
+      return { allowed: allowed === 1, retryAfterMs, refusedBy: refusedBy - 1 };
+    } catch (error) {
+      this.warn(error as Error);
+      return { allowed: true, retryAfterMs: 0, refusedBy: -1 };
+    }
+  }
+
+  async drain(buckets: readonly BucketRequest[]): Promise<void> {
+    try {
+      await this.run(DRAIN, DRAIN_SHA, buckets);
+    } catch (error) {
+      this.warn(error as Error);
+    }
+  }
+
+  /** Runs a script on the buckets: by its digest, or (first use on this Redis) sent whole once. */
+  private async run(script: string, sha: string, buckets: readonly BucketRequest[]): Promise<unknown> {
     const args: [number, ...(string | number)[]] = [
       buckets.length,
       ...buckets.map((bucket) => this.prefix + bucket.key),
       ...buckets.flatMap(({ budget }) => [budget.burst, budget.perMinute / 60_000]),
     ];
     try {
-      let reply: unknown;
-      try {
-        reply = await this.redis.evalsha(TAKE_TOKEN_SHA, ...args);
-      } catch (error) {
-        // First use on this Redis (or after a restart): send the script itself once.
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        reply = await this.redis.eval(TAKE_TOKEN, ...args);
-      }
-      const [allowed, retryAfterMs, refusedBy] = reply as [number, number, number];
-      return decisionOf({ allowed: allowed === 1, retryAfterMs, refusedBy: refusedBy - 1 });
+      return await this.redis.evalsha(sha, ...args);
     } catch (error) {
-      this.warn(error as Error);
-      return { allowed: true, retryAfterMs: 0 };
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return await this.redis.eval(script, ...args);
     }
   }
 

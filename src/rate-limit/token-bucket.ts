@@ -25,6 +25,25 @@ export interface RateLimitDecision {
   organization?: true;
 }
 
+/** One bucket of a take: its key and its budget (the budget may differ from key to key). */
+export interface BucketRequest {
+  key: string;
+  budget: Budget;
+}
+
+/**
+ * Token buckets of any budget, for callers whose budget is not one fixed pair (the WhatsApp
+ * send limits, src/whatsapp/send-limits.ts: each channel its own rate). The RateLimiters
+ * below are these with the API's two budgets.
+ */
+export interface TokenBuckets {
+  /** One token from every bucket, or none; refused: the wait and which bucket (index) refused. */
+  takeFrom(buckets: readonly BucketRequest[]): Promise<RateLimitDecision & { refusedBy: number }>;
+  /** Empties the buckets (none left until they refill): someone else said the budget was spent. */
+  drain(buckets: readonly BucketRequest[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface RateLimiter {
   /**
    * Takes a token from `key`'s bucket and, when given and an organization budget is set,
@@ -85,20 +104,25 @@ export function decisionOf({
 const SWEEP_ABOVE = 10_000;
 
 /** One process's buckets: the default, and right for a single instance. */
-export class MemoryRateLimiter implements RateLimiter {
+export class MemoryRateLimiter implements RateLimiter, TokenBuckets {
   private readonly buckets = new Map<string, Bucket & { budget: Budget }>();
 
+  /** `options`: the budgets of take(); takeFrom() and drain() name their own. */
   constructor(
-    private readonly options: RateLimitOptions,
+    private readonly options: RateLimitOptions = { perMinute: 60, burst: 1 },
     private readonly now: () => number = Date.now,
   ) {}
 
   async take(key: string, organizationKey?: string): Promise<RateLimitDecision> {
-    const now = this.now();
-    const wanted = [{ key, budget: this.options as Budget }];
+    const wanted: BucketRequest[] = [{ key, budget: this.options as Budget }];
     if (organizationKey !== undefined && this.options.organization) {
       wanted.push({ key: organizationKey, budget: this.options.organization });
     }
+    return decisionOf(await this.takeFrom(wanted));
+  }
+
+  async takeFrom(wanted: readonly BucketRequest[]): Promise<RateLimitDecision & { refusedBy: number }> {
+    const now = this.now();
     const results = takeTokens(
       wanted.map(({ key, budget }) => ({ bucket: this.buckets.get(key), budget })),
       now,
@@ -107,7 +131,12 @@ export class MemoryRateLimiter implements RateLimiter {
       this.buckets.set(key, { ...itemAt(results, index).bucket, budget });
     }
     if (this.buckets.size > SWEEP_ABOVE) this.sweep(now);
-    return decisionOf(itemAt(results, 0).decision);
+    return itemAt(results, 0).decision;
+  }
+
+  async drain(wanted: readonly BucketRequest[]): Promise<void> {
+    const now = this.now();
+    for (const { key, budget } of wanted) this.buckets.set(key, { tokens: 0, at: now, budget });
   }
 
   private sweep(now: number): void {

@@ -21,6 +21,18 @@
 // (10, about 25 minutes) the message is FAILED with the last error and the rest of the
 // conversation goes on. graphile-worker's own retries are left for errors of the database.
 //
+// Rate limits (src/whatsapp/send-limits.ts): before each send the job takes a token for the
+// channel's phone number (throughput) and for the recipient (pair rate). Without one, the
+// send waits for it: here, asleep, when it is due within INLINE_WAIT_MS (the throughput
+// limit's few milliseconds); otherwise the conversation's job is scheduled again for when it
+// is (the pair rate's seconds), so that a worker is not held. Neither is an attempt: a burst
+// to one recipient is spaced, never failed, and stays in order (the message waited for is
+// still the conversation's oldest PENDING one). When Meta answers a throttling error all the
+// same (130429 throughput, HTTP 429, 131056 pair rate: another system sending on the number,
+// a lower tier than configured), the bucket it names is emptied for every worker, and the
+// retry, like every send, takes a token first: the back-off never sends before the limiter
+// allows it.
+//
 // An unknown outcome (no answer in time, a connection cut after the request was written) is
 // retried too: at least once, since a chat message that never arrives is worse than a rare
 // duplicate. Every send carries our message id as Meta's `biz_opaque_callback_data`, which
@@ -37,6 +49,7 @@ import { enqueueJob } from '../jobs/enqueue.js';
 import { defineTask } from '../jobs/task.js';
 import type { DeliveryOutcome, OutboundMessage, OutboundTransport } from '../messaging/transport.js';
 import { recordOnlyTransport } from '../messaging/transport.js';
+import { MemoryRateLimiter } from '../rate-limit/index.js';
 import { SecretError } from '../secrets.js';
 import { secretContext } from './channels.js';
 import {
@@ -49,9 +62,18 @@ import {
   sendTextMessage,
 } from './cloud-api.js';
 import { applyPendingStatuses } from './process.js';
+import { SendLimiter, type SendSlot } from './send-limits.js';
 
 /** Messages one run delivers before it makes way for other conversations (a new job goes on). */
 export const SEND_BATCH = 50;
+
+/** A wait for a send token up to this long is slept here; a longer one reschedules the job. */
+export const INLINE_WAIT_MS = 1_000;
+/** At most this much sleeping for tokens in one run, then the job makes way (a new one goes on). */
+const INLINE_WAIT_TOTAL_MS = 10_000;
+
+/** The limiter of runners given none (CloudApiAccess.sendLimiter): this process's buckets, the defaults. */
+const processLimiter = new SendLimiter(new MemoryRateLimiter());
 
 const jobKey = (conversationId: string) => `whatsapp.send:${conversationId}`;
 
@@ -61,6 +83,8 @@ export const deliverMessages = defineTask({
   handler: async ({ conversationId }, { organizationId, db, log, cloudApi, signal }) => {
     const tenant = tenantClient(db.prisma, organizationId);
     const maxAttempts = cloudApi.sendMaxAttempts ?? SEND_MAX_ATTEMPTS;
+    const limiter = cloudApi.sendLimiter ?? processLimiter;
+    const waited = { ms: 0 };
     for (let sent = 0; ; sent += 1) {
       const message = await tenant.message.findFirst({
         where: { conversationId, direction: 'OUTBOUND', status: 'PENDING' },
@@ -73,7 +97,15 @@ export const deliverMessages = defineTask({
           conversation: {
             select: {
               contact: { select: { phone: true } },
-              channel: { select: { id: true, phoneNumberId: true, status: true, accessTokenSealed: true } },
+              channel: {
+                select: {
+                  id: true,
+                  phoneNumberId: true,
+                  status: true,
+                  accessTokenSealed: true,
+                  messagesPerSecond: true,
+                },
+              },
             },
           },
         },
@@ -83,7 +115,24 @@ export const deliverMessages = defineTask({
         await enqueueAgain(tenant, organizationId, conversationId, new Date());
         return;
       }
-      const transport = transportFor(message.conversation.channel, cloudApi);
+      const { channel } = message.conversation;
+      const transport = transportFor(channel, cloudApi);
+      const slot: SendSlot | null =
+        channel === null || 'error' in transport
+          ? null
+          : {
+              phoneNumberId: channel.phoneNumberId,
+              to: message.conversation.contact.phone,
+              messagesPerSecond: channel.messagesPerSecond,
+            };
+      if (slot) {
+        const waitMs = await waitForToken(limiter, slot, waited, signal);
+        if (waitMs > 0) {
+          log.debug({ messageId: message.id, conversationId, retryInMs: waitMs }, 'WhatsApp send limit: waiting');
+          await enqueueAgain(tenant, organizationId, conversationId, new Date(Date.now() + waitMs));
+          return;
+        }
+      }
       const outcome: DeliveryOutcome =
         'error' in transport
           ? { ok: false, retry: false, unknown: false, status: null, error: transport.error }
@@ -102,6 +151,8 @@ export const deliverMessages = defineTask({
       }
       const attempt = message.sendAttempts + 1;
       const failure = { messageId: message.id, conversationId, attempt, ...outcome };
+      const throttled = throttlingOf(outcome);
+      if (slot && throttled) await limiter.throttled(slot, throttled);
       if (!outcome.retry) {
         log.warn(failure, 'WhatsApp refused a message: FAILED');
         await recordFailed(tenant, message.id, outcome.error, attempt);
@@ -123,6 +174,48 @@ export const deliverMessages = defineTask({
     }
   },
 });
+
+/**
+ * Takes a send token, sleeping for it while the wait is short (see INLINE_WAIT_MS): 0 once
+ * taken, else how long until one is due (the job is to be scheduled again for then).
+ */
+async function waitForToken(
+  limiter: SendLimiter,
+  slot: SendSlot,
+  waited: { ms: number },
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  for (;;) {
+    const permit = await limiter.take(slot);
+    if (permit.allowed) return 0;
+    const { retryAfterMs } = permit;
+    if (retryAfterMs > INLINE_WAIT_MS || waited.ms + retryAfterMs > INLINE_WAIT_TOTAL_MS || signal?.aborted) {
+      return retryAfterMs;
+    }
+    waited.ms += retryAfterMs;
+    await sleep(retryAfterMs, signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Which limit Meta said was hit, if the answer was a throttling one. */
+function throttlingOf(outcome: DeliveryOutcome): 'throughput' | 'pair' | null {
+  if (outcome.ok) return null;
+  if (outcome.error.code === 131056) return 'pair';
+  if (outcome.error.code === 130429 || outcome.status === 429) return 'throughput';
+  return null;
+}
 
 /** The delay before retry number `attempt` (from 1): base·2^(attempt−1), at most SEND_RETRY_MAX_MS, times a jitter in [0.5, 1]. */
 export function retryDelayMs(attempt: number, baseMs = SEND_RETRY_BASE_MS): number {
@@ -158,7 +251,12 @@ async function enqueueAgain(
   await tenant.$transaction((tx) => enqueueDelivery(transactionSql(tx, organizationId), conversationId, runAt));
 }
 
-type Channel = { id: string; phoneNumberId: string; status: string; accessTokenSealed: string | null } | null;
+type Channel = {
+  id: string;
+  phoneNumberId: string;
+  status: string;
+  accessTokenSealed: string | null;
+} | null;
 
 /**
  * The transport of a conversation: the Cloud API with its channel's access token; record only
