@@ -3,8 +3,8 @@ import { parseArgs } from 'node:util';
 import { NOISE_KINDS, type NoiseKind } from './noisy-neighbour.js';
 import { OPERATION_NAMES, type OperationName, TARGETS, type TargetName } from './operations.js';
 
-/** Runs of their own, after the table (see ./noisy-neighbour.ts and ./count-costs.ts). */
-export const SCENARIOS = ['noisy-neighbour', 'count-costs'] as const;
+/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts and ./delivery.ts). */
+export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'delivery'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]

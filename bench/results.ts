@@ -1,6 +1,7 @@
 // What one benchmark run measured, kept as plain data (written as JSON to bench/out and
 // rendered by ./report.ts).
 import type { CountCostsResult } from './count-costs.js';
+import type { DeliveryResult } from './delivery.js';
 import type { LoadResult } from './load.js';
 import type { NoisyResult } from './noisy-neighbour.js';
 import type { OperationName, TargetName } from './operations.js';
@@ -58,5 +59,6 @@ export interface RunResults {
   /** The scenarios run after the table, when they were. */
   noisyNeighbour?: NoisyResult | { error: string };
   countCosts?: CountCostsResult | { error: string };
+  delivery?: DeliveryResult | { error: string };
   totalSeconds: number;
 }
