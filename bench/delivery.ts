@@ -48,7 +48,7 @@ export const DELIVERY_DEFAULTS: DeliveryOptions = {
   recipients: 2_000,
   messagesPerSecond: 80,
   callers: 16,
-  workers: 16,
+  workers: 32,
 };
 
 /** WhatsApp's pair rate as the server keeps it by default (src/whatsapp/send-limits.ts). */

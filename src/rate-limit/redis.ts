@@ -23,9 +23,10 @@ import {
 } from './token-bucket.js';
 
 // KEYS: the buckets (the member's, then the organization's). ARGV: burst (capacity) and
-// tokens per millisecond of each, in the same order. Mirrors takeTokens() in
-// ./token-bucket.ts: a token from every bucket or from none. Returns { allowed (0|1),
-// retryAfterMs, index (1-based) of the bucket that refused or 0 }.
+// tokens per millisecond of each, in the same order, then the longest wait taken ahead
+// (reserveMs; 0 for the API's limiter). Mirrors takeTokens() in ./token-bucket.ts: a token
+// from every bucket or from none. Returns { allowed (0|1), retryAfterMs, index (1-based) of
+// the bucket that refused or 0 }.
 const TAKE_TOKEN = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -52,8 +53,12 @@ for i, key in ipairs(KEYS) do
     end
   end
 end
+local reserve_ms = tonumber(ARGV[2 * #KEYS + 1]) or 0
 local allowed = 0
-if refused_by == 0 then allowed = 1 end
+if refused_by == 0 or retry_after <= reserve_ms then
+  allowed = 1
+  refused_by = 0
+end
 for i, key in ipairs(KEYS) do
   local burst = tonumber(ARGV[2 * i - 1])
   local per_ms = tonumber(ARGV[2 * i])
@@ -92,6 +97,11 @@ export interface RedisRateLimiterOptions extends RateLimitOptions {
   keyPrefix?: string;
   /** A request waits at most this long for Redis before it is let through. */
   commandTimeoutMs?: number;
+  /**
+   * Where takeFrom() and drain() turn while Redis does not answer: these buckets (in this
+   * process, say) instead of letting everything through. The API's take() always fails open.
+   */
+  fallback?: TokenBuckets;
 }
 
 export class RedisRateLimiter implements RateLimiter, TokenBuckets {
@@ -138,9 +148,9 @@ export class RedisRateLimiter implements RateLimiter, TokenBuckets {
     return decisionOf(await this.takeFrom(buckets));
   }
 
-  async takeFrom(buckets: readonly BucketRequest[]): Promise<RateLimitDecision & { refusedBy: number }> {
+  async takeFrom(buckets: readonly BucketRequest[], reserveMs = 0): Promise<RateLimitDecision & { refusedBy: number }> {
     try {
-      const [allowed, retryAfterMs, refusedBy] = (await this.run(TAKE_TOKEN, TAKE_TOKEN_SHA, buckets)) as [
+      const [allowed, retryAfterMs, refusedBy] = (await this.run(TAKE_TOKEN, TAKE_TOKEN_SHA, buckets, [reserveMs])) as [
         number,
         number,
         number,
@@ -148,24 +158,31 @@ export class RedisRateLimiter implements RateLimiter, TokenBuckets {
       return { allowed: allowed === 1, retryAfterMs, refusedBy: refusedBy - 1 };
     } catch (error) {
       this.warn(error as Error);
-      return { allowed: true, retryAfterMs: 0, refusedBy: -1 };
+      return this.options.fallback?.takeFrom(buckets, reserveMs) ?? { allowed: true, retryAfterMs: 0, refusedBy: -1 };
     }
   }
 
   async drain(buckets: readonly BucketRequest[]): Promise<void> {
     try {
-      await this.run(DRAIN, DRAIN_SHA, buckets);
+      await this.run(DRAIN, DRAIN_SHA, buckets, []);
     } catch (error) {
       this.warn(error as Error);
+      await this.options.fallback?.drain(buckets);
     }
   }
 
   /** Runs a script on the buckets: by its digest, or (first use on this Redis) sent whole once. */
-  private async run(script: string, sha: string, buckets: readonly BucketRequest[]): Promise<unknown> {
+  private async run(
+    script: string,
+    sha: string,
+    buckets: readonly BucketRequest[],
+    extra: readonly number[],
+  ): Promise<unknown> {
     const args: [number, ...(string | number)[]] = [
       buckets.length,
       ...buckets.map((bucket) => this.prefix + bucket.key),
       ...buckets.flatMap(({ budget }) => [budget.burst, budget.perMinute / 60_000]),
+      ...extra,
     ];
     try {
       return await this.redis.evalsha(sha, ...args);
@@ -181,7 +198,9 @@ export class RedisRateLimiter implements RateLimiter, TokenBuckets {
     this.lastWarning = now;
     this.options.log.warn(
       { err: { message: error.message } },
-      'rate limiting: Redis is unreachable, requests are let through unlimited until it is back',
+      this.options.fallback
+        ? 'rate limiting: Redis is unreachable, each process keeps the limits in its own buckets until it is back'
+        : 'rate limiting: Redis is unreachable, requests are let through unlimited until it is back',
     );
   }
 

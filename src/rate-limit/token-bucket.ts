@@ -19,7 +19,7 @@ export interface RateLimitOptions extends Budget {
 
 export interface RateLimitDecision {
   allowed: boolean;
-  /** Milliseconds until a token is back (0 when allowed). */
+  /** Milliseconds until a token is back; allowed, the wait for a reserved token (see takeTokens), else 0. */
   retryAfterMs: number;
   /** Set when it is the organization's ceiling, not the member's budget, that refused. */
   organization?: true;
@@ -37,8 +37,11 @@ export interface BucketRequest {
  * below are these with the API's two budgets.
  */
 export interface TokenBuckets {
-  /** One token from every bucket, or none; refused: the wait and which bucket (index) refused. */
-  takeFrom(buckets: readonly BucketRequest[]): Promise<RateLimitDecision & { refusedBy: number }>;
+  /**
+   * One token from every bucket, or none; refused: the wait and which bucket (index) refused.
+   * `reserveMs`: a wait up to this takes the tokens ahead, allowed with the wait (see takeTokens).
+   */
+  takeFrom(buckets: readonly BucketRequest[], reserveMs?: number): Promise<RateLimitDecision & { refusedBy: number }>;
   /** Empties the buckets (none left until they refill): someone else said the budget was spent. */
   drain(buckets: readonly BucketRequest[]): Promise<void>;
   close(): Promise<void>;
@@ -73,8 +76,18 @@ function msUntilToken(tokens: number, budget: Budget): number {
 /**
  * One token from every bucket if each has one, else none: the buckets' new state and the
  * decision (refused: the longest wait, and which bucket it was by its index).
+ *
+ * `reserveMs`: when the longest wait is at most this, the tokens are taken all the same (a
+ * bucket may go below zero: tokens promised ahead) and the decision is allowed with that
+ * wait, which the caller sleeps before acting. Waiters then go at the buckets' pace, not at
+ * whenever their timers happen to fire (a late timer would lose the token's time), and the
+ * ones behind are told to wait longer. 0 (the API's limiter): never.
  */
-export function takeTokens(buckets: readonly { bucket: Bucket | undefined; budget: Budget }[], now: number) {
+export function takeTokens(
+  buckets: readonly { bucket: Bucket | undefined; budget: Budget }[],
+  now: number,
+  reserveMs = 0,
+) {
   const tokens = buckets.map(({ bucket, budget }) => refilled(bucket, now, budget));
   let retryAfterMs = 0;
   let refusedBy = -1;
@@ -84,10 +97,14 @@ export function takeTokens(buckets: readonly { bucket: Bucket | undefined; budge
     const wait = msUntilToken(available, budget);
     if (wait > retryAfterMs) [retryAfterMs, refusedBy] = [wait, index];
   });
-  const allowed = refusedBy < 0;
+  const allowed = refusedBy < 0 || retryAfterMs <= reserveMs;
   return tokens.map((available) => ({
     bucket: { tokens: allowed ? available - 1 : available, at: now },
-    decision: { allowed, retryAfterMs, refusedBy } as RateLimitDecision & { refusedBy: number },
+    decision: (allowed
+      ? { allowed, retryAfterMs, refusedBy: -1 }
+      : { allowed, retryAfterMs, refusedBy }) as RateLimitDecision & {
+      refusedBy: number;
+    },
   }));
 }
 
@@ -121,11 +138,12 @@ export class MemoryRateLimiter implements RateLimiter, TokenBuckets {
     return decisionOf(await this.takeFrom(wanted));
   }
 
-  async takeFrom(wanted: readonly BucketRequest[]): Promise<RateLimitDecision & { refusedBy: number }> {
+  async takeFrom(wanted: readonly BucketRequest[], reserveMs = 0): Promise<RateLimitDecision & { refusedBy: number }> {
     const now = this.now();
     const results = takeTokens(
       wanted.map(({ key, budget }) => ({ bucket: this.buckets.get(key), budget })),
       now,
+      reserveMs,
     );
     for (const [index, { key, budget }] of wanted.entries()) {
       this.buckets.set(key, { ...itemAt(results, index).bucket, budget });

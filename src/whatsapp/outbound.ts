@@ -25,7 +25,10 @@
 // channel's phone number (throughput) and for the recipient (pair rate). Without one, the
 // send waits for it: here, asleep, when it is due within INLINE_WAIT_MS (the throughput
 // limit's few milliseconds); otherwise the conversation's job is scheduled again for when it
-// is (the pair rate's seconds), so that a worker is not held. Neither is an attempt: a burst
+// is (the pair rate's seconds), so that a worker is not held. A short wait reserves the token
+// (the buckets go below zero, and the senders behind wait longer): the sends then go at the
+// bucket's pace, where waiters racing for each token as their timers fired would lose the
+// timers' lateness on every token. Neither is an attempt: a burst
 // to one recipient is spaced, never failed, and stays in order (the message waited for is
 // still the conversation's oldest PENDING one). When Meta answers a throttling error all the
 // same (130429 throughput, HTTP 429, 131056 pair rate: another system sending on the number,
@@ -69,8 +72,8 @@ export const SEND_BATCH = 50;
 
 /** A wait for a send token up to this long is slept here; a longer one reschedules the job. */
 export const INLINE_WAIT_MS = 1_000;
-/** At most this much sleeping for tokens in one run, then the job makes way (a new one goes on). */
-const INLINE_WAIT_TOTAL_MS = 10_000;
+/** A reserved token's sleep may run this much late; later, the token is given up (see waitForToken). */
+const OVERSLEPT_MS = 15;
 
 /** The limiter of runners given none (CloudApiAccess.sendLimiter): this process's buckets, the defaults. */
 const processLimiter = new SendLimiter(new MemoryRateLimiter());
@@ -84,7 +87,6 @@ export const deliverMessages = defineTask({
     const tenant = tenantClient(db.prisma, organizationId);
     const maxAttempts = cloudApi.sendMaxAttempts ?? SEND_MAX_ATTEMPTS;
     const limiter = cloudApi.sendLimiter ?? processLimiter;
-    const waited = { ms: 0 };
     for (let sent = 0; ; sent += 1) {
       const message = await tenant.message.findFirst({
         where: { conversationId, direction: 'OUTBOUND', status: 'PENDING' },
@@ -126,7 +128,7 @@ export const deliverMessages = defineTask({
               messagesPerSecond: channel.messagesPerSecond,
             };
       if (slot) {
-        const waitMs = await waitForToken(limiter, slot, waited, signal);
+        const waitMs = await waitForToken(limiter, slot, signal);
         if (waitMs > 0) {
           log.debug({ messageId: message.id, conversationId, retryInMs: waitMs }, 'WhatsApp send limit: waiting');
           await enqueueAgain(tenant, organizationId, conversationId, new Date(Date.now() + waitMs));
@@ -176,24 +178,22 @@ export const deliverMessages = defineTask({
 });
 
 /**
- * Takes a send token, sleeping for it while the wait is short (see INLINE_WAIT_MS): 0 once
- * taken, else how long until one is due (the job is to be scheduled again for then).
+ * Takes a send token, sleeping for it when it is due within INLINE_WAIT_MS (reserved, so that
+ * the bucket, not the timer, sets the pace): 0 once it may be sent, else how long until a
+ * token is due (the job is to be scheduled again for then). A sleep that overran its time by
+ * more than OVERSLEPT_MS (the event loop was busy) gives its token up and takes another: sent
+ * that late, it would arrive together with the sends of the next tokens.
  */
-async function waitForToken(
-  limiter: SendLimiter,
-  slot: SendSlot,
-  waited: { ms: number },
-  signal: AbortSignal | undefined,
-): Promise<number> {
+async function waitForToken(limiter: SendLimiter, slot: SendSlot, signal: AbortSignal | undefined): Promise<number> {
   for (;;) {
-    const permit = await limiter.take(slot);
-    if (permit.allowed) return 0;
-    const { retryAfterMs } = permit;
-    if (retryAfterMs > INLINE_WAIT_MS || waited.ms + retryAfterMs > INLINE_WAIT_TOTAL_MS || signal?.aborted) {
-      return retryAfterMs;
-    }
-    waited.ms += retryAfterMs;
-    await sleep(retryAfterMs, signal);
+    const permit = await limiter.take(slot, signal?.aborted ? 0 : INLINE_WAIT_MS);
+    if (!permit.allowed) return permit.retryAfterMs;
+    if (permit.waitMs === 0) return 0;
+    const due = Date.now() + permit.waitMs;
+    await sleep(permit.waitMs, signal);
+    // Shutting down while asleep: the job goes on later (the reserved token is lost, not overspent).
+    if (signal?.aborted) return 1;
+    if (Date.now() - due <= OVERSLEPT_MS) return 0;
   }
 }
 

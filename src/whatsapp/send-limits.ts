@@ -6,8 +6,9 @@
 //   (WHATSAPP_PAIR_INTERVAL_MS), after a short burst (WHATSAPP_PAIR_BURST, 3).
 // A send takes a token from both buckets or from neither (src/rate-limit/token-bucket.ts, or
 // the same arithmetic in Redis when REDIS_URL is set, so that every worker process draws
-// from one budget). Redis unreachable: sends go on unlimited (the limiter fails open, as the
-// API's does), and Meta's own throttling answers, retried, slow them down.
+// from one budget). Redis unreachable (or slower than 2 s): each process keeps the limits in
+// its own buckets meanwhile, rather than letting sends through unlimited (which the API's
+// limiter does): with several processes Meta may then answer 130429, which is retried.
 //
 // Why the throughput bucket refills at 96 % of the limit and holds 2 % of it (at least 1):
 // a token bucket lets through its burst plus a second's refill within one second, and a
@@ -59,7 +60,8 @@ export interface SendSlot {
 }
 
 export type SendPermit =
-  | { allowed: true }
+  /** `waitMs`: the token is reserved, due in this long: sleep, then send. */
+  | { allowed: true; waitMs: number }
   /** `limit`: which one refused; `retryAfterMs`: when it will have a token again. */
   | { allowed: false; limit: 'throughput' | 'pair'; retryAfterMs: number };
 
@@ -90,10 +92,15 @@ export class SendLimiter {
     ];
   }
 
-  /** Takes a token for one send from both buckets, or from neither. */
-  async take(slot: SendSlot): Promise<SendPermit> {
-    const decision = await this.buckets.takeFrom(this.requests(slot));
-    if (decision.allowed) return { allowed: true };
+  /**
+   * Takes a token for one send from both buckets, or from neither. `reserveMs`: when the
+   * tokens are due within this long, they are taken ahead (reserved) and the permit says how
+   * long to sleep before sending; the throughput bucket then sets the pace, however late the
+   * sleepers' timers fire.
+   */
+  async take(slot: SendSlot, reserveMs = 0): Promise<SendPermit> {
+    const decision = await this.buckets.takeFrom(this.requests(slot), reserveMs);
+    if (decision.allowed) return { allowed: true, waitMs: decision.retryAfterMs };
     return {
       allowed: false,
       limit: decision.refusedBy === 1 ? 'pair' : 'throughput',
@@ -129,6 +136,9 @@ export async function createSendLimiter(
     url: options.redisUrl,
     log: options.log,
     keyPrefix: options.keyPrefix ?? 'wagraph:send-limit:',
+    // A send waits for its token anyway: a slow answer is better than this process's guess.
+    commandTimeoutMs: 2_000,
+    fallback: new MemoryRateLimiter(),
   });
   return new SendLimiter(redis, settings);
 }
