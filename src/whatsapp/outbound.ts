@@ -87,46 +87,43 @@ export const deliverMessages = defineTask({
     const tenant = tenantClient(db.prisma, organizationId);
     const maxAttempts = cloudApi.sendMaxAttempts ?? SEND_MAX_ATTEMPTS;
     const limiter = cloudApi.sendLimiter ?? processLimiter;
+    // The conversation's recipient and channel, read once per run (a run lasts seconds): each
+    // message then costs one read of its own row.
+    const conversation = await tenant.conversation.findFirst({
+      where: { id: conversationId },
+      select: {
+        contact: { select: { phone: true } },
+        channel: {
+          select: { id: true, phoneNumberId: true, status: true, accessTokenSealed: true, messagesPerSecond: true },
+        },
+      },
+    });
+    if (!conversation) return;
+    const { channel } = conversation;
+    const transport = transportFor(channel, cloudApi);
+    const slot: SendSlot | null =
+      channel === null || 'error' in transport
+        ? null
+        : {
+            phoneNumberId: channel.phoneNumberId,
+            to: conversation.contact.phone,
+            messagesPerSecond: channel.messagesPerSecond,
+          };
     for (let sent = 0; ; sent += 1) {
       const message = await tenant.message.findFirst({
         where: { conversationId, direction: 'OUTBOUND', status: 'PENDING' },
         orderBy: [{ position: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-        select: {
-          id: true,
-          messageData: true,
-          sendAttempts: true,
-          replyTo: { select: { whatsAppMessageId: true } },
-          conversation: {
-            select: {
-              contact: { select: { phone: true } },
-              channel: {
-                select: {
-                  id: true,
-                  phoneNumberId: true,
-                  status: true,
-                  accessTokenSealed: true,
-                  messagesPerSecond: true,
-                },
-              },
-            },
-          },
-        },
+        select: { id: true, messageData: true, sendAttempts: true, replyToId: true },
       });
       if (!message) return;
       if (sent === SEND_BATCH) {
         await enqueueAgain(tenant, organizationId, conversationId, new Date());
         return;
       }
-      const { channel } = message.conversation;
-      const transport = transportFor(channel, cloudApi);
-      const slot: SendSlot | null =
-        channel === null || 'error' in transport
+      const replyTo =
+        message.replyToId === null
           ? null
-          : {
-              phoneNumberId: channel.phoneNumberId,
-              to: message.conversation.contact.phone,
-              messagesPerSecond: channel.messagesPerSecond,
-            };
+          : await tenant.message.findFirst({ where: { id: message.replyToId }, select: { whatsAppMessageId: true } });
       if (slot) {
         const waitMs = await waitForToken(limiter, slot, signal);
         if (waitMs > 0) {
@@ -141,9 +138,9 @@ export const deliverMessages = defineTask({
           : await transport.send(
               {
                 messageId: message.id,
-                to: message.conversation.contact.phone,
+                to: conversation.contact.phone,
                 text: textOf(message.messageData),
-                replyToWhatsAppMessageId: message.replyTo?.whatsAppMessageId ?? null,
+                replyToWhatsAppMessageId: replyTo?.whatsAppMessageId ?? null,
               } satisfies OutboundMessage,
               signal,
             );
