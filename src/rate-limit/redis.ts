@@ -73,15 +73,23 @@ return { allowed, retry_after, refused_by }
 const TAKE_TOKEN_SHA = createHash('sha1').update(TAKE_TOKEN).digest('hex');
 
 // KEYS: the buckets to empty. ARGV: burst and tokens per millisecond of each. Mirrors
-// MemoryRateLimiter.drain(): no token left, on Redis's clock.
+// MemoryRateLimiter.drain(): no token left (those reserved ahead stay owed), on Redis's clock.
 const DRAIN = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 for i, key in ipairs(KEYS) do
   local burst = tonumber(ARGV[2 * i - 1])
   local per_ms = tonumber(ARGV[2 * i])
-  redis.call('HSET', key, 'tokens', '0', 'at', tostring(now))
-  redis.call('PEXPIRE', key, math.ceil(burst / per_ms) + 1000)
+  local bucket = redis.call('HMGET', key, 'tokens', 'at')
+  local left = 0
+  local available = tonumber(bucket[1])
+  local at = tonumber(bucket[2])
+  -- Tokens reserved ahead (below zero) stay owed.
+  if available ~= nil and at ~= nil then
+    left = math.min(0, available + math.max(0, now - at) * per_ms)
+  end
+  redis.call('HSET', key, 'tokens', tostring(left), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((burst - left) / per_ms) + 1000)
 end
 return 0
 `;

@@ -42,7 +42,7 @@ export interface TokenBuckets {
    * `reserveMs`: a wait up to this takes the tokens ahead, allowed with the wait (see takeTokens).
    */
   takeFrom(buckets: readonly BucketRequest[], reserveMs?: number): Promise<RateLimitDecision & { refusedBy: number }>;
-  /** Empties the buckets (none left until they refill): someone else said the budget was spent. */
+  /** Empties the buckets (none left until they refill; tokens reserved ahead stay owed): someone else said the budget was spent. */
   drain(buckets: readonly BucketRequest[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -154,7 +154,11 @@ export class MemoryRateLimiter implements RateLimiter, TokenBuckets {
 
   async drain(wanted: readonly BucketRequest[]): Promise<void> {
     const now = this.now();
-    for (const { key, budget } of wanted) this.buckets.set(key, { tokens: 0, at: now, budget });
+    for (const { key, budget } of wanted) {
+      // Tokens reserved ahead (below zero) stay owed.
+      const tokens = Math.min(0, refilled(this.buckets.get(key), now, budget));
+      this.buckets.set(key, { tokens, at: now, budget });
+    }
   }
 
   private sweep(now: number): void {
