@@ -5,8 +5,8 @@ import { NOISE_KINDS, type NoiseKind } from './noisy-neighbour.js';
 import { OPERATION_NAMES, type OperationName, TARGETS, type TargetName } from './operations.js';
 import { DEFAULT_WEBHOOK_RATES, DEFAULT_WEBHOOK_STEP_SECONDS } from './webhook-ingestion.js';
 
-/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts, ./fanout.ts and ./webhook-ingestion.ts). */
-export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'fanout', 'webhook-ingestion'] as const;
+/** Runs of their own, after the table (see ./noisy-neighbour.ts, ./count-costs.ts, ./fanout.ts, ./webhook-ingestion.ts and ./delivery.ts). */
+export const SCENARIOS = ['noisy-neighbour', 'count-costs', 'fanout', 'webhook-ingestion', 'delivery'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const USAGE = `npm run bench -- [options]

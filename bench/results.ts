@@ -2,6 +2,7 @@
 // rendered by ./report.ts).
 import type { CountCostsResult } from './count-costs.js';
 import type { FanoutResult } from './fanout.js';
+import type { DeliveryResult } from './delivery.js';
 import type { LoadResult } from './load.js';
 import type { NoisyResult } from './noisy-neighbour.js';
 import type { OperationName, TargetName } from './operations.js';
@@ -62,5 +63,6 @@ export interface RunResults {
   countCosts?: CountCostsResult | { error: string };
   fanout?: FanoutResult | { error: string };
   webhookIngestion?: WebhookResult | { error: string };
+  delivery?: DeliveryResult | { error: string };
   totalSeconds: number;
 }

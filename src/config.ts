@@ -12,6 +12,13 @@ import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimitSettings } from './e
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION } from './transports/connection-limit.js';
 import { DEFAULT_MEDIA_MAX_BYTES, SEND_MAX_ATTEMPTS, SEND_TIMEOUT_MS } from './whatsapp/cloud-api.js';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from './whatsapp/deliveries.js';
+import {
+  DEFAULT_MESSAGES_PER_SECOND,
+  DEFAULT_PAIR_BURST,
+  DEFAULT_PAIR_INTERVAL_MS,
+  MAX_MESSAGES_PER_SECOND,
+  type SendLimitSettings,
+} from './whatsapp/send-limits.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -208,6 +215,10 @@ const schema = z.object({
   MEDIA_MAX_BYTES: positiveInt(2_000_000_000).default(DEFAULT_MEDIA_MAX_BYTES),
   WHATSAPP_SEND_TIMEOUT_MS: positiveInt(300_000).default(SEND_TIMEOUT_MS),
   WHATSAPP_SEND_MAX_ATTEMPTS: positiveInt(100).default(SEND_MAX_ATTEMPTS),
+  // WhatsApp's rate limits (src/whatsapp/send-limits.ts); a channel's own messagesPerSecond wins.
+  WHATSAPP_MESSAGES_PER_SECOND: positiveInt(MAX_MESSAGES_PER_SECOND).default(DEFAULT_MESSAGES_PER_SECOND),
+  WHATSAPP_PAIR_INTERVAL_MS: positiveInt(3_600_000).default(DEFAULT_PAIR_INTERVAL_MS),
+  WHATSAPP_PAIR_BURST: positiveInt(1_000).default(DEFAULT_PAIR_BURST),
   // Unset: on in development (the embedded database's demo channel only), off otherwise.
   SIMULATOR: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
 });
@@ -303,6 +314,12 @@ export interface Config {
   whatsappSendTimeoutMs: number;
   /** Attempts at a send that fails retryably before the message is FAILED. */
   whatsappSendMaxAttempts: number;
+  /**
+   * WhatsApp's rate limits the workers keep (src/whatsapp/send-limits.ts): the default
+   * throughput of a channel, and the pair rate to one recipient. Shared through REDIS_URL
+   * (`rateLimit.redisUrl`) when it is set.
+   */
+  whatsappSendLimits: SendLimitSettings;
   /**
    * Whether `npm start` plays WhatsApp users on the demo channel (src/whatsapp/simulator.ts)
    * so that messages arrive: only in development on the embedded database, where the demo
@@ -444,6 +461,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     mediaMaxBytes: env.MEDIA_MAX_BYTES,
     whatsappSendTimeoutMs: env.WHATSAPP_SEND_TIMEOUT_MS,
     whatsappSendMaxAttempts: env.WHATSAPP_SEND_MAX_ATTEMPTS,
+    whatsappSendLimits: {
+      messagesPerSecond: env.WHATSAPP_MESSAGES_PER_SECOND,
+      pairIntervalMs: env.WHATSAPP_PAIR_INTERVAL_MS,
+      pairBurst: env.WHATSAPP_PAIR_BURST,
+    },
     simulator: (env.SIMULATOR ?? (env.NODE_ENV === 'development' ? 'on' : 'off')) === 'on',
   };
 }

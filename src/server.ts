@@ -19,6 +19,7 @@ import { createLogger, type Logger, LogSink } from './logger.js';
 import { createRateLimiter } from './rate-limit/index.js';
 import { SecretError } from './secrets.js';
 import { attachWebSocket } from './transports/websocket.js';
+import { createSendLimiter, type SendLimiter } from './whatsapp/send-limits.js';
 import type { FakeCloudApi } from './whatsapp/fake-cloud-api.js';
 import {
   playSimulatedStatuses,
@@ -188,7 +189,9 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
   });
   // Background jobs in this process too (WORKERS=in-process, the default; src/jobs/runner.ts).
   let jobRunner: JobRunner | undefined;
+  let sendLimiter: SendLimiter | undefined;
   if (config.workers === 'in-process') {
+    sendLimiter = await createSendLimiter(config.whatsappSendLimits, { redisUrl: config.rateLimit.redisUrl, log });
     jobRunner = await startJobRunner({
       db,
       log,
@@ -200,6 +203,7 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
         secrets,
         sendTimeoutMs: config.whatsappSendTimeoutMs,
         sendMaxAttempts: config.whatsappSendMaxAttempts,
+        sendLimiter,
       },
       feed: eventHub,
     });
@@ -240,7 +244,13 @@ async function main(tasks: readonly TaskDefinition[]): Promise<void> {
     clearTimeout(cut);
     // Running jobs finish (or go back to the queue) before the database closes.
     await jobRunner?.stop();
-    await Promise.all([eventHub.close(), db.close(), rateLimiter?.close(), fakeCloudApi?.close()]);
+    await Promise.all([
+      eventHub.close(),
+      db.close(),
+      rateLimiter?.close(),
+      sendLimiter?.close(),
+      fakeCloudApi?.close(),
+    ]);
     log.info('stopped');
     // A log reader that stalled must not hold the exit: what it has not taken is dropped.
     await logSink.drain(500);

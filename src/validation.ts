@@ -249,6 +249,13 @@ export class Validator {
   }
 
   /** At most `max` items in a list argument. */
+  /** A whole number from `min` to `max`. */
+  integer(field: FieldPath, value: number, min: number, max: number, what: string): number | Invalid {
+    return Number.isSafeInteger(value) && value >= min && value <= max
+      ? value
+      : this.fail(field, `${what} must be a whole number from ${min} to ${max}.`);
+  }
+
   count<T>(field: FieldPath, values: readonly T[], max: number, what: string): readonly T[] | Invalid {
     if (values.length > max) {
       return this.fail(field, `At most ${max} ${what} per call (got ${values.length}).`, 'LIMIT_EXCEEDED');

@@ -15,6 +15,8 @@ import { FakeCloudApi, type GraphError, SEND_ERRORS, type SendFailure } from '..
 import { SEND_MAX_ATTEMPTS } from '../src/whatsapp/cloud-api.js';
 import { deliverMessages, enqueueDelivery, retryDelayMs } from '../src/whatsapp/outbound.js';
 import { processWebhookDelivery } from '../src/whatsapp/process.js';
+import { SendLimiter } from '../src/whatsapp/send-limits.js';
+import { MemoryRateLimiter } from '../src/rate-limit/index.js';
 import { createTestClient, globalId, silentLogger, type TestClient, testSecretBox } from './helpers/client.js';
 import { freshDatabase } from './helpers/database.js';
 import {
@@ -36,11 +38,24 @@ let runner: JobRunner;
 const playing = new Map<string, ChannelIdentity & { appSecret: string }>();
 const runners: JobRunner[] = [];
 
-/** Sends time out after 2 s, and retries start after 300 ms (3 s by default). */
-// A send that gets no answer within 5 s is an unknown outcome (the hang tests wait that long):
-// shorter, and a fake answering late on a busy machine (PGlite shares the event loop) turned
-// into a retry and a second send.
-const cloudApi = () => ({ url: fake.url, secrets: testSecretBox, sendTimeoutMs: 5_000, sendRetryBaseMs: 300 });
+/**
+ * Sends time out after 5 s (shorter, and a fake answering late on a busy machine, where PGlite
+ * shares the event loop, turned into a retry and a second send), and retries start after 300 ms (3 s by default); the rate limits
+ * (one limiter shared by this file's runners) are loose enough for bursts of ten to a recipient:
+ * test/whatsapp-send-limits.test.ts tests them.
+ */
+const sendLimiter = new SendLimiter(new MemoryRateLimiter(), {
+  messagesPerSecond: 1_000,
+  pairIntervalMs: 20,
+  pairBurst: 10,
+});
+const cloudApi = () => ({
+  url: fake.url,
+  secrets: testSecretBox,
+  sendTimeoutMs: 5_000,
+  sendRetryBaseMs: 300,
+  sendLimiter,
+});
 
 beforeAll(async () => {
   db = await freshDatabase();

@@ -8,6 +8,7 @@ import { EventHub } from '../events/hub.js';
 import { MigrationError } from '../db/migrate.js';
 import { prepareDatabase } from '../db/setup.js';
 import { createLogger, LogSink } from '../logger.js';
+import { createSendLimiter } from '../whatsapp/send-limits.js';
 import { startJobRunner } from './runner.js';
 import type { TaskDefinition } from './task.js';
 
@@ -43,6 +44,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
   // Publishes only (no subscribers here): with REDIS_URL, a job's commits wake the gateways'
   // subscribers at once; without it, they see them at their next poll of the feed.
   const eventHub = new EventHub({ db, log, redisUrl: config.rateLimit.redisUrl });
+  const sendLimiter = await createSendLimiter(config.whatsappSendLimits, { redisUrl: config.rateLimit.redisUrl, log });
   const runner = await startJobRunner({
     db,
     log,
@@ -54,6 +56,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
       secrets,
       sendTimeoutMs: config.whatsappSendTimeoutMs,
       sendMaxAttempts: config.whatsappSendMaxAttempts,
+      sendLimiter,
     },
     feed: eventHub,
   });
@@ -63,7 +66,7 @@ export async function runWorkerProcess(tasks: readonly TaskDefinition[]): Promis
     stopping = true;
     log.info({ signal }, 'shutting down: letting running jobs finish');
     await runner.stop();
-    await Promise.all([eventHub.close(), db.close()]);
+    await Promise.all([eventHub.close(), db.close(), sendLimiter.close()]);
     log.info('stopped');
     await logSink.drain(500);
     process.exit(0);

@@ -4,7 +4,14 @@ import type { Logger } from '../logger.js';
 import { RedisRateLimiter } from './redis.js';
 import { MemoryRateLimiter, type RateLimitOptions, type RateLimiter } from './token-bucket.js';
 
-export type { Budget, RateLimitDecision, RateLimiter, RateLimitOptions } from './token-bucket.js';
+export type {
+  BucketRequest,
+  Budget,
+  RateLimitDecision,
+  RateLimiter,
+  RateLimitOptions,
+  TokenBuckets,
+} from './token-bucket.js';
 export { MemoryRateLimiter } from './token-bucket.js';
 export { RedisRateLimiter } from './redis.js';
 

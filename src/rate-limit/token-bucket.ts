@@ -19,10 +19,32 @@ export interface RateLimitOptions extends Budget {
 
 export interface RateLimitDecision {
   allowed: boolean;
-  /** Milliseconds until a token is back (0 when allowed). */
+  /** Milliseconds until a token is back; allowed, the wait for a reserved token (see takeTokens), else 0. */
   retryAfterMs: number;
   /** Set when it is the organization's ceiling, not the member's budget, that refused. */
   organization?: true;
+}
+
+/** One bucket of a take: its key and its budget (the budget may differ from key to key). */
+export interface BucketRequest {
+  key: string;
+  budget: Budget;
+}
+
+/**
+ * Token buckets of any budget, for callers whose budget is not one fixed pair (the WhatsApp
+ * send limits, src/whatsapp/send-limits.ts: each channel its own rate). The RateLimiters
+ * below are these with the API's two budgets.
+ */
+export interface TokenBuckets {
+  /**
+   * One token from every bucket, or none; refused: the wait and which bucket (index) refused.
+   * `reserveMs`: a wait up to this takes the tokens ahead, allowed with the wait (see takeTokens).
+   */
+  takeFrom(buckets: readonly BucketRequest[], reserveMs?: number): Promise<RateLimitDecision & { refusedBy: number }>;
+  /** Empties the buckets (none left until they refill; tokens reserved ahead stay owed): someone else said the budget was spent. */
+  drain(buckets: readonly BucketRequest[]): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface RateLimiter {
@@ -54,8 +76,18 @@ function msUntilToken(tokens: number, budget: Budget): number {
 /**
  * One token from every bucket if each has one, else none: the buckets' new state and the
  * decision (refused: the longest wait, and which bucket it was by its index).
+ *
+ * `reserveMs`: when the longest wait is at most this, the tokens are taken all the same (a
+ * bucket may go below zero: tokens promised ahead) and the decision is allowed with that
+ * wait, which the caller sleeps before acting. Waiters then go at the buckets' pace, not at
+ * whenever their timers happen to fire (a late timer would lose the token's time), and the
+ * ones behind are told to wait longer. 0 (the API's limiter): never.
  */
-export function takeTokens(buckets: readonly { bucket: Bucket | undefined; budget: Budget }[], now: number) {
+export function takeTokens(
+  buckets: readonly { bucket: Bucket | undefined; budget: Budget }[],
+  now: number,
+  reserveMs = 0,
+) {
   const tokens = buckets.map(({ bucket, budget }) => refilled(bucket, now, budget));
   let retryAfterMs = 0;
   let refusedBy = -1;
@@ -65,10 +97,14 @@ export function takeTokens(buckets: readonly { bucket: Bucket | undefined; budge
     const wait = msUntilToken(available, budget);
     if (wait > retryAfterMs) [retryAfterMs, refusedBy] = [wait, index];
   });
-  const allowed = refusedBy < 0;
+  const allowed = refusedBy < 0 || retryAfterMs <= reserveMs;
   return tokens.map((available) => ({
     bucket: { tokens: allowed ? available - 1 : available, at: now },
-    decision: { allowed, retryAfterMs, refusedBy } as RateLimitDecision & { refusedBy: number },
+    decision: (allowed
+      ? { allowed, retryAfterMs, refusedBy: -1 }
+      : { allowed, retryAfterMs, refusedBy }) as RateLimitDecision & {
+      refusedBy: number;
+    },
   }));
 }
 
@@ -85,29 +121,44 @@ export function decisionOf({
 const SWEEP_ABOVE = 10_000;
 
 /** One process's buckets: the default, and right for a single instance. */
-export class MemoryRateLimiter implements RateLimiter {
+export class MemoryRateLimiter implements RateLimiter, TokenBuckets {
   private readonly buckets = new Map<string, Bucket & { budget: Budget }>();
 
+  /** `options`: the budgets of take(); takeFrom() and drain() name their own. */
   constructor(
-    private readonly options: RateLimitOptions,
+    private readonly options: RateLimitOptions = { perMinute: 60, burst: 1 },
     private readonly now: () => number = Date.now,
   ) {}
 
   async take(key: string, organizationKey?: string): Promise<RateLimitDecision> {
-    const now = this.now();
-    const wanted = [{ key, budget: this.options as Budget }];
+    const wanted: BucketRequest[] = [{ key, budget: this.options as Budget }];
     if (organizationKey !== undefined && this.options.organization) {
       wanted.push({ key: organizationKey, budget: this.options.organization });
     }
+    return decisionOf(await this.takeFrom(wanted));
+  }
+
+  async takeFrom(wanted: readonly BucketRequest[], reserveMs = 0): Promise<RateLimitDecision & { refusedBy: number }> {
+    const now = this.now();
     const results = takeTokens(
       wanted.map(({ key, budget }) => ({ bucket: this.buckets.get(key), budget })),
       now,
+      reserveMs,
     );
     for (const [index, { key, budget }] of wanted.entries()) {
       this.buckets.set(key, { ...itemAt(results, index).bucket, budget });
     }
     if (this.buckets.size > SWEEP_ABOVE) this.sweep(now);
-    return decisionOf(itemAt(results, 0).decision);
+    return itemAt(results, 0).decision;
+  }
+
+  async drain(wanted: readonly BucketRequest[]): Promise<void> {
+    const now = this.now();
+    for (const { key, budget } of wanted) {
+      // Tokens reserved ahead (below zero) stay owed.
+      const tokens = Math.min(0, refilled(this.buckets.get(key), now, budget));
+      this.buckets.set(key, { tokens, at: now, budget });
+    }
   }
 
   private sweep(now: number): void {

@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import type { SecretBox } from '../secrets.js';
 import type { FieldPath, Invalid, Validator } from '../validation.js';
 import { sealChannelSecrets, sealNewChannelSecrets } from '../whatsapp/channels.js';
+import { MAX_MESSAGES_PER_SECOND } from '../whatsapp/send-limits.js';
 import { idInput, nodePayload, requires, runMutation } from './mutation.js';
 import { WhatsAppChannel } from './whatsapp-channel.js';
 
@@ -44,6 +45,10 @@ export const ConnectWhatsAppChannelInput = builder.inputType('ConnectWhatsAppCha
       required: true,
       description: 'The Meta app’s secret, which signs webhook deliveries; 8–256 characters.',
     }),
+    messagesPerSecond: t.int({
+      description:
+        'Sends per second the workers allow this phone number (Meta’s throughput tier for it), 1–1000; omitted or null: the gateway’s WHATSAPP_MESSAGES_PER_SECOND (80 by default).',
+    }),
     verifyToken: t.string({
       required: true,
       description:
@@ -63,6 +68,10 @@ export const UpdateWhatsAppChannelInput = builder.inputType('UpdateWhatsAppChann
     accessToken: t.string({ description: 'A new access token; 1–4096 characters.' }),
     appSecret: t.string({ description: 'A new app secret; 8–256 characters.' }),
     verifyToken: t.string({ description: 'A new verify token; 16–256 printable characters without spaces.' }),
+    messagesPerSecond: t.int({
+      description:
+        'A new throughput for the number: sends per second, 1–1000; null: back to the gateway’s WHATSAPP_MESSAGES_PER_SECOND; omitted: unchanged.',
+    }),
   }),
 });
 
@@ -107,6 +116,12 @@ function checkedSecrets(
   };
 }
 
+/** A channel's throughput as given: a number checked, null (the default) or undefined (not given) as is. */
+function checkedMessagesPerSecond(v: Validator, value: number | null | undefined): number | null | undefined | Invalid {
+  if (value == null) return value;
+  return v.integer(['input', 'messagesPerSecond'], value, 1, MAX_MESSAGES_PER_SECOND, 'Messages per second');
+}
+
 /** The secrets that were given. */
 function defined(secrets: Record<'accessToken' | 'appSecret' | 'verifyToken', string | undefined>) {
   return Object.fromEntries(Object.entries(secrets).filter(([, value]) => value !== undefined)) as Partial<
@@ -131,6 +146,7 @@ builder.mutationFields((t) => ({
           phoneNumberId: v.metaId(['input', 'phoneNumberId'], input.phoneNumberId, 'Phone-number id'),
           businessAccountId: v.metaId(['input', 'businessAccountId'], input.businessAccountId, 'Business account id'),
           displayPhoneNumber: v.displayPhoneNumber(['input', 'displayPhoneNumber'], input.displayPhoneNumber),
+          messagesPerSecond: checkedMessagesPerSecond(v, input.messagesPerSecond) ?? null,
           ...checkedSecrets(v, input),
         });
         const { accessToken, appSecret, verifyToken, ...fields } = checked;
@@ -197,6 +213,7 @@ builder.mutationFields((t) => ({
             input.displayPhoneNumber != null
               ? v.displayPhoneNumber(['input', 'displayPhoneNumber'], input.displayPhoneNumber)
               : undefined,
+          messagesPerSecond: checkedMessagesPerSecond(v, input.messagesPerSecond),
           ...checkedSecrets(v, input),
         });
         await tx.whatsAppChannel.update({

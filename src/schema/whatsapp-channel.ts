@@ -56,6 +56,11 @@ export const WhatsAppChannel = builder.prismaNode('WhatsAppChannel', {
     displayPhoneNumber: t.exposeString('displayPhoneNumber', {
       description: 'The phone number as people see it, e.g. "+1 555-000-1111".',
     }),
+    messagesPerSecond: t.exposeInt('messagesPerSecond', {
+      nullable: true,
+      description:
+        'The sends per second the workers allow this phone number (WhatsApp’s throughput limit); null: the gateway’s default, WHATSAPP_MESSAGES_PER_SECOND (80 unless configured).',
+    }),
     status: t.expose('status', {
       type: WhatsAppChannelStatus,
       description: 'Whether the channel takes part in messaging.',

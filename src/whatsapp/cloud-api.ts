@@ -8,6 +8,7 @@
 // Failures are CloudApiErrors whose message is safe to show a client: never the token, never
 // Meta's URL; Meta's own error message goes only to the log (`metaMessage`).
 import type { SecretBox } from '../secrets.js';
+import type { SendLimiter } from './send-limits.js';
 
 /** What a background job needs to call the Cloud API for a channel. */
 export interface CloudApiAccess {
@@ -21,6 +22,8 @@ export interface CloudApiAccess {
   sendMaxAttempts?: number;
   /** The first retry's delay (default SEND_RETRY_BASE_MS; tests shorten it). */
   sendRetryBaseMs?: number;
+  /** WhatsApp's rate limits, kept before each send (default: this process's buckets, the default limits). */
+  sendLimiter?: SendLimiter;
 }
 
 /** WhatsApp's largest file (a document, 100 MB): every genuine media file fits under it. */

@@ -10,9 +10,15 @@
 // A test scripts a recipient's next sends (`failNextSends`: a Graph error, or an answer that
 // never comes); with `playStatuses`, each accepted send is followed by its status webhooks
 // (sent → delivered → read, or a failure), signed and posted to the gateway as Meta would.
+// With `limits`, it keeps WhatsApp's rate limits as Meta does, and answers a send over one
+// with Meta's throttling error: more than `messagesPerSecond` sends from one phone number
+// within any one second (130429), or a recipient's pair rate spent (131056; a token bucket
+// like the workers', refilling every `pairIntervalMs` less PAIR_JITTER_MS, so that a send
+// the workers allowed is not refused for arriving a few milliseconds early).
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Bucket, takeTokens } from '../rate-limit/token-bucket.js';
 import {
   type ChannelIdentity,
   deliveryFor,
@@ -46,6 +52,8 @@ export interface SendBody {
 /** A send the fake accepted. */
 export interface FakeSentMessage {
   phoneNumberId: string;
+  /** When its request arrived (Date.now()). */
+  at: number;
   wamid: string;
   /** As sent: `to`, `type`, `text.body`, `context.message_id`, `biz_opaque_callback_data` … */
   body: SendBody;
@@ -111,9 +119,24 @@ export const INVALID_TOKEN: GraphError = {
   message: 'Invalid OAuth access token - Cannot parse access token',
 };
 
+/** WhatsApp's rate limits, as the fake keeps them (see the header). */
+export interface FakeSendLimits {
+  /** Sends from one phone number within any one second. */
+  messagesPerSecond: number;
+  /** One send to a recipient per this interval … */
+  pairIntervalMs: number;
+  /** … after this many at once. */
+  pairBurst: number;
+}
+
+/** How early a recipient's next send may arrive and still be within its pair rate. */
+const PAIR_JITTER_MS = 100;
+
 export interface FakeCloudApiOptions {
   /** Access tokens accepted as Bearer (more can be added with `acceptToken`). */
   accessTokens?: readonly string[];
+  /** Keep WhatsApp's rate limits (default: none). */
+  limits?: FakeSendLimits;
 }
 
 export class FakeCloudApi {
@@ -131,12 +154,19 @@ export class FakeCloudApi {
   private readonly sendFailures = new Map<string, SendFailure[]>();
   private playback: StatusPlayback | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Sends refused for a rate limit, by the limit. */
+  readonly throttled = { throughput: 0, pair: 0 };
+  /** Per phone number, when its latest sends (at most messagesPerSecond) arrived, oldest first. */
+  private readonly recentSends = new Map<string, number[]>();
+  private readonly pairBuckets = new Map<string, Bucket>();
 
   private constructor(
     private readonly server: http.Server,
     /** The base URL to use as WHATSAPP_API_URL, e.g. http://127.0.0.1:40123/v21.0. */
     readonly url: string,
     tokens: readonly string[],
+    /** WhatsApp's rate limits kept (undefined: none); may be changed between tests. */
+    public limits: FakeSendLimits | undefined,
   ) {
     this.tokens = new Set(tokens);
   }
@@ -149,7 +179,12 @@ export class FakeCloudApi {
       server.listen(0, '127.0.0.1', resolve);
     });
     const { port } = server.address() as AddressInfo;
-    fake = new FakeCloudApi(server, `http://127.0.0.1:${port}/${FAKE_API_VERSION}`, options.accessTokens ?? []);
+    fake = new FakeCloudApi(
+      server,
+      `http://127.0.0.1:${port}/${FAKE_API_VERSION}`,
+      options.accessTokens ?? [],
+      options.limits,
+    );
     return fake;
   }
 
@@ -253,7 +288,34 @@ export class FakeCloudApi {
     response.on('close', () => this.stalled.delete(response));
   }
 
+  /** Meta's throttling error when this send goes over a limit (counted in `throttled`), else null (counted as sent). */
+  private overLimit(phoneNumberId: string, to: string, at: number): GraphError | null {
+    const limits = this.limits;
+    if (!limits) return null;
+    const recent = this.recentSends.get(phoneNumberId) ?? [];
+    this.recentSends.set(phoneNumberId, recent);
+    while (recent.length > 0 && (recent[0] ?? 0) <= at - 1_000) recent.shift();
+    if (recent.length >= limits.messagesPerSecond) {
+      this.throttled.throughput += 1;
+      return SEND_ERRORS.throughput;
+    }
+    const key = `${phoneNumberId}:${to}`;
+    const interval = limits.pairIntervalMs - Math.min(PAIR_JITTER_MS, limits.pairIntervalMs / 10);
+    const [pair] = takeTokens(
+      [{ bucket: this.pairBuckets.get(key), budget: { perMinute: 60_000 / interval, burst: limits.pairBurst } }],
+      at,
+    );
+    if (!pair?.decision.allowed) {
+      this.throttled.pair += 1;
+      return SEND_ERRORS.pairRate;
+    }
+    this.pairBuckets.set(key, pair.bucket);
+    recent.push(at);
+    return null;
+  }
+
   private send(phoneNumberId: string, request: http.IncomingMessage, response: http.ServerResponse): void {
+    const arrivedAt = Date.now();
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -279,8 +341,14 @@ export class FakeCloudApi {
         graphError(response, failure);
         return;
       }
+      const throttled = this.overLimit(phoneNumberId, to, arrivedAt);
+      if (throttled) {
+        graphError(response, throttled);
+        return;
+      }
       const sent: FakeSentMessage = {
         phoneNumberId,
+        at: arrivedAt,
         wamid: newWamid(),
         body,
         text: String(body.text?.body),

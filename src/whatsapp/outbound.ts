@@ -21,6 +21,21 @@
 // (10, about 25 minutes) the message is FAILED with the last error and the rest of the
 // conversation goes on. graphile-worker's own retries are left for errors of the database.
 //
+// Rate limits (src/whatsapp/send-limits.ts): before each send the job takes a token for the
+// channel's phone number (throughput) and for the recipient (pair rate). Without one, the
+// send waits for it: here, asleep, when it is due within INLINE_WAIT_MS (the throughput
+// limit's few milliseconds); otherwise the conversation's job is scheduled again for when it
+// is (the pair rate's seconds), so that a worker is not held. A short wait reserves the token
+// (the buckets go below zero, and the senders behind wait longer): the sends then go at the
+// bucket's pace, where waiters racing for each token as their timers fired would lose the
+// timers' lateness on every token. Neither is an attempt: a burst
+// to one recipient is spaced, never failed, and stays in order (the message waited for is
+// still the conversation's oldest PENDING one). When Meta answers a throttling error all the
+// same (130429 throughput, HTTP 429, 131056 pair rate: another system sending on the number,
+// a lower tier than configured), the bucket it names is emptied for every worker, and the
+// retry, like every send, takes a token first: the back-off never sends before the limiter
+// allows it.
+//
 // An unknown outcome (no answer in time, a connection cut after the request was written) is
 // retried too: at least once, since a chat message that never arrives is worse than a rare
 // duplicate. Every send carries our message id as Meta's `biz_opaque_callback_data`, which
@@ -37,6 +52,7 @@ import { enqueueJob } from '../jobs/enqueue.js';
 import { defineTask } from '../jobs/task.js';
 import type { DeliveryOutcome, OutboundMessage, OutboundTransport } from '../messaging/transport.js';
 import { recordOnlyTransport } from '../messaging/transport.js';
+import { MemoryRateLimiter } from '../rate-limit/index.js';
 import { SecretError } from '../secrets.js';
 import { secretContext } from './channels.js';
 import {
@@ -49,9 +65,18 @@ import {
   sendTextMessage,
 } from './cloud-api.js';
 import { applyPendingStatuses } from './process.js';
+import { SendLimiter, type SendSlot } from './send-limits.js';
 
 /** Messages one run delivers before it makes way for other conversations (a new job goes on). */
 export const SEND_BATCH = 50;
+
+/** A wait for a send token up to this long is slept here; a longer one reschedules the job. */
+export const INLINE_WAIT_MS = 1_000;
+/** A reserved token's sleep may run this much late; later, the token is given up (see waitForToken). */
+const OVERSLEPT_MS = 15;
+
+/** The limiter of runners given none (CloudApiAccess.sendLimiter): this process's buckets, the defaults. */
+const processLimiter = new SendLimiter(new MemoryRateLimiter());
 
 const jobKey = (conversationId: string) => `whatsapp.send:${conversationId}`;
 
@@ -61,38 +86,61 @@ export const deliverMessages = defineTask({
   handler: async ({ conversationId }, { organizationId, db, log, cloudApi, signal }) => {
     const tenant = tenantClient(db.prisma, organizationId);
     const maxAttempts = cloudApi.sendMaxAttempts ?? SEND_MAX_ATTEMPTS;
+    const limiter = cloudApi.sendLimiter ?? processLimiter;
+    // The conversation's recipient and channel, read once per run (a run lasts seconds): each
+    // message then costs one read of its own row.
+    const conversation = await tenant.conversation.findFirst({
+      where: { id: conversationId },
+      select: {
+        contact: { select: { phone: true } },
+        channel: {
+          select: { id: true, phoneNumberId: true, status: true, accessTokenSealed: true, messagesPerSecond: true },
+        },
+      },
+    });
+    if (!conversation) return;
+    const { channel } = conversation;
+    const transport = transportFor(channel, cloudApi);
+    const slot: SendSlot | null =
+      channel === null || 'error' in transport
+        ? null
+        : {
+            phoneNumberId: channel.phoneNumberId,
+            to: conversation.contact.phone,
+            messagesPerSecond: channel.messagesPerSecond,
+          };
     for (let sent = 0; ; sent += 1) {
       const message = await tenant.message.findFirst({
         where: { conversationId, direction: 'OUTBOUND', status: 'PENDING' },
         orderBy: [{ position: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
-        select: {
-          id: true,
-          messageData: true,
-          sendAttempts: true,
-          replyTo: { select: { whatsAppMessageId: true } },
-          conversation: {
-            select: {
-              contact: { select: { phone: true } },
-              channel: { select: { id: true, phoneNumberId: true, status: true, accessTokenSealed: true } },
-            },
-          },
-        },
+        select: { id: true, messageData: true, sendAttempts: true, replyToId: true },
       });
       if (!message) return;
       if (sent === SEND_BATCH) {
         await enqueueAgain(tenant, organizationId, conversationId, new Date());
         return;
       }
-      const transport = transportFor(message.conversation.channel, cloudApi);
+      const replyTo =
+        message.replyToId === null
+          ? null
+          : await tenant.message.findFirst({ where: { id: message.replyToId }, select: { whatsAppMessageId: true } });
+      if (slot) {
+        const waitMs = await waitForToken(limiter, slot, signal);
+        if (waitMs > 0) {
+          log.debug({ messageId: message.id, conversationId, retryInMs: waitMs }, 'WhatsApp send limit: waiting');
+          await enqueueAgain(tenant, organizationId, conversationId, new Date(Date.now() + waitMs));
+          return;
+        }
+      }
       const outcome: DeliveryOutcome =
         'error' in transport
           ? { ok: false, retry: false, unknown: false, status: null, error: transport.error }
           : await transport.send(
               {
                 messageId: message.id,
-                to: message.conversation.contact.phone,
+                to: conversation.contact.phone,
                 text: textOf(message.messageData),
-                replyToWhatsAppMessageId: message.replyTo?.whatsAppMessageId ?? null,
+                replyToWhatsAppMessageId: replyTo?.whatsAppMessageId ?? null,
               } satisfies OutboundMessage,
               signal,
             );
@@ -102,6 +150,8 @@ export const deliverMessages = defineTask({
       }
       const attempt = message.sendAttempts + 1;
       const failure = { messageId: message.id, conversationId, attempt, ...outcome };
+      const throttled = throttlingOf(outcome);
+      if (slot && throttled) await limiter.throttled(slot, throttled);
       if (!outcome.retry) {
         log.warn(failure, 'WhatsApp refused a message: FAILED');
         await recordFailed(tenant, message.id, outcome.error, attempt);
@@ -123,6 +173,46 @@ export const deliverMessages = defineTask({
     }
   },
 });
+
+/**
+ * Takes a send token, sleeping for it when it is due within INLINE_WAIT_MS (reserved, so that
+ * the bucket, not the timer, sets the pace): 0 once it may be sent, else how long until a
+ * token is due (the job is to be scheduled again for then). A sleep that overran its time by
+ * more than OVERSLEPT_MS (the event loop was busy) gives its token up and takes another: sent
+ * that late, it would arrive together with the sends of the next tokens.
+ */
+async function waitForToken(limiter: SendLimiter, slot: SendSlot, signal: AbortSignal | undefined): Promise<number> {
+  for (;;) {
+    const permit = await limiter.take(slot, signal?.aborted ? 0 : INLINE_WAIT_MS);
+    if (!permit.allowed) return permit.retryAfterMs;
+    if (permit.waitMs === 0) return 0;
+    const due = Date.now() + permit.waitMs;
+    await sleep(permit.waitMs, signal);
+    // Shutting down while asleep: the job goes on later (the reserved token is lost, not overspent).
+    if (signal?.aborted) return 1;
+    if (Date.now() - due <= OVERSLEPT_MS) return 0;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Which limit Meta said was hit, if the answer was a throttling one. */
+function throttlingOf(outcome: DeliveryOutcome): 'throughput' | 'pair' | null {
+  if (outcome.ok) return null;
+  if (outcome.error.code === 131056) return 'pair';
+  if (outcome.error.code === 130429 || outcome.status === 429) return 'throughput';
+  return null;
+}
 
 /** The delay before retry number `attempt` (from 1): base·2^(attempt−1), at most SEND_RETRY_MAX_MS, times a jitter in [0.5, 1]. */
 export function retryDelayMs(attempt: number, baseMs = SEND_RETRY_BASE_MS): number {
@@ -158,7 +248,12 @@ async function enqueueAgain(
   await tenant.$transaction((tx) => enqueueDelivery(transactionSql(tx, organizationId), conversationId, runAt));
 }
 
-type Channel = { id: string; phoneNumberId: string; status: string; accessTokenSealed: string | null } | null;
+type Channel = {
+  id: string;
+  phoneNumberId: string;
+  status: string;
+  accessTokenSealed: string | null;
+} | null;
 
 /**
  * The transport of a conversation: the Cloud API with its channel's access token; record only

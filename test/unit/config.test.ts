@@ -155,6 +155,14 @@ describe('loadConfig', () => {
     expect(set.maxSubscriptionsPerConnection).toBe(3);
   });
 
+  it('keeps WhatsApp’s send limits: 80 a second per number, to one recipient 3 at once then one per 6 s', () => {
+    expect(loadConfig({}).whatsappSendLimits).toEqual({ messagesPerSecond: 80, pairIntervalMs: 6_000, pairBurst: 3 });
+    expect(
+      loadConfig({ WHATSAPP_MESSAGES_PER_SECOND: '250', WHATSAPP_PAIR_INTERVAL_MS: '1000', WHATSAPP_PAIR_BURST: '5' })
+        .whatsappSendLimits,
+    ).toEqual({ messagesPerSecond: 250, pairIntervalMs: 1_000, pairBurst: 5 });
+  });
+
   it('simulates WhatsApp users at start-up in development only, unless told otherwise', () => {
     expect(loadConfig({}).simulator).toBe(true);
     expect(loadConfig({ SIMULATOR: 'off' }).simulator).toBe(false);
@@ -188,6 +196,12 @@ describe('loadConfig', () => {
     [{ MEDIA_MAX_BYTES: '0' }, /^Invalid MEDIA_MAX_BYTES="0": must be between 1 and 2000000000$/],
     [{ WHATSAPP_SEND_TIMEOUT_MS: '0' }, /^Invalid WHATSAPP_SEND_TIMEOUT_MS="0": must be between 1 and 300000$/],
     [{ WHATSAPP_SEND_MAX_ATTEMPTS: '101' }, /^Invalid WHATSAPP_SEND_MAX_ATTEMPTS="101": must be between 1 and 100$/],
+    [
+      { WHATSAPP_MESSAGES_PER_SECOND: '1001' },
+      /^Invalid WHATSAPP_MESSAGES_PER_SECOND="1001": must be between 1 and 1000$/,
+    ],
+    [{ WHATSAPP_PAIR_INTERVAL_MS: '0' }, /^Invalid WHATSAPP_PAIR_INTERVAL_MS="0": must be between 1 and 3600000$/],
+    [{ WHATSAPP_PAIR_BURST: '2.5' }, /^Invalid WHATSAPP_PAIR_BURST="2.5": must be a whole number$/],
     [{ MAX_BODY_BYTES: '0' }, /^Invalid MAX_BODY_BYTES="0": must be between 1 and 100000000$/],
     [{ MAX_SUBSCRIPTIONS_PER_MEMBER: '0' }, /^Invalid MAX_SUBSCRIPTIONS_PER_MEMBER="0": must be between 1 and 100000$/],
     [{ MAX_SUBSCRIPTIONS_PER_CONNECTION: 'ten' }, /^Invalid MAX_SUBSCRIPTIONS_PER_CONNECTION="ten": must be a number$/],

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "WhatsAppChannel" ADD COLUMN     "messagesPerSecond" INTEGER;
