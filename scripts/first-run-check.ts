@@ -282,7 +282,7 @@ class FirstRun {
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.insertText('subscription Live { events { cursor kind } }');
     const typed = Date.now() + 5_000;
-    while (!((await editor.textContent()) ?? '').includes('subscription Live')) {
+    while (!/subscription\s+Live/.test((await editor.textContent()) ?? '')) {
       if (Date.now() > typed)
         return `the editor holds ${JSON.stringify(((await editor.textContent()) ?? '').slice(0, 80))}`;
       await new Promise((resolve) => setTimeout(resolve, 100));
