@@ -287,6 +287,9 @@ class FirstRun {
         return `the editor holds ${JSON.stringify(((await editor.textContent()) ?? '').slice(0, 80))}`;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    // GraphiQL re-reads the document's operation names a moment after an edit: run before
+    // that, and it asks for the previous query's operation ("Cannot infer operation Inbox").
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     await page.locator('.graphiql-execute-button').click();
     const shown = page.locator('.graphiql-response', { hasText: /MESSAGE_CREATED|CONTACT_CREATED/ });
     const key = fs.readFileSync(path.join(this.clone, 'data', 'graphiql-key'), 'utf8').trim();
