@@ -66,6 +66,7 @@ import {
 } from './cloud-api.js';
 import { applyPendingStatuses } from './process.js';
 import { SendLimiter, type SendSlot } from './send-limits.js';
+import { pause } from '../pause.js';
 
 /** Messages one run delivers before it makes way for other conversations (a new job goes on). */
 export const SEND_BATCH = 50;
@@ -187,23 +188,11 @@ async function waitForToken(limiter: SendLimiter, slot: SendSlot, signal: AbortS
     if (!permit.allowed) return permit.retryAfterMs;
     if (permit.waitMs === 0) return 0;
     const due = Date.now() + permit.waitMs;
-    await sleep(permit.waitMs, signal);
+    await pause(permit.waitMs, signal);
     // Shutting down while asleep: the job goes on later (the reserved token is lost, not overspent).
     if (signal?.aborted) return 1;
     if (Date.now() - due <= OVERSLEPT_MS) return 0;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Which limit Meta said was hit, if the answer was a throttling one. */

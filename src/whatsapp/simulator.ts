@@ -27,6 +27,7 @@ import {
 } from './meta-payloads.js';
 import { FakeCloudApi, SEND_ERRORS } from './fake-cloud-api.js';
 import { sampleMedia, sampleMediaOptions } from './sample-media.js';
+import { pause } from '../pause.js';
 
 /** A bad flag, an unreadable demo channel, a refused URL: a message for the person running it. */
 export class SimulatorError extends Error {}
@@ -321,19 +322,6 @@ export interface SimulateOptions {
   signal?: AbortSignal;
   print?: (line: string) => void;
   fetch?: typeof fetch;
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 const causeOf = (error: unknown): string => {
